@@ -1,0 +1,41 @@
+# hostward — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: run test lint bench clean deps-run deps-test deps-bench
+
+run: deps-run $(VENV)/.stamp-run
+	$(BIN)/hostward run
+
+test: deps-test $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest -q tests
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check agent collectors policies backup tests bench
+	$(BIN)/mypy
+
+bench: deps-bench $(VENV)/.stamp-dev
+	$(BIN)/python -m bench
+
+deps-run:
+	@scripts/debian-deps.sh run
+deps-test:
+	@scripts/debian-deps.sh test
+deps-bench:
+	@scripts/debian-deps.sh bench
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.stamp-run: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[network,dev]'
+	touch $@ $(VENV)/.stamp-run
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

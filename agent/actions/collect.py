@@ -1,0 +1,38 @@
+"""The `collect` job: read host health and store it as the State record kind "host"."""
+
+from __future__ import annotations
+
+from agent.actions.base import JobContext, JobOutcome
+from agent.config.schema import CollectConfig
+from collectors.host import HostSnapshot, collect_host
+
+RECORD_KIND = "host"
+
+
+def snapshot_host(config: CollectConfig) -> HostSnapshot:
+    """One host snapshot with the configured exclusions (shared by the job and the CLI)."""
+    return collect_host(
+        temperatures=config.temperatures,
+        fs_types_exclude=config.filesystem_types_exclude,
+        mountpoints_exclude=config.mountpoints_exclude,
+    )
+
+
+# Parts a normal user often cannot read (another user's FUSE mount, hwmon): logged and shown
+# on the status page and in hostward_host_collect_errors, but they do not make the run partial.
+_MINOR_PARTS = ("filesystem:", "temperatures", "fans", "users")
+
+
+def collect_job(ctx: JobContext) -> JobOutcome:
+    """Collect and store. A core part that could not be read (CPU, memory, ...) makes the run
+    partial, not failed: the rest of the host is still reported."""
+    snap = snapshot_host(ctx.config.collect)
+    ctx.state.put_record(RECORD_KIND, snap.to_payload(), taken=snap.taken)
+    if not snap.errors:
+        return JobOutcome(success=True)
+    parts = ", ".join(sorted(snap.errors))
+    ctx.log.warning("host collect: could not read %s", parts)
+    major = [p for p in snap.errors if not p.startswith(_MINOR_PARTS)]
+    if major:
+        return JobOutcome(success=True, error=f"could not read: {', '.join(sorted(major))}", partial=True)
+    return JobOutcome(success=True)

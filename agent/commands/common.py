@@ -1,0 +1,47 @@
+"""Helpers every subcommand shares: the -c option, loading config, opening state."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from agent.config import LoadedConfig, SchemaError, load_config
+from agent.state import State
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2  # also: invalid config
+
+
+class ConfigInvalid(Exception):
+    """Raised by `load`; the CLI prints the problems and exits 2."""
+
+    def __init__(self, error: SchemaError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        help="config file (default: $HOSTWARD_CONFIG, /etc/hostward/hostward.yaml, embedded default)",
+    )
+
+
+def load(args: argparse.Namespace) -> LoadedConfig:
+    """The config named by `-c` (or the usual search); raises ConfigInvalid."""
+    try:
+        return load_config(getattr(args, "config", None))
+    except SchemaError as exc:
+        raise ConfigInvalid(exc) from exc
+
+
+def open_state(loaded: LoadedConfig) -> State:
+    return State.open(loaded.state_dir, loaded.config.history.job_runs_per_job)
+
+
+def print_problems(error: SchemaError) -> None:
+    for problem in error.problems:
+        print(problem, file=sys.stderr)

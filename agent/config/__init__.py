@@ -1,0 +1,67 @@
+"""Find, load and validate the config; resolve the state directory.
+
+Order: `-c FILE`, else `$HOSTWARD_CONFIG`, else /etc/hostward/hostward.yaml if it exists, else
+the embedded default (good enough for a laptop as a normal user and a server as root).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.config.schema import Config
+from collectors.schema import SchemaError, load_file, render_default
+
+SYSTEM_CONFIG = Path("/etc/hostward/hostward.yaml")
+HEADER = """\
+hostward configuration (version 1). Every key is shown with its default.
+Unknown keys are errors. Secrets never go here: name files (mode 0600) or environment variables.
+Check a file with: hostward config validate -c FILE"""
+
+__all__ = ["Config", "LoadedConfig", "SchemaError", "default_text", "load_config", "resolve_path"]
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    config: Config
+    source: str  # the file it came from, or "<embedded default>"
+    state_dir: Path
+
+
+def default_text() -> str:
+    return render_default(Config, HEADER)
+
+
+def resolve_path(explicit: str | None) -> Path | None:
+    """The config file to read, or None for the embedded default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("HOSTWARD_CONFIG")
+    if env:
+        return Path(env)
+    return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None
+
+
+def load_config(explicit: str | None = None) -> LoadedConfig:
+    """Load and validate; raises SchemaError listing every problem (file:line: path: message)."""
+    path = resolve_path(explicit)
+    if path is None:
+        config = Config()
+        source = "<embedded default>"
+    else:
+        config = load_file(Config, path)
+        source = str(path)
+    return LoadedConfig(config, source, state_dir_for(config))
+
+
+def state_dir_for(config: Config) -> Path:
+    if config.state_dir:
+        return Path(config.state_dir)
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "hostward"
+    if os.geteuid() == 0:
+        return Path("/var/lib/hostward")
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "hostward"

@@ -1,0 +1,168 @@
+"""The config schema: `version: 1` and its sections, documented field by field.
+
+The same classes validate `/etc/hostward/hostward.yaml` and print `hostward config default`.
+Sections owned by lower floors (backup, devices) are defined there and composed here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from backup.config import BackupConfig
+from collectors.devices.config import DeviceConfig, DevicesSchedule
+from collectors.schema import Duration, setting
+from collectors.schema.common import Schedule
+from collectors.schema.fields import at_least, between
+from policies.config import AuditConfig
+
+Role = Literal[
+    "office_pc", "manager_pc", "server", "insurance_terminal", "clinical_terminal", "isolated_store"
+]
+_BCRYPT = re.compile(r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$")
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """'127.0.0.1:9877' -> ('127.0.0.1', 9877); '[::1]:9877' -> ('::1', 9877). ValueError if bad."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError('must be "HOST:PORT", e.g. "127.0.0.1:9877" or "[::1]:9877"')
+    host = host.removeprefix("[").removesuffix("]")
+    if host not in ("", "localhost"):
+        ipaddress.ip_address(host)  # raises ValueError for names: listen on addresses only
+    return host, int(port)
+
+
+def _check_listen(value: object) -> str | None:
+    try:
+        parse_listen(str(value))
+    except ValueError as exc:
+        return str(exc) if "HOST:PORT" in str(exc) else f"not an IP address: {exc}"
+    return None
+
+
+def _check_users(value: object) -> str | None:
+    assert isinstance(value, dict)
+    for user, hashed in value.items():
+        if not _BCRYPT.match(hashed):
+            return f"user {user!r}: not a bcrypt hash ($2b$...); make one with `hostward hash-password`"
+    return None
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    role: Role = setting(
+        "office_pc",
+        "What this machine is; decides which written rules apply:\n"
+        "office_pc, manager_pc, server, insurance_terminal, clinical_terminal, isolated_store.",
+    )
+    site: str = setting("", "Site or building, e.g. main-building. Shown in reports and labels.")
+    name: str = setting("", "Name in reports and metrics; empty means the system's hostname.")
+    labels: dict[str, str] = setting(
+        factory=dict, doc="Extra labels for reports, e.g. {department: finance}."
+    )
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    cert_file: str = setting(doc="PEM certificate (chain) served to Prometheus.")
+    key_file: str = setting(doc="PEM private key (mode 0600).")
+    client_ca_file: str = setting("", "If set, clients must present a certificate signed by this CA.")
+    min_version: Literal["TLS12", "TLS13"] = setting("TLS12", "Oldest TLS version accepted.")
+
+
+@dataclass(frozen=True)
+class ExporterConfig:
+    enabled: bool = setting(True, "Serve /metrics and the status page.")
+    listen: str = setting(
+        "127.0.0.1:9877",
+        'Address to listen on, "HOST:PORT". Use the LAN address for a central Prometheus.',
+        check=_check_listen,
+    )
+    tls: TLSConfig | None = setting(
+        None,
+        "Serve HTTPS (same meaning as Prometheus' exporter web config).",
+        example="{cert_file: /etc/hostward/tls.crt, key_file: /etc/hostward/tls.key}",
+    )
+    basic_auth_users: dict[str, str] = setting(
+        factory=dict,
+        doc="Users allowed to scrape, with bcrypt hashes. Empty: no authentication.",
+        example='{prometheus: "$2b$12$...bcrypt hash..."}',
+        check=_check_users,
+    )
+    max_concurrent_requests: int = setting(
+        8, "Requests served at once; more get 503 at once.", check=between(1, 256)
+    )
+    request_timeout: Duration = setting(
+        Duration(10), "A client that has not sent its request by then is dropped.", check=at_least(1)
+    )
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    schedule: Schedule = setting(
+        factory=lambda: Schedule(every=Duration(15), timeout=Duration(10)),
+        doc="Host-health collection.",
+    )
+    temperatures: bool = setting(True, "Read temperature and fan sensors where the host has them.")
+    filesystem_types_exclude: tuple[str, ...] = setting(
+        ("squashfs", "iso9660", "overlay", "tmpfs", "devtmpfs", "nsfs"),
+        "Filesystem types not reported (pseudo filesystems are always skipped).",
+    )
+    mountpoints_exclude: tuple[str, ...] = setting(
+        ("/proc", "/sys", "/dev", "/run", "/snap", "/var/lib/docker"),
+        "Mount points (and what is below them) not reported.",
+    )
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: Literal["debug", "info", "warning", "error"] = setting("info", "Least severe level logged.")
+    format: Literal["text", "json"] = setting("text", "text for people, json for log shippers.")
+    file: str = setting("", "Log file; empty means standard error (the journal under systemd).")
+
+
+@dataclass(frozen=True)
+class HistoryConfig:
+    job_runs_per_job: int = setting(2000, "Job runs kept per job in the state database.", check=at_least(10))
+
+
+@dataclass(frozen=True)
+class Config:
+    version: int = setting(
+        1, "Config format version. Only 1 exists.", check=lambda v: None if v == 1 else "must be 1"
+    )
+    state_dir: str = setting(
+        "",
+        "Where state lives (SQLite database, journal, reports). Empty: /var/lib/hostward as root,\n"
+        "~/.local/state/hostward as a normal user, %ProgramData%\\hostward on Windows.",
+    )
+    host: HostConfig = setting(factory=HostConfig, doc="This machine.")
+    exporter: ExporterConfig = setting(
+        factory=ExporterConfig, doc="The /metrics endpoint and the status page."
+    )
+    collect: CollectConfig = setting(factory=CollectConfig, doc="Host health (CPU, memory, disks, network).")
+    audit: AuditConfig = setting(factory=AuditConfig, doc="Compliance with the written rules (RULES.md).")
+    backup: BackupConfig = setting(factory=BackupConfig, doc="Two restic repositories (BAK-1..6).")
+    devices: tuple[DeviceConfig, ...] = setting(
+        (),
+        "Machine-room gear polled over SNMP or SSH.",
+        example=(
+            "- name: core-switch\n"
+            "  kind: switch\n"
+            '  address: "10.0.0.2:161"\n'
+            '  snmp: {version: "2c", community_file: /etc/hostward/snmp-community}'
+        ),
+    )
+    devices_schedule: DevicesSchedule = setting(factory=DevicesSchedule, doc="When the device jobs run.")
+    history: HistoryConfig = setting(factory=HistoryConfig, doc="How much history the state keeps.")
+    log: LogConfig = setting(factory=LogConfig, doc="Logging.")
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        names = [d.name for d in self.devices]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                yield f"devices[{i}].name", f"duplicate device name {name!r}"

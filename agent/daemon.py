@@ -1,0 +1,207 @@
+"""The agent process: state, logging, exporter, scheduler, signals.
+
+- SIGTERM / SIGINT: stop scheduling, cancel running jobs, wait up to `SHUTDOWN_GRACE` seconds,
+  record what is still running as abandoned, close the exporter; exit 0.
+- SIGHUP: reload the config. An invalid file is logged problem by problem and the running
+  config stays; a valid one replaces logging, the job schedules and the exporter.
+- `--once` (`run_once`): every due job once, no exporter; 0 if all succeeded, else 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any, Protocol, TextIO
+
+from agent import __version__
+from agent.config import LoadedConfig, SchemaError, load_config
+from agent.jobs import JobSpec, scheduled
+from agent.journal import Journal
+from agent.logs import setup_logging
+from agent.scheduler import Scheduler
+from agent.state import State
+from collectors.errors import HostwardError
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE = 5.0  # seconds running jobs get to notice their cancel event at shutdown
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class ExporterHandle(Protocol):
+    @property
+    def url(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+def open_state(loaded: LoadedConfig) -> State:
+    return State.open(loaded.state_dir, loaded.config.history.job_runs_per_job)
+
+
+def run_once(loaded: LoadedConfig, specs: Sequence[JobSpec], out: TextIO = sys.stdout) -> int:
+    """Run every due job once (no exporter) and print one line per job."""
+    setup_logging(loaded.config.log)
+    try:
+        state = open_state(loaded)
+    except HostwardError as exc:
+        print(f"hostward: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    scheduler = Scheduler(
+        scheduled(specs, loaded.config), config=loaded.config, state=state, state_dir=loaded.state_dir
+    )
+    results = scheduler.run_due_once()
+    for result in results:
+        verdict = "ok" if result.success else f"failed: {result.error}"
+        print(f"{result.job}: {verdict} ({result.duration:.2f}s)", file=out, flush=True)
+    # The state is not closed: a run past its timeout may still be writing from its thread.
+    return EXIT_OK if all(r.success for r in results) else EXIT_FAILED
+
+
+def serve(
+    loaded: LoadedConfig,
+    config_arg: str | None,
+    specs: Callable[[], Sequence[JobSpec]],
+    out: TextIO = sys.stdout,
+) -> int:
+    """Run the agent until SIGTERM/SIGINT. Returns the exit code."""
+    return Daemon(loaded, config_arg, specs, out).serve()
+
+
+class Daemon:
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        config_arg: str | None,
+        specs: Callable[[], Sequence[JobSpec]],
+        out: TextIO,
+    ) -> None:
+        self.loaded = loaded
+        self._config_arg = config_arg
+        self._specs = specs
+        self._out = out
+        self.stop = threading.Event()
+        self._reload = threading.Event()
+        self._exporter: ExporterHandle | None = None
+        self._journal = Journal(loaded.state_dir)
+
+    def serve(self) -> int:
+        # First: SIGHUP's default action would kill an agent reloaded right after its start.
+        self._install_signals()
+        setup_logging(self.loaded.config.log)
+        try:
+            state = open_state(self.loaded)
+        except HostwardError as exc:
+            print(f"hostward: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            self._exporter = self._start_exporter(self.loaded, state)
+        except HostwardError as exc:
+            print(f"hostward: cannot start the exporter: {exc}", file=sys.stderr)
+            state.close()
+            return EXIT_USAGE
+        self._print_banner()
+        self._note("agent.start", {"version": __version__, "config": self.loaded.source})
+        scheduler = Scheduler(
+            scheduled(self._specs(), self.loaded.config),
+            config=self.loaded.config,
+            state=state,
+            state_dir=self.loaded.state_dir,
+        )
+        try:
+            scheduler.run(self.stop, between=lambda: self._maybe_reload(scheduler, state))
+        finally:
+            log.info("stopping: waiting up to %.0fs for running jobs", SHUTDOWN_GRACE)
+            scheduler.shutdown(SHUTDOWN_GRACE)
+            if self._exporter is not None:
+                self._exporter.close()
+            self._note("agent.stop", {"version": __version__})
+            state.close()
+        return EXIT_OK
+
+    def _start_exporter(self, loaded: LoadedConfig, state: State) -> ExporterHandle | None:
+        if not loaded.config.exporter.enabled:
+            return None
+        # Imported here: `--once` and the CLI commands never load the HTTP server.
+        from agent.exporter.server import start_exporter
+
+        handle: ExporterHandle = start_exporter(loaded, state)
+        return handle
+
+    def _print_banner(self) -> None:
+        if self._exporter is None:
+            where = "status page and metrics disabled (exporter.enabled: false)"
+        else:
+            url = self._exporter.url
+            where = f"status page {url}  metrics {url.rstrip('/')}/metrics"
+        print(
+            f"hostward {__version__}: {where}  state {self.loaded.state_dir}  config {self.loaded.source}",
+            file=self._out,
+            flush=True,
+        )
+
+    def _install_signals(self) -> None:
+        def on_stop(signum: int, frame: FrameType | None) -> None:
+            self.stop.set()
+
+        def on_reload(signum: int, frame: FrameType | None) -> None:
+            self._reload.set()
+
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        sighup = getattr(signal, "SIGHUP", None)  # not on Windows
+        if sighup is not None:
+            signal.signal(sighup, on_reload)
+
+    def _maybe_reload(self, scheduler: Scheduler, state: State) -> None:
+        if not self._reload.is_set():
+            return
+        self._reload.clear()
+        old = self.loaded
+        try:
+            new = load_config(self._config_arg)
+        except SchemaError as exc:
+            log.error("reload refused: the config is invalid; keeping the running one")
+            for problem in exc.problems:
+                log.error("%s", problem)
+            return
+        if new.state_dir != old.state_dir:
+            log.warning("state_dir changed to %s: restart the agent to use it", new.state_dir)
+            new = dataclasses.replace(new, state_dir=old.state_dir)
+        if new.config != old.config and not self._restart_exporter(old, new, state):
+            return
+        setup_logging(new.config.log)
+        scheduler.update(scheduled(self._specs(), new.config), new.config)
+        self.loaded = new
+        log.info("reloaded the config from %s", new.source)
+        self._note("agent.reload", {"config": new.source})
+
+    def _restart_exporter(self, old: LoadedConfig, new: LoadedConfig, state: State) -> bool:
+        """Serve with `new`; on failure go back to `old` and return False."""
+        if self._exporter is not None:
+            self._exporter.close()
+            self._exporter = None
+        try:
+            self._exporter = self._start_exporter(new, state)
+        except HostwardError as exc:
+            log.error("reload refused: cannot start the exporter with the new config: %s", exc)
+            try:
+                self._exporter = self._start_exporter(old, state)
+            except HostwardError as again:
+                log.error("the exporter is down: cannot restart it with the old config: %s", again)
+            return False
+        if self._exporter is not None:
+            log.info("exporter serving at %s", self._exporter.url)
+        return True
+
+    def _note(self, kind: str, data: dict[str, Any]) -> None:
+        """Journal the agent's own life (ROOM-4). A journal problem never stops the agent."""
+        try:
+            self._journal.append(kind, data)
+        except HostwardError as exc:
+            log.error("cannot write the journal: %s", exc)

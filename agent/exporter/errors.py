@@ -1,0 +1,9 @@
+"""The exporter's error (a module of its own so importing it loads nothing else)."""
+
+from __future__ import annotations
+
+from collectors.errors import HostwardError
+
+
+class ExporterError(HostwardError):
+    """The exporter cannot start: bind failure, bad TLS files or a broken auth config."""

@@ -1,0 +1,30 @@
+"""The registry of metric-family builders.
+
+A builder turns the latest stored state (`Snapshot`: job runs and records) into metric
+families. It never collects: a scrape only reads what the jobs stored. Later issues add their
+builders here, one line each (keep the modules they live in separate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from prometheus_client.metrics_core import Metric
+
+from agent.exporter.families_audit import audit_families
+from agent.exporter.families_backup import backup_families
+from agent.exporter.families_devices import device_families
+from agent.exporter.families_host import host_families
+from agent.exporter.families_jobs import build_info, job_families
+from agent.state import Snapshot
+
+FamilyBuilder = Callable[[Snapshot], Iterable[Metric]]
+
+BUILDERS: tuple[FamilyBuilder, ...] = (
+    build_info,
+    job_families,
+    host_families,
+    device_families,
+    audit_families,
+    backup_families,
+)

@@ -1,0 +1,165 @@
+"""Host-health families from the stored "host" record (see collectors.host)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from agent.state import Snapshot
+from collectors.host import HostSnapshot
+
+log = logging.getLogger(__name__)
+HOST_KIND = "host"
+_FS = ("mountpoint", "device", "fstype")
+_SENSOR = ("sensor", "label")
+
+
+def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, value=value)
+
+
+def host_families(snapshot: Snapshot) -> Iterator[Metric]:
+    record = snapshot.records.get(HOST_KIND)
+    if record is None:
+        return
+    try:
+        host = HostSnapshot.from_payload(record.payload)
+    except (KeyError, TypeError, ValueError) as exc:  # an old or damaged record: say so, no data
+        log.warning("host record unreadable: %s", exc)
+        yield _gauge("hostward_host_record_valid", "0 if the stored host record is unreadable.", 0)
+        return
+    yield _gauge(
+        "hostward_host_last_collect_timestamp_seconds",
+        "When host health was last collected (Unix time).",
+        host.taken,
+    )
+    yield _gauge(
+        "hostward_host_collect_errors",
+        "Parts of the host (CPU, a filesystem, sensors...) that could not be read last time.",
+        len(host.errors),
+    )
+    yield from _cpu_memory(host)
+    yield from _filesystems(host)
+    yield from _io(host)
+    yield from _sensors(host)
+    if host.boot_time is not None:
+        yield _gauge("hostward_boot_time_seconds", "When the host booted (Unix time).", host.boot_time)
+    if host.processes is not None:
+        yield _gauge("hostward_processes", "Processes running.", host.processes)
+    yield _gauge(
+        "hostward_users_logged_in", "Login sessions open (names in the status page).", len(host.users)
+    )
+
+
+def _cpu_memory(host: HostSnapshot) -> Iterator[Metric]:
+    if host.cpu_seconds:
+        cpu = CounterMetricFamily(
+            "hostward_cpu_seconds_total", "CPU time spent in each mode, all CPUs together.", labels=("mode",)
+        )
+        for mode, seconds in sorted(host.cpu_seconds.items()):
+            cpu.add_metric((mode,), seconds)
+        yield cpu
+    if host.cpu_count:
+        yield _gauge("hostward_cpus", "Logical CPUs.", host.cpu_count)
+    if host.load is not None:
+        yield _gauge("hostward_load1", "Load average over 1 minute.", host.load.load1)
+        yield _gauge("hostward_load5", "Load average over 5 minutes.", host.load.load5)
+        yield _gauge("hostward_load15", "Load average over 15 minutes.", host.load.load15)
+    m = host.memory
+    if m is not None:
+        yield _gauge("hostward_memory_total_bytes", "Physical memory.", m.total)
+        yield _gauge("hostward_memory_available_bytes", "Memory available to new programs.", m.available)
+        yield _gauge("hostward_memory_used_bytes", "Memory used by programs.", m.used)
+        yield _gauge("hostward_memory_free_bytes", "Memory not used at all.", m.free)
+        if m.buffers is not None:
+            yield _gauge("hostward_memory_buffers_bytes", "Memory used for block-device buffers.", m.buffers)
+        if m.cached is not None:
+            yield _gauge("hostward_memory_cached_bytes", "Memory used as page cache.", m.cached)
+    s = host.swap
+    if s is not None:
+        yield _gauge("hostward_swap_total_bytes", "Swap space.", s.total)
+        yield _gauge("hostward_swap_used_bytes", "Swap space in use.", s.used)
+        yield CounterMetricFamily("hostward_swap_in_bytes_total", "Bytes swapped in since boot.", value=s.sin)
+        yield CounterMetricFamily(
+            "hostward_swap_out_bytes_total", "Bytes swapped out since boot.", value=s.sout
+        )
+
+
+def _filesystems(host: HostSnapshot) -> Iterator[Metric]:
+    if not host.filesystems:
+        return
+    size = GaugeMetricFamily("hostward_filesystem_size_bytes", "Filesystem size.", labels=_FS)
+    free = GaugeMetricFamily(
+        "hostward_filesystem_free_bytes", "Free space, including space reserved for root.", labels=_FS
+    )
+    avail = GaugeMetricFamily(
+        "hostward_filesystem_avail_bytes", "Space an unprivileged user can still write.", labels=_FS
+    )
+    files = GaugeMetricFamily("hostward_filesystem_files", "Inodes (file slots).", labels=_FS)
+    files_free = GaugeMetricFamily("hostward_filesystem_files_free", "Free inodes.", labels=_FS)
+    for fs in host.filesystems:
+        labels = (fs.mountpoint, fs.device, fs.fstype)
+        size.add_metric(labels, fs.size)
+        free.add_metric(labels, fs.free)
+        avail.add_metric(labels, fs.avail)
+        files.add_metric(labels, fs.files)
+        files_free.add_metric(labels, fs.files_free)
+    yield from (size, free, avail, files, files_free)
+
+
+def _io(host: HostSnapshot) -> Iterator[Metric]:
+    if host.disks:
+        disk = {
+            "read_bytes": CounterMetricFamily(
+                "hostward_disk_read_bytes_total", "Bytes read.", labels=("device",)
+            ),
+            "write_bytes": CounterMetricFamily(
+                "hostward_disk_written_bytes_total", "Bytes written.", labels=("device",)
+            ),
+            "reads": CounterMetricFamily(
+                "hostward_disk_reads_completed_total", "Reads completed.", labels=("device",)
+            ),
+            "writes": CounterMetricFamily(
+                "hostward_disk_writes_completed_total", "Writes completed.", labels=("device",)
+            ),
+            "io_time": CounterMetricFamily(
+                "hostward_disk_io_time_seconds_total", "Time the disk was busy with I/O.", labels=("device",)
+            ),
+        }
+        for d in host.disks:
+            for attr, family in disk.items():
+                family.add_metric((d.device,), getattr(d, attr))
+        yield from disk.values()
+    if host.networks:
+        net = {
+            attr: CounterMetricFamily(f"hostward_network_{name}_total", doc, labels=("interface",))
+            for attr, name, doc in (
+                ("rx_bytes", "receive_bytes", "Bytes received."),
+                ("tx_bytes", "transmit_bytes", "Bytes sent."),
+                ("rx_packets", "receive_packets", "Packets received."),
+                ("tx_packets", "transmit_packets", "Packets sent."),
+                ("rx_errors", "receive_errors", "Receive errors."),
+                ("tx_errors", "transmit_errors", "Transmit errors."),
+                ("rx_drops", "receive_drops", "Received packets dropped."),
+                ("tx_drops", "transmit_drops", "Outgoing packets dropped."),
+            )
+        }
+        for n in host.networks:
+            for attr, family in net.items():
+                family.add_metric((n.interface,), getattr(n, attr))
+        yield from net.values()
+
+
+def _sensors(host: HostSnapshot) -> Iterator[Metric]:
+    if host.temperatures:
+        temp = GaugeMetricFamily("hostward_temperature_celsius", "Sensor temperature.", labels=_SENSOR)
+        for t in host.temperatures:
+            temp.add_metric((t.sensor, t.label), t.celsius)
+        yield temp
+    if host.fans:
+        fan = GaugeMetricFamily("hostward_fan_speed_rpm", "Fan speed.", labels=_SENSOR)
+        for f in host.fans:
+            fan.add_metric((f.sensor, f.label), f.rpm)
+        yield fan

@@ -1,0 +1,44 @@
+"""What the exporter serves: /metrics, / (the status page) and /healthz, all behind basic
+auth when it is configured."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agent.exporter.http import Request, Response, plain
+from agent.exporter.render import MetricsRenderer
+from agent.state import State
+from agent.web.status import pick_lang, render_status
+
+if TYPE_CHECKING:
+    from agent.exporter.auth import BasicAuth
+
+_UNAUTHORIZED = {"WWW-Authenticate": 'Basic realm="hostward", charset="UTF-8"'}
+_HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+class Routes:
+    def __init__(self, state: State, auth: BasicAuth | None) -> None:
+        self._state = state
+        self._auth = auth
+        self._metrics = MetricsRenderer()
+
+    def __call__(self, request: Request) -> Response:
+        if self._auth is not None and not self._auth.check(request.headers.get("authorization")):
+            return plain(401, headers=_UNAUTHORIZED)
+        if request.path == "/metrics":
+            body, content_type = self._metrics.render(
+                self._state.snapshot(), request.headers.get("accept", "")
+            )
+            return Response(200, body, content_type)
+        if request.path == "/":
+            lang = pick_lang(request.query.get("lang", [""])[0], request.headers.get("accept-language", ""))
+            html = render_status(self._state.snapshot(), lang)
+            return Response(200, html.encode(), "text/html; charset=utf-8", _HTML_HEADERS)
+        if request.path == "/healthz":
+            return plain(200, "ok")
+        return plain(404)

@@ -1,0 +1,403 @@
+"""The scheduler: decides *when* named jobs run; the actions decide *what* they do.
+
+Guarantees (each one has a test in tests/foundation/test_scheduler.py):
+- never two runs of one job at once: a job still running when due is skipped and logged;
+- no burst after a suspend or a wall-clock jump: only the next occurrence is ever scheduled,
+  so a job that missed many runs runs once and then resumes its cadence;
+- `every` counts on the monotonic clock; `at: "HH:MM"` aims at local wall time and is re-aimed
+  whenever the wall clock jumps relative to the monotonic one;
+- on start, an interval job that succeeded less than one interval ago waits for the rest, and a
+  time-of-day job is not re-run for an occurrence it has already run; one whose latest
+  occurrence passed without a success (the machine was off, or it never ran) runs once now;
+- each run happens in its own worker thread with a `JobContext` (deadline, cancel event); a run
+  past its timeout is recorded failed at once, and the job stays blocked until its thread ends;
+- an exception from an action is a failed run with `TypeName: message` (traceback at debug).
+
+Clocks are passed in (`agent.timing.Clocks`) so tests move time without sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.actions.base import JobAction, JobContext, JobOutcome
+from agent.config.schema import Config
+from agent.logs import redact
+from agent.state import State
+from agent.timing import Clocks, latest_occurrence, next_occurrence
+from collectors.errors import HostwardError
+from collectors.schema.common import Schedule
+from collectors.schema.fields import format_duration
+
+log = logging.getLogger(__name__)
+
+WALL_JUMP = 2.0  # seconds the two clocks may drift apart between ticks before it counts as a jump
+MAX_SLEEP = 1.0  # the run loop looks at the clocks at least this often (jumps, timeouts, signals)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job as the scheduler sees it: a name, an enabled schedule and an action."""
+
+    name: str
+    schedule: Schedule
+    action: JobAction
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How one run ended, as recorded in the state."""
+
+    job: str
+    success: bool
+    error: str
+    duration: float
+
+
+class _Run:
+    """One run in flight. Whoever claims it first (the worker or the timeout) records it."""
+
+    def __init__(self, job: str, started_wall: float, started_mono: float, timeout: float) -> None:
+        self.job = job
+        self.started_wall = started_wall
+        self.started_mono = started_mono
+        self.deadline = started_mono + timeout
+        self.timeout = timeout
+        self.cancel = threading.Event()
+        self.finished = threading.Event()  # the worker thread has returned
+        self.result: RunResult | None = None
+        self._claim = threading.Lock()
+        self._claimed = False
+
+    def claim(self) -> bool:
+        with self._claim:
+            first = not self._claimed
+            self._claimed = True
+            return first
+
+    @property
+    def recorded(self) -> bool:
+        return self.result is not None
+
+
+class _Entry:
+    """The plan of one job: when it is next due (monotonic) and what is running."""
+
+    def __init__(self, job: ScheduledJob) -> None:
+        self.job = job
+        self.base = 0.0  # interval jobs: the unjittered due time (monotonic)
+        self.due = 0.0  # monotonic time of the next run, jitter included
+        self.jitter = 0.0
+        self.target: float | None = None  # `at` jobs: wall time of the occurrence aimed at
+        self.done_wall: float | None = None  # `at` jobs: wall time the last occurrence was handled
+        self.run: _Run | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.run is not None and not self.run.finished.is_set()
+
+
+class Scheduler:
+    """Runs `ScheduledJob`s. Drive it with `run(stop)` (daemon), `tick()` (tests) or `run_due_once()`."""
+
+    def __init__(
+        self,
+        jobs: Iterable[ScheduledJob],
+        *,
+        config: Config,
+        state: State,
+        state_dir: Path,
+        clocks: Clocks | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._config = config
+        self._state = state
+        self._state_dir = state_dir
+        self._clocks = clocks or Clocks()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter spreads a fleet, it is no secret
+        self._lock = threading.RLock()
+        self._finished = threading.Event()  # set whenever a worker ends, to wake `run_due_once`
+        self._entries: dict[str, _Entry] = {}
+        self._retired: list[_Run] = []  # runs of jobs removed by a reload, still waited for at shutdown
+        self._offset = self._clocks.wall() - self._clocks.monotonic()
+        self.update(jobs, config)
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def update(self, jobs: Iterable[ScheduledJob], config: Config) -> None:
+        """Take a new job list (after a reload). Unchanged schedules keep their timing."""
+        with self._lock:
+            self._config = config
+            now_mono, now_wall = self._clocks.monotonic(), self._clocks.wall()
+            old = self._entries
+            new: dict[str, _Entry] = {}
+            for job in jobs:
+                previous = old.pop(job.name, None)
+                if previous is not None and previous.job.schedule == job.schedule:
+                    previous.job = job
+                    new[job.name] = previous
+                    continue
+                entry = _Entry(job)
+                if previous is not None:
+                    entry.run, entry.done_wall = previous.run, previous.done_wall
+                self._plan_first(entry, now_mono, now_wall)
+                new[job.name] = entry
+            self._retired.extend(e.run for e in old.values() if e.busy and e.run is not None)
+            self._entries = new
+
+    def next_due(self, name: str) -> float:
+        """Monotonic time the job `name` is next due (for tests and the status page)."""
+        with self._lock:
+            return self._entries[name].due
+
+    def _last_success(self, name: str) -> float | None:
+        try:
+            status = self._state.snapshot().jobs.get(name)
+        except (HostwardError, sqlite3.Error) as exc:  # unreadable history: plan as if none
+            log.error("cannot read the last run of job %s: %s", name, exc)
+            return None
+        return None if status is None else status.last_success
+
+    def _draw_jitter(self, schedule: Schedule) -> float:
+        return self._rng.uniform(0.0, float(schedule.jitter)) if schedule.jitter > 0 else 0.0
+
+    def _plan_first(self, entry: _Entry, now_mono: float, now_wall: float) -> None:
+        schedule = entry.job.schedule
+        last_ok = self._last_success(entry.job.name)
+        entry.jitter = self._draw_jitter(schedule)
+        if schedule.every is not None:
+            interval = float(schedule.every)
+            # A success less than one interval ago (or in the future: the clock went back) waits.
+            wait = 0.0 if last_ok is None else min(interval, max(0.0, interval - (now_wall - last_ok)))
+            entry.base = now_mono + wait
+            entry.due = entry.base + entry.jitter
+        else:
+            if entry.done_wall is None:
+                entry.done_wall = last_ok
+            self._aim(entry, now_mono, now_wall)
+
+    def _aim(self, entry: _Entry, now_mono: float, now_wall: float) -> None:
+        """Point an `at` job at its occurrence: the latest one if not yet handled, else the next."""
+        hour_minute = entry.job.schedule.time_of_day()
+        assert hour_minute is not None
+        hour, minute = hour_minute
+        tz = self._clocks.tz
+        latest = latest_occurrence(now_wall, hour, minute, tz)
+        if entry.done_wall is None or entry.done_wall < latest:
+            entry.target = latest
+            entry.due = now_mono + entry.jitter
+        else:
+            entry.target = next_occurrence(max(now_wall, entry.done_wall), hour, minute, tz)
+            entry.due = now_mono + (entry.target - now_wall) + entry.jitter
+
+    def _advance(self, entry: _Entry, now_mono: float, now_wall: float) -> None:
+        """Plan the next occurrence only: missed ones are never queued up."""
+        schedule = entry.job.schedule
+        entry.jitter = self._draw_jitter(schedule)
+        if schedule.every is not None:
+            interval = float(schedule.every)
+            entry.base += interval
+            if entry.base <= now_mono:  # overdue (suspend, long run): restart the cadence from now
+                entry.base = now_mono + interval
+            entry.due = entry.base + entry.jitter
+        else:
+            entry.done_wall = max(now_wall, entry.target or now_wall)
+            self._aim(entry, now_mono, now_wall)
+
+    def _notice_jump(self, now_mono: float, now_wall: float) -> None:
+        offset = now_wall - now_mono
+        moved = offset - self._offset
+        self._offset = offset
+        if abs(moved) <= WALL_JUMP:
+            return
+        log.info("wall clock moved %+.0fs against the monotonic clock; re-aiming time-of-day jobs", moved)
+        for entry in self._entries.values():
+            if entry.job.schedule.at is not None:
+                self._aim(entry, now_mono, now_wall)
+
+    # -- running -----------------------------------------------------------------------------
+
+    def tick(self) -> float:
+        """Start what is due, record timeouts; return seconds until the next job is due."""
+        with self._lock:
+            now_mono, now_wall = self._clocks.monotonic(), self._clocks.wall()
+            self._notice_jump(now_mono, now_wall)
+            self._check_timeouts(now_mono)
+            for entry in self._entries.values():
+                if now_mono >= entry.due:
+                    if entry.busy:
+                        assert entry.run is not None
+                        log.warning(
+                            "job %s is still running (for %.0fs); skipping this run",
+                            entry.job.name,
+                            now_mono - entry.run.started_mono,
+                        )
+                    else:
+                        self._start(entry, now_mono, now_wall)
+                    self._advance(entry, now_mono, now_wall)
+            wake = [e.due for e in self._entries.values()]
+            wake += [e.run.deadline for e in self._entries.values() if e.run and not e.run.recorded]
+            return max(0.0, min(wake, default=now_mono + MAX_SLEEP) - now_mono)
+
+    def run(self, stop: threading.Event, between: Callable[[], None] | None = None) -> None:
+        """Tick until `stop` is set; `between()` is called before every tick (reloads)."""
+        while not stop.is_set():
+            try:
+                if between is not None:
+                    between()
+                delay = self.tick()
+            except Exception:  # a daemon outlives a bad tick (no thread left, disk full...)
+                log.exception("scheduler tick failed; trying again in %.0fs", MAX_SLEEP)
+                delay = MAX_SLEEP
+            self._clocks.wait(stop, min(delay, MAX_SLEEP))
+
+    def run_now(self, name: str) -> str:
+        """Start job `name` at once, outside its cadence (which is kept): "started", "busy"
+        (a run is going: nothing to add) or "unknown" (not scheduled in this config)."""
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None:
+                return "unknown"
+            if entry.busy:
+                return "busy"
+            log.info("job %s requested now", name)
+            self._start(entry, self._clocks.monotonic(), self._clocks.wall())
+            return "started"
+
+    def due_once(self, name: str) -> bool:
+        """Whether `--once` runs the job: interval jobs always; `at` jobs when the last
+        success is older than their latest scheduled occurrence."""
+        with self._lock:
+            schedule = self._entries[name].job.schedule
+        hour_minute = schedule.time_of_day()
+        if hour_minute is None:
+            return True
+        last_ok = self._last_success(name)
+        latest = latest_occurrence(self._clocks.wall(), *hour_minute, self._clocks.tz)
+        return last_ok is None or last_ok < latest
+
+    def run_due_once(self) -> list[RunResult]:
+        """Run every due job once, concurrently, and wait until each is recorded."""
+        with self._lock:
+            now_mono, now_wall = self._clocks.monotonic(), self._clocks.wall()
+            before = {id(e.run) for e in self._entries.values() if e.run is not None}
+            runs = [
+                self._start(entry, now_mono, now_wall)
+                for name, entry in self._entries.items()
+                if self.due_once(name)
+            ]
+        while True:
+            self._finished.clear()
+            with self._lock:
+                now = self._clocks.monotonic()
+                self._check_timeouts(now)
+                # runs a job requested with `run_now` are waited for too
+                runs += [
+                    e.run
+                    for e in self._entries.values()
+                    if e.run is not None and id(e.run) not in before and e.run not in runs
+                ]
+                pending = [r for r in runs if not r.recorded]
+            if not pending:
+                break
+            self._clocks.wait(self._finished, min(MAX_SLEEP, min(r.deadline for r in pending) - now))
+        return [r.result for r in runs if r.result is not None]
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait (real time: runs are real threads) until every started run has ended and been
+        recorded; False if some are still going after `timeout` seconds."""
+        with self._lock:
+            runs = [e.run for e in self._entries.values() if e.run is not None]
+        end = time.monotonic() + timeout
+        return all(run.finished.wait(max(0.0, end - time.monotonic())) for run in runs)
+
+    def shutdown(self, grace: float) -> None:
+        """Cancel running jobs, wait up to `grace` seconds, record the rest as abandoned."""
+        with self._lock:
+            runs = [e.run for e in self._entries.values() if e.busy and e.run is not None]
+            runs += [r for r in self._retired if not r.finished.is_set()]
+        for run in runs:
+            run.cancel.set()
+        end = self._clocks.monotonic() + grace
+        for run in runs:
+            self._clocks.wait(run.finished, end - self._clocks.monotonic())
+        for run in runs:
+            if not run.finished.is_set() and run.claim():
+                took = self._clocks.monotonic() - run.started_mono
+                self._record(run, took, False, f"abandoned at shutdown after {format_duration(round(took))}")
+
+    def _start(self, entry: _Entry, now_mono: float, now_wall: float) -> _Run:
+        job = entry.job
+        run = _Run(job.name, now_wall, now_mono, float(job.schedule.timeout))
+        ctx = JobContext(
+            config=self._config,
+            state=self._state,
+            state_dir=self._state_dir,
+            deadline=run.deadline,
+            cancel=run.cancel,
+            log=log.getChild(job.name),
+            request_run=self.run_now,
+        )
+        entry.run = run
+        log.debug("job %s starting", job.name)
+        thread = threading.Thread(
+            target=self._work, args=(job.action, run, ctx), name=f"job-{job.name}", daemon=True
+        )
+        thread.start()
+        return run
+
+    def _work(self, action: JobAction, run: _Run, ctx: JobContext) -> None:
+        outcome = JobOutcome(False, "the run ended without an outcome")
+        try:
+            returned: object = action(ctx)  # checked: a buggy action must not kill the worker
+            if isinstance(returned, JobOutcome):
+                outcome = returned
+            else:
+                outcome = JobOutcome(False, f"action returned {type(returned).__name__}, not JobOutcome")
+        except Exception as exc:
+            log.debug("job %s raised", run.job, exc_info=True)
+            message = str(exc)
+            outcome = JobOutcome(False, f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+        finally:
+            took = self._clocks.monotonic() - run.started_mono
+            if run.claim():
+                success = outcome.success and not outcome.partial
+                error = "" if success else (outcome.error or ("partial" if outcome.partial else "failed"))
+                self._record(run, took, success, error)
+            else:
+                log.info("job %s ended after %.1fs, past its timeout", run.job, took)
+            run.finished.set()
+            self._finished.set()
+
+    def _check_timeouts(self, now_mono: float) -> None:
+        for entry in self._entries.values():
+            run = entry.run
+            if run is None or run.finished.is_set() or now_mono < run.deadline:
+                continue
+            if run.claim():
+                run.cancel.set()
+                error = f"timed out after {format_duration(run.timeout)}"
+                self._record(run, now_mono - run.started_mono, False, error)
+
+    def _record(self, run: _Run, duration: float, success: bool, error: str) -> None:
+        error = redact(error)
+        if success:
+            log.info("job %s ok in %.2fs", run.job, duration)
+        else:
+            log.warning("job %s failed after %.2fs: %s", run.job, duration, error)
+        try:
+            self._state.record_run(run.job, run.started_wall, duration, success, error)
+        except HostwardError as exc:
+            log.error("cannot record the run of job %s: %s", run.job, exc)
+        finally:
+            # Only now: `run_due_once` returns (and the process may exit) once this is set, so
+            # the run must already be in the database.
+            run.result = RunResult(run.job, success, error, duration)
+

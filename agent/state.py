@@ -1,0 +1,230 @@
+"""The agent's state: one SQLite database (WAL) in the state directory.
+
+It holds job runs (bounded history), the latest record of each kind (host health, audit,
+backups, devices, ...) and small key/value state (baselines, rotation offsets). Every write is
+one transaction, so a `kill -9` loses at most the write in flight and never corrupts the file.
+
+Readers on the scrape path call `snapshot()`, which serves from memory and reloads only when
+another process (a CLI command next to the daemon) has committed since: a scrape never waits
+on the disk in the common case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from collectors.errors import HostwardError
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS job_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    started REAL NOT NULL,
+    duration REAL NOT NULL,
+    success INTEGER NOT NULL,
+    error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS job_runs_by_job ON job_runs (job, id);
+CREATE TABLE IF NOT EXISTS records (kind TEXT PRIMARY KEY, taken REAL NOT NULL, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated REAL NOT NULL);
+"""
+
+
+class StateError(HostwardError):
+    """The state database cannot be opened or written."""
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One finished run of a named job. `started` is wall-clock epoch seconds."""
+
+    job: str
+    attempt: int  # 1 after a success, 2 for the first retry after a failure, ...
+    started: float
+    duration: float
+    success: bool
+    error: str = ""
+
+    @property
+    def finished(self) -> float:
+        return self.started + self.duration
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """What the exporter and the status page show per job."""
+
+    last: JobRun
+    last_success: float | None  # epoch seconds of the end of the last successful run
+    runs: int  # runs kept in history
+
+
+@dataclass(frozen=True)
+class Record:
+    """The latest record of a kind: a JSON object taken at `taken` (epoch seconds)."""
+
+    kind: str
+    taken: float
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An immutable view for the scrape path and the status page."""
+
+    version: int
+    jobs: Mapping[str, JobStatus] = field(default_factory=dict)
+    records: Mapping[str, Record] = field(default_factory=dict)
+
+
+class State:
+    """Thread-safe; one connection per process. Open with `State.open(state_dir)`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, max_runs_per_job: int) -> None:
+        self._conn = conn
+        self.path = path
+        self._max_runs = max_runs_per_job
+        self._lock = threading.RLock()
+        self._data_version = -1
+        self._version = 0
+        self._snapshot = Snapshot(0)
+        self._inserts = 0
+        self._reload()
+
+    @classmethod
+    def open(cls, state_dir: Path, max_runs_per_job: int = 2000) -> State:
+        """Create the directory (0700) and database if needed; raise StateError if impossible."""
+        try:
+            state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path = state_dir / "state.db"
+            conn = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+            os.chmod(path, 0o600)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            with conn:
+                conn.executescript(_SCHEMA)
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"cannot open state database in {state_dir}: {exc}") from exc
+        if check != "ok":
+            raise StateError(f"state database {path} is damaged: {check}")
+        return cls(conn, path, max_runs_per_job)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- job runs ---------------------------------------------------------------------------
+
+    def record_run(self, job: str, started: float, duration: float, success: bool, error: str = "") -> JobRun:
+        """Append a finished run; returns it with its attempt number."""
+        with self._lock:
+            previous = self._snapshot.jobs.get(job)
+            attempt = 1 if previous is None or previous.last.success else previous.last.attempt + 1
+            run = JobRun(job, attempt, started, duration, success, error[:2000])
+            self._write(
+                "INSERT INTO job_runs (job, attempt, started, duration, success, error) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (job, attempt, started, duration, int(success), run.error),
+            )
+            self._inserts += 1
+            if self._inserts % 50 == 1:
+                self._prune(job)
+            self._reload()
+            return run
+
+    def runs(self, job: str, limit: int = 100) -> list[JobRun]:
+        """The newest `limit` runs of `job`, newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT job, attempt, started, duration, success, error FROM job_runs "
+                "WHERE job = ? ORDER BY id DESC LIMIT ?",
+                (job, limit),
+            ).fetchall()
+        return [JobRun(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+
+    def _prune(self, job: str) -> None:
+        self._write(
+            "DELETE FROM job_runs WHERE job = ? AND id <= "
+            "(SELECT id FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (job, job, self._max_runs),
+        )
+
+    # -- latest records ---------------------------------------------------------------------
+
+    def put_record(self, kind: str, payload: Mapping[str, Any], taken: float | None = None) -> Record:
+        """Replace the latest record of `kind`. `payload` must be JSON-serialisable."""
+        record = Record(kind, time.time() if taken is None else taken, payload)
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        with self._lock:
+            self._write("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (kind, record.taken, text))
+            self._reload()
+        return record
+
+    def record(self, kind: str) -> Record | None:
+        return self.snapshot().records.get(kind)
+
+    # -- key/value --------------------------------------------------------------------------
+
+    def put(self, key: str, value: Any) -> None:
+        """Store a small JSON value (baselines, rotation offsets, drill bookkeeping)."""
+        text = json.dumps(value, ensure_ascii=False)
+        with self._lock:
+            self._write("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (key, text, time.time()))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    # -- snapshot ---------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """The latest jobs and records, from memory unless another process wrote since."""
+        with self._lock:
+            if self._conn.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
+                self._reload()
+            return self._snapshot
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        try:
+            with self._conn:
+                self._conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot write state database {self.path}: {exc}") from exc
+
+    def _reload(self) -> None:
+        conn = self._conn
+        self._data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        jobs: dict[str, JobStatus] = {}
+        rows = conn.execute(
+            "SELECT r.job, r.attempt, r.started, r.duration, r.success, r.error, "
+            "(SELECT MAX(started + duration) FROM job_runs s WHERE s.job = r.job AND s.success), "
+            "(SELECT COUNT(*) FROM job_runs c WHERE c.job = r.job) "
+            "FROM job_runs r WHERE r.id IN (SELECT MAX(id) FROM job_runs GROUP BY job)"
+        ).fetchall()
+        for job, attempt, started, duration, success, error, last_ok, count in rows:
+            jobs[job] = JobStatus(
+                JobRun(job, attempt, started, duration, bool(success), error), last_ok, count
+            )
+        records = {
+            kind: Record(kind, taken, json.loads(payload))
+            for kind, taken, payload in conn.execute("SELECT kind, taken, payload FROM records")
+        }
+        self._version += 1
+        self._snapshot = Snapshot(self._version, jobs, records)

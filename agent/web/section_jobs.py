@@ -1,0 +1,33 @@
+"""The last result of every job."""
+
+from __future__ import annotations
+
+from agent.state import Snapshot
+from agent.web.text import e, t, when
+
+
+def jobs_section(snapshot: Snapshot, lang: str) -> str:
+    head = f'<section id="jobs"><h2>{t(lang, "任务", "Jobs")}</h2>'
+    if not snapshot.jobs:
+        return head + f'<p class="empty">{t(lang, "尚无任务运行记录。", "No job has run yet.")}</p></section>'
+    columns = "".join(
+        f"<th>{t(lang, zh, en)}</th>"
+        for zh, en in (("任务", "Job"), ("上次运行", "Last attempt"), ("结果", "Result"),
+                       ("耗时", "Duration"), ("错误", "Error"), ("上次成功", "Last success"))
+    )  # fmt: skip
+    rows = []
+    for name, status in sorted(snapshot.jobs.items()):
+        run = status.last
+        if run.success:
+            result = f'<span class="badge ok">{t(lang, "成功", "success")}</span>'
+        else:
+            label = t(lang, f"失败（第 {run.attempt} 次）", f"failed (attempt {run.attempt})")
+            result = f'<span class="badge crit">{label}</span>'
+        rows.append(
+            f'<tr data-job="{e(name)}" class="{"ok" if run.success else "crit"}"><td>{e(name)}</td>'
+            f"<td>{when(run.started)}</td><td>{result}</td>"
+            f'<td class="num">{run.duration:.2f} s</td><td class="err">{e(run.error)}</td>'
+            f"<td>{when(status.last_success)}</td></tr>"
+        )
+    table = f'<table id="jobs-table"><thead><tr>{columns}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return head + table + "</section>"

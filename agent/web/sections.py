@@ -1,0 +1,26 @@
+"""The registry of status-page sections.
+
+A section takes the latest stored state and a language ("zh" or "en") and returns an HTML
+fragment with every value escaped (html.escape). Later issues add theirs here, one line each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from agent.state import Snapshot
+from agent.web.section_audit import audit_section
+from agent.web.section_backup import backup_section
+from agent.web.section_devices import devices_section
+from agent.web.section_host import host_section
+from agent.web.section_jobs import jobs_section
+
+Section = Callable[[Snapshot, str], str]
+
+SECTIONS: tuple[Section, ...] = (
+    host_section,
+    devices_section,
+    audit_section,
+    backup_section,
+    jobs_section,
+)

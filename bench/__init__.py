@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench` (`python -m bench`). Not timed tests: they print figures."""

@@ -1,0 +1,375 @@
+"""Host health from psutil, normalised into frozen dataclasses in base units.
+
+`collect_host()` reads CPU, load, memory, swap, filesystems, disk and network I/O, boot time,
+sensors, processes and logged-in users. Each part is read on its own: a part that fails
+(a permission error, a missing /proc file) is recorded in `HostSnapshot.errors` under the
+part's name and the rest of the snapshot is still returned, so one unreadable mount never
+hides the others. Units: bytes, seconds, Celsius, revolutions per minute.
+
+Example:
+    >>> snap = collect_host()
+    >>> snap.memory.total > 0
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+import psutil
+
+PAYLOAD_VERSION = 1
+
+# Kernel pseudo filesystems: never disks, always skipped whatever the config says.
+PSEUDO_FS_TYPES = frozenset(
+    {
+        "autofs", "binfmt_misc", "bpf", "cgroup", "cgroup2", "configfs", "debugfs", "devpts",
+        "efivarfs", "fusectl", "hugetlbfs", "mqueue", "nsfs", "proc", "procfs", "pstore",
+        "rpc_pipefs", "securityfs", "selinuxfs", "sysfs", "tracefs", "ramfs", "none",
+        "fuse.gvfsd-fuse", "fuse.portal", "fuse.lxcfs", "devfs",
+    }
+)  # fmt: skip
+# Block devices that are not physical disks.
+_VIRTUAL_DISK_PREFIXES = ("loop", "ram", "zram", "dm-", "nbd", "fd")
+_CPU_MODES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+@dataclass(frozen=True)
+class Load:
+    load1: float
+    load5: float
+    load15: float
+
+
+@dataclass(frozen=True)
+class Memory:
+    total: int
+    available: int
+    used: int
+    free: int
+    buffers: int | None = None  # Linux and BSD only
+    cached: int | None = None
+
+
+@dataclass(frozen=True)
+class Swap:
+    total: int
+    used: int
+    free: int
+    sin: int  # bytes swapped in since boot
+    sout: int
+
+
+@dataclass(frozen=True)
+class Filesystem:
+    device: str
+    mountpoint: str
+    fstype: str
+    size: int
+    free: int  # including blocks reserved for root
+    avail: int  # what an unprivileged user can still write
+    files: int  # inodes; 0 where the filesystem has none
+    files_free: int
+
+
+@dataclass(frozen=True)
+class DiskIO:
+    device: str
+    read_bytes: int
+    write_bytes: int
+    reads: int
+    writes: int
+    io_time: float  # seconds the disk was busy (Linux); read+write time elsewhere
+
+
+@dataclass(frozen=True)
+class NetIO:
+    interface: str
+    rx_bytes: int
+    tx_bytes: int
+    rx_packets: int
+    tx_packets: int
+    rx_errors: int
+    tx_errors: int
+    rx_drops: int
+    tx_drops: int
+
+
+@dataclass(frozen=True)
+class Temperature:
+    sensor: str
+    label: str
+    celsius: float
+    high: float | None = None
+    critical: float | None = None
+
+
+@dataclass(frozen=True)
+class Fan:
+    sensor: str
+    label: str
+    rpm: float
+
+
+@dataclass(frozen=True)
+class HostSnapshot:
+    """One reading of the host. Parts that could not be read are None/empty, with a reason in
+    `errors` (part name -> message)."""
+
+    taken: float  # epoch seconds
+    hostname: str
+    cpu_seconds: Mapping[str, float]  # mode -> seconds, whole machine
+    cpu_count: int
+    load: Load | None
+    memory: Memory | None
+    swap: Swap | None
+    filesystems: tuple[Filesystem, ...]
+    disks: tuple[DiskIO, ...]
+    networks: tuple[NetIO, ...]
+    boot_time: float | None
+    temperatures: tuple[Temperature, ...]
+    fans: tuple[Fan, ...]
+    processes: int | None
+    users: tuple[str, ...]  # names of logged-in users (one per session)
+    errors: Mapping[str, str] = field(default_factory=dict)
+    # Busy share of all CPUs since the previous reading in this process (psutil keeps it).
+    cpu_percent: float | None = None
+
+    @property
+    def uptime(self) -> float | None:
+        return None if self.boot_time is None else max(0.0, self.taken - self.boot_time)
+
+    def to_payload(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (for the state database and `hostward collect --json`)."""
+        payload = asdict(self)
+        payload["version"] = PAYLOAD_VERSION
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> HostSnapshot:
+        """The inverse of `to_payload`. Raises KeyError/TypeError on a malformed payload."""
+        p = payload
+
+        def opt(kind: Callable[..., _T], value: Mapping[str, Any] | None) -> _T | None:
+            return None if value is None else kind(**value)
+
+        return cls(
+            taken=float(p["taken"]),
+            hostname=str(p.get("hostname", "")),
+            cpu_seconds={str(k): float(v) for k, v in p["cpu_seconds"].items()},
+            cpu_count=int(p["cpu_count"]),
+            load=opt(Load, p["load"]),
+            memory=opt(Memory, p["memory"]),
+            swap=opt(Swap, p["swap"]),
+            filesystems=tuple(Filesystem(**f) for f in p["filesystems"]),
+            disks=tuple(DiskIO(**d) for d in p["disks"]),
+            networks=tuple(NetIO(**n) for n in p["networks"]),
+            boot_time=p["boot_time"],
+            temperatures=tuple(Temperature(**t) for t in p["temperatures"]),
+            fans=tuple(Fan(**f) for f in p["fans"]),
+            processes=p["processes"],
+            users=tuple(p["users"]),
+            errors=dict(p.get("errors", {})),
+            cpu_percent=p.get("cpu_percent"),
+        )
+
+
+_T = TypeVar("_T")
+
+
+def collect_host(
+    temperatures: bool = True,
+    fs_types_exclude: Iterable[str] = (),
+    mountpoints_exclude: Iterable[str] = (),
+) -> HostSnapshot:
+    """Read the host now. Never raises for one unreadable part; see `HostSnapshot.errors`."""
+    errors: dict[str, str] = {}
+
+    def part(name: str, read: Callable[[], _T], empty: _T) -> _T:
+        try:
+            return read()
+        except (OSError, psutil.Error, RuntimeError, ValueError, AttributeError) as exc:
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            return empty
+
+    no_cpu: dict[str, float] = {}
+    cpu = part("cpu", _cpu_seconds, no_cpu)
+    no_fs: tuple[Filesystem, ...] = ()
+    filesystems = part(
+        "filesystems",
+        lambda: _filesystems(frozenset(fs_types_exclude), tuple(mountpoints_exclude), errors),
+        no_fs,
+    )
+    sensors: tuple[tuple[Temperature, ...], tuple[Fan, ...]] = ((), ())
+    if temperatures:
+        sensors = (part("temperatures", _temperatures, ()), part("fans", _fans, ()))
+    return HostSnapshot(
+        taken=time.time(),
+        hostname=part("hostname", _hostname, ""),
+        cpu_seconds=cpu,
+        cpu_count=part("cpu_count", lambda: psutil.cpu_count() or 0, 0),
+        load=part("load", lambda: Load(*psutil.getloadavg()), None),
+        memory=part("memory", _memory, None),
+        swap=part("swap", _swap, None),
+        filesystems=filesystems,
+        disks=part("disks", _disks, ()),
+        networks=part("networks", _networks, ()),
+        boot_time=part("boot_time", psutil.boot_time, None),
+        temperatures=sensors[0],
+        fans=sensors[1],
+        processes=part("processes", lambda: len(psutil.pids()), None),
+        users=part("users", lambda: tuple(u.name for u in psutil.users()), ()),
+        errors=errors,
+        cpu_percent=part("cpu_percent", lambda: float(psutil.cpu_percent(interval=None)), None),
+    )
+
+
+def _hostname() -> str:
+    import socket  # tiny; kept local so the module's import list says what it really needs
+
+    return socket.gethostname()
+
+
+def _cpu_seconds() -> dict[str, float]:
+    times = psutil.cpu_times()
+    # guest time is already counted in user (Linux): leave it out so the modes add up.
+    return {mode: float(getattr(times, mode)) for mode in _CPU_MODES if hasattr(times, mode)}
+
+
+def _memory() -> Memory:
+    vm = psutil.virtual_memory()
+    return Memory(
+        total=vm.total,
+        available=vm.available,
+        used=vm.used,
+        free=vm.free,
+        buffers=getattr(vm, "buffers", None),
+        cached=getattr(vm, "cached", None),
+    )
+
+
+def _swap() -> Swap:
+    sw = psutil.swap_memory()
+    return Swap(total=sw.total, used=sw.used, free=sw.free, sin=sw.sin, sout=sw.sout)
+
+
+def _excluded_mount(mountpoint: str, excludes: tuple[str, ...]) -> bool:
+    for prefix in excludes:
+        prefix = prefix.rstrip("/") or "/"
+        if mountpoint == prefix or mountpoint.startswith(prefix + "/") or prefix == "/":
+            return True
+    return False
+
+
+def _filesystems(
+    types_exclude: frozenset[str], mounts_exclude: tuple[str, ...], errors: dict[str, str]
+) -> tuple[Filesystem, ...]:
+    """Mounted filesystems, pseudo ones and excludes skipped, bind mounts reported once
+    (the shortest mount point of a device wins)."""
+    seen: dict[str, Filesystem] = {}
+    result: list[Filesystem] = []
+    partitions = sorted(psutil.disk_partitions(all=True), key=lambda p: (len(p.mountpoint), p.mountpoint))
+    for p in partitions:
+        if p.fstype in PSEUDO_FS_TYPES or p.fstype in types_exclude or not p.fstype:
+            continue
+        if _excluded_mount(p.mountpoint, mounts_exclude):
+            continue
+        # A device path ("/dev/vda", "server:/export") mounted twice is a bind mount.
+        dedupe = "/" in p.device
+        if dedupe and p.device in seen:
+            continue
+        try:
+            st = os.statvfs(p.mountpoint)
+        except OSError as exc:
+            errors[f"filesystem:{p.mountpoint}"] = f"{type(exc).__name__}: {exc}"
+            continue
+        if st.f_blocks == 0:  # nothing to measure (autofs trigger, empty pseudo mount)
+            continue
+        fs = Filesystem(
+            device=p.device,
+            mountpoint=p.mountpoint,
+            fstype=p.fstype,
+            size=st.f_blocks * st.f_frsize,
+            free=st.f_bfree * st.f_frsize,
+            avail=st.f_bavail * st.f_frsize,
+            files=st.f_files,
+            files_free=st.f_ffree,
+        )
+        if dedupe:
+            seen[p.device] = fs
+        result.append(fs)
+    return tuple(sorted(result, key=lambda f: f.mountpoint))
+
+
+def _is_physical_disk(name: str) -> bool:
+    if name.startswith(_VIRTUAL_DISK_PREFIXES):
+        return False
+    if os.path.isdir("/sys/block"):  # Linux: whole disks are in /sys/block, partitions are not
+        return os.path.exists(os.path.join("/sys/block", name.replace("/", "!")))
+    return True
+
+
+def _disks() -> tuple[DiskIO, ...]:
+    counters = psutil.disk_io_counters(perdisk=True) or {}
+    disks = []
+    for name, c in sorted(counters.items()):
+        if not _is_physical_disk(name):
+            continue
+        busy_ms = getattr(c, "busy_time", None)
+        io_ms = busy_ms if busy_ms is not None else c.read_time + c.write_time
+        disks.append(
+            DiskIO(
+                device=name,
+                read_bytes=c.read_bytes,
+                write_bytes=c.write_bytes,
+                reads=c.read_count,
+                writes=c.write_count,
+                io_time=io_ms / 1000.0,
+            )
+        )
+    return tuple(disks)
+
+
+def _networks() -> tuple[NetIO, ...]:
+    counters = psutil.net_io_counters(pernic=True) or {}
+    return tuple(
+        NetIO(
+            interface=name,
+            rx_bytes=c.bytes_recv,
+            tx_bytes=c.bytes_sent,
+            rx_packets=c.packets_recv,
+            tx_packets=c.packets_sent,
+            rx_errors=c.errin,
+            tx_errors=c.errout,
+            rx_drops=c.dropin,
+            tx_drops=c.dropout,
+        )
+        for name, c in sorted(counters.items())
+        if name != "lo" and not name.startswith("Loopback")
+    )
+
+
+def _temperatures() -> tuple[Temperature, ...]:
+    read = getattr(psutil, "sensors_temperatures", None)
+    if read is None:  # not on this platform: absent, not an error
+        return ()
+    result = []
+    for sensor, entries in sorted(read().items()):
+        for i, t in enumerate(entries):
+            result.append(Temperature(sensor, t.label or str(i), float(t.current), t.high, t.critical))
+    return tuple(result)
+
+
+def _fans() -> tuple[Fan, ...]:
+    read = getattr(psutil, "sensors_fans", None)
+    if read is None:
+        return ()
+    return tuple(
+        Fan(sensor, f.label or str(i), float(f.current))
+        for sensor, entries in sorted(read().items())
+        for i, f in enumerate(entries)
+    )

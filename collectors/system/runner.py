@@ -1,0 +1,206 @@
+"""Run commands as argument tuples, never shell strings.
+
+The runner owns timeouts (the whole process group is killed), exit codes, output limits and
+the child's environment. Children die with the agent (PR_SET_PDEATHSIG on Linux), so a killed
+agent never leaves a half-finished backup running on its own.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+from collectors.errors import CommandNotFound, CommandPermissionDenied
+
+DEFAULT_MAX_OUTPUT = 32 * 1024 * 1024
+# A child inherits only these from the agent's environment: no secret leaks by accident.
+_INHERITED_ENV = ("PATH", "HOME", "TMPDIR", "SYSTEMROOT", "WINDIR", "USERPROFILE", "PROGRAMDATA")
+_PR_SET_PDEATHSIG = 1
+
+LineCallback = Callable[[bytes], None]
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a finished (or killed) command left behind.
+
+    `stdout`/`stderr` are cut at the runner's output limit (`truncated` says so).
+    `returncode` is negative when a signal ended the process (as in subprocess).
+    """
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    duration: float
+    timed_out: bool = False
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def stderr_tail(self, limit: int = 500) -> str:
+        """The last `limit` characters of stderr as text, for error messages."""
+        text = self.stderr.decode("utf-8", "replace").strip()
+        return text[-limit:]
+
+
+class Runner(Protocol):
+    """Runs one command. Tests pass fakes only where the real program cannot run."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+        cwd: str | None = None,
+        max_output: int = DEFAULT_MAX_OUTPUT,
+        on_stdout_line: LineCallback | None = None,
+    ) -> CommandResult: ...
+
+
+def _child_setup() -> None:  # pragma: no cover - runs in the forked child
+    libc = _LIBC
+    if libc is not None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name, use_errno=True) if name else None
+
+
+_LIBC = _load_libc()
+
+
+class _Reader(threading.Thread):
+    """Drains one pipe, keeping at most `limit` bytes and feeding whole lines to a callback."""
+
+    def __init__(self, pipe: IO[bytes], limit: int, on_line: LineCallback | None) -> None:
+        super().__init__(daemon=True)
+        self.pipe = pipe
+        self.limit = limit
+        self.on_line = on_line
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.truncated = False
+
+    def run(self) -> None:
+        for line in iter(self.pipe.readline, b""):
+            if self.on_line is not None:
+                try:
+                    self.on_line(line)
+                except Exception:  # a display callback must never break the command
+                    self.on_line = None
+            room = self.limit - self.size
+            if room <= 0:
+                self.truncated = True
+                continue
+            if len(line) > room:
+                line = line[:room]
+                self.truncated = True
+            self.chunks.append(line)
+            self.size += len(line)
+        self.pipe.close()
+
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+class SubprocessRunner:
+    """The real runner. `base_env` replaces the inherited environment's selected variables."""
+
+    def __init__(self, base_env: Mapping[str, str] | None = None) -> None:
+        if base_env is None:
+            base_env = {k: os.environ[k] for k in _INHERITED_ENV if k in os.environ}
+            base_env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+            base_env["LC_ALL"] = "C.UTF-8"
+        self.base_env = dict(base_env)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+        cwd: str | None = None,
+        max_output: int = DEFAULT_MAX_OUTPUT,
+        on_stdout_line: LineCallback | None = None,
+    ) -> CommandResult:
+        """Run `argv` and wait at most `timeout` seconds.
+
+        Raises CommandNotFound / CommandPermissionDenied when the program cannot start.
+        A timeout kills the process group and returns a result with `timed_out=True`.
+        """
+        args = tuple(str(a) for a in argv)
+        child_env = {**self.base_env, **(env or {})}
+        started = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                args,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=child_env,
+                cwd=cwd,
+                start_new_session=True,
+                preexec_fn=_child_setup if _LIBC is not None else None,
+            )
+        except FileNotFoundError as exc:
+            raise CommandNotFound(args[0], "program not found") from exc
+        except PermissionError as exc:
+            raise CommandPermissionDenied(args[0], "permission denied") from exc
+        assert proc.stdout is not None and proc.stderr is not None
+        out = _Reader(proc.stdout, max_output, on_stdout_line)
+        err = _Reader(proc.stderr, max_output, None)
+        out.start()
+        err.start()
+        if stdin is not None and proc.stdin is not None:
+            try:
+                proc.stdin.write(stdin)
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            proc.wait()
+        out.join()
+        err.join()
+        return CommandResult(
+            argv=args,
+            returncode=proc.returncode,
+            stdout=out.data(),
+            stderr=err.data(),
+            duration=time.monotonic() - started,
+            timed_out=timed_out,
+            truncated=out.truncated or err.truncated,
+        )
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows
+            proc.kill()
+    except ProcessLookupError:
+        pass

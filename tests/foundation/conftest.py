@@ -1,0 +1,159 @@
+"""Fixtures for the foundation tests: the real console script, temp configs, free ports,
+and clocks that tests move by hand."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+
+from agent.timing import Clocks
+
+ROOT = Path(__file__).resolve().parents[2]
+HOSTWARD = Path(sys.executable).parent / "hostward"  # the console script of the venv under test
+
+
+class FakeClocks:
+    """A monotonic and a wall clock moved only by the test; `wait` never sleeps for real."""
+
+    def __init__(self, mono: float = 1000.0, wall: float = 1_795_392_000.0) -> None:
+        self.mono = mono  # 1_795_392_000 = 2026-11-23 00:00:00 UTC
+        self.wall = wall
+
+    def advance(self, seconds: float, *, wall: float | None = None) -> None:
+        """Both clocks move by `seconds`; `wall` moves the wall clock by a different amount."""
+        self.mono += seconds
+        self.wall += seconds if wall is None else wall
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        if event.wait(0.01):
+            return True
+        self.advance(max(0.0, seconds))
+        return event.is_set()
+
+    def clocks(self) -> Clocks:
+        return Clocks(monotonic=lambda: self.mono, wall=lambda: self.wall, wait=self.wait, tz=UTC)
+
+
+@pytest.fixture
+def fake_clocks() -> FakeClocks:
+    return FakeClocks()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    """Write a config (YAML text, `{state}` replaced by a temp state dir) and return its path."""
+
+    def write(text: str, name: str = "hostward.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text.replace("{state}", str(tmp_path / "state")), encoding="utf-8")
+        return path
+
+    return write
+
+
+def hostward_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTWARD_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_hostward(
+    *args: str, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `hostward` console script and capture its output."""
+    return subprocess.run(
+        (str(HOSTWARD), *args),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=hostward_env(),
+        cwd=ROOT,
+        check=False,
+    )
+
+
+@pytest.fixture
+def hostward() -> Callable[..., subprocess.CompletedProcess[str]]:
+    return run_hostward
+
+
+class AgentProcess:
+    """A real `hostward run` (or a wrapper script around `agent.cli.main`) in the background."""
+
+    def __init__(self, tmp_path: Path, config: Path, script: str | None = None) -> None:
+        self.tmp_path = tmp_path
+        self.config = config
+        self.out_path = tmp_path / f"agent-{id(self)}.out"
+        self.err_path = tmp_path / f"agent-{id(self)}.err"
+        argv: tuple[str, ...]
+        if script is None:
+            argv = (str(HOSTWARD), "run", "-c", str(config))
+        else:
+            argv = (sys.executable, "-c", script, "run", "-c", str(config))
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, env=hostward_env(), cwd=ROOT)
+
+    @property
+    def stdout(self) -> str:
+        return self.out_path.read_text(encoding="utf-8", errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.err_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for(self, predicate: Callable[[], object], timeout: float = 15, what: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"agent exited {self.proc.returncode} waiting for {what}\n{self.stdout}\n{self.stderr}"
+                )
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}\n{self.stdout}\n{self.stderr}")
+
+    def banner(self) -> str:
+        self.wait_for(lambda: self.stdout.strip(), what="the start banner")
+        return self.stdout.splitlines()[0]
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        return self.proc.wait(10)
+
+
+@pytest.fixture
+def start_agent(tmp_path: Path) -> Iterator[Callable[..., AgentProcess]]:
+    started: list[AgentProcess] = []
+
+    def start(config: Path, script: str | None = None) -> AgentProcess:
+        agent = AgentProcess(tmp_path, config, script)
+        started.append(agent)
+        return agent
+
+    yield start
+    for agent in started:
+        agent.stop()

@@ -1,0 +1,54 @@
+"""The shipped service definitions: the systemd unit passes `systemd-analyze verify`, the WinSW
+definition is well-formed and runs `hostward run` as an automatic service."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+UNIT = ROOT / "packaging" / "systemd" / "hostward.service"
+HOSTWARD = Path(sys.executable).parent / "hostward"
+
+
+def verify_unit(text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    unit = tmp_path / "hostward.service"
+    unit.write_text(text.replace("/opt/hostward/bin/hostward", str(HOSTWARD)))
+    return subprocess.run(
+        ("systemd-analyze", "verify", "--man=no", str(unit)),
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_the_systemd_unit_verifies_and_a_misspelt_key_would_not(tmp_path: Path) -> None:
+    text = UNIT.read_text()
+    good = verify_unit(text, tmp_path)
+    assert good.returncode == 0, good.stderr
+    assert "hostward.service" not in good.stderr  # no warning about our unit
+    bad = verify_unit(text.replace("ProtectHome=", "ProtectHomes="), tmp_path)
+    assert "Unknown key" in bad.stderr and "ProtectHomes" in bad.stderr
+
+
+def test_the_systemd_unit_reloads_with_sighup_and_keeps_its_state_dir() -> None:
+    lines = set(UNIT.read_text().splitlines())
+    assert {"ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure", "StateDirectory=hostward",
+            "ExecStart=/opt/hostward/bin/hostward run", "RestartPreventExitStatus=2"} <= lines
+
+
+def test_the_winsw_definition_runs_hostward_as_an_automatic_service() -> None:
+    xml_file = ROOT / "packaging" / "windows" / "hostward-service.xml"
+    root = ET.parse(xml_file).getroot()  # noqa: S314 - our own file, not untrusted data
+    assert root.tag == "service"
+    assert root.findtext("id") == "hostward"
+    assert (root.findtext("executable") or "").endswith("hostward.exe")
+    assert (root.findtext("arguments") or "").startswith("run -c ")
+    assert root.findtext("startmode") == "Automatic"
+    assert [f.get("action") for f in root.findall("onfailure")] == ["restart", "restart"]
+    script = (ROOT / "packaging" / "windows" / "install-service.ps1").read_text()
+    assert "config validate" in script and "install" in script
