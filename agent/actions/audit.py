@@ -1,0 +1,162 @@
+"""The `audit` job: evaluate the policy library, store the result (State record "audit").
+
+It also keeps two pieces of state the rules need: the registered network baseline (NET-5, taken
+on the first audit) and the history of USB storage devices seen, with first and last seen (USB-3).
+The CLI (`hostward audit`) calls `perform_audit` too, so both are the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.actions.base import JobContext, JobOutcome
+from agent.config.schema import Config
+from agent.journal import Journal, JournalError
+from agent.state import State
+from collectors.errors import HostwardError
+from collectors.system.linux import usb
+from collectors.system.runner import Runner
+from policies import audit as policy_audit
+from policies.engine import AuditReport
+from policies.library import PolicyStore
+from policies.result import CheckResult
+from policies.schema import Role
+
+RECORD_KIND = "audit"
+BASELINE_KEY = "audit.network_baseline"
+USB_KEY = "audit.usb_devices"
+BASELINE_CHECK = "net.settings_unchanged"
+log = logging.getLogger(__name__)
+_STORE: dict[tuple[str, ...], PolicyStore] = {}  # the daemon keeps last good policy files per dir list
+
+
+@dataclass(frozen=True)
+class AuditOutcome:
+    report: AuditReport
+    problems: list[str]  # rejected user policy files, as FILE:LINE: messages
+
+
+def store_for(dirs: tuple[str, ...]) -> PolicyStore:
+    if dirs not in _STORE:
+        _STORE[dirs] = PolicyStore(dirs)
+    return _STORE[dirs]
+
+
+def perform_audit(
+    config: Config,
+    state: State | None,
+    *,
+    role: Role | None = None,
+    root: str = "/",
+    runner: Runner | None = None,
+    only: Iterable[str] | None = None,
+) -> AuditOutcome:
+    """Run the audit; with a state and the live host in its configured role, remember baselines."""
+    baseline = state.get(BASELINE_KEY) if state is not None else None
+    run = policy_audit.run(
+        config.audit,
+        role or config.host.role,
+        hostname=config.host.name,
+        root=root,
+        runner=runner,
+        baseline=baseline,
+        store=store_for(config.audit.policy_dirs),
+        only=only,
+    )
+    report = run.report
+    if state is not None and report.host["live"] and report.host["role"] == config.host.role:
+        remember(state, report)
+    return AuditOutcome(report, [str(p) for p in run.policy_problems])
+
+
+def remember(state: State, report: AuditReport) -> None:
+    """Register the network baseline on first sight; merge USB storage devices seen."""
+    now = time.time()
+    if report.host["platform"] == "linux":
+        try:  # USB-3: every storage device seen is recorded, whatever the role
+            devices = [asdict(d) for d in usb.read_usb_storage_devices("/")]
+        except HostwardError as exc:
+            log.warning("USB devices: %s", exc)
+        else:
+            merge_usb_devices(state, devices, now)
+    for result in report.results:
+        if result.check == BASELINE_CHECK and state.get(BASELINE_KEY) is None:
+            observed = result.evidence.get("observed")
+            if isinstance(observed, dict):
+                state.put(BASELINE_KEY, observed)
+        seen = result.evidence.get("usb_storage_devices")
+        if isinstance(seen, list):
+            merge_usb_devices(state, seen, now)
+
+
+def accept_network_baseline(config: Config, state: State, state_dir: Path) -> dict[str, Any]:
+    """Register the current network settings as the NET-5 baseline (after an approved change);
+    the old and new baselines go to the journal. Returns {"before": ..., "after": ...}."""
+    before = state.get(BASELINE_KEY)
+    outcome = perform_audit(config, None, only=[BASELINE_CHECK])
+    (result,) = outcome.report.results
+    after = result.evidence.get("observed")
+    if not isinstance(after, dict):
+        raise HostwardError(f"network settings could not be read: {result.reason}")
+    state.put(BASELINE_KEY, after)
+    change = {"before": before, "after": after}
+    Journal(state_dir).append("audit.network_baseline", change)
+    return change
+
+
+def merge_usb_devices(state: State, devices: list[Any], now: float) -> None:
+    seen: dict[str, Any] = dict(state.get(USB_KEY) or {})
+    for dev in devices:
+        if not isinstance(dev, dict):
+            continue
+        key = "|".join(str(dev.get(k, "")) for k in ("vendor", "product", "serial"))
+        entry = seen.get(key) or {
+            **{k: dev.get(k, "") for k in ("vendor", "product", "serial")},
+            "first_seen": now,
+        }
+        entry["last_seen"] = now
+        seen[key] = entry
+    state.put(USB_KEY, seen)
+
+
+def summary(results: list[CheckResult]) -> dict[str, int]:
+    counts: Counter[str] = Counter(r.status for r in results)
+    counts["waived"] = sum(1 for r in results if r.waived)
+    return {k: counts.get(k, 0) for k in ("pass", "fail", "error", "not_applicable", "waived")}
+
+
+def payload(outcome: AuditOutcome, state: State | None = None) -> dict[str, Any]:
+    data = outcome.report.to_json()
+    data["summary"] = summary(outcome.report.results)
+    data["policy_problems"] = outcome.problems
+    if state is not None:
+        data["usb_devices_seen"] = sorted(
+            (state.get(USB_KEY) or {}).values(), key=lambda d: -float(d.get("last_seen", 0))
+        )
+    return data
+
+
+def audit_job(ctx: JobContext) -> JobOutcome:
+    """Audit, store the record, journal a one-line summary. Check failures are findings, not job
+    failures; checks that could not be determined make the run partial."""
+    outcome = perform_audit(ctx.config, ctx.state)
+    data = payload(outcome, ctx.state)
+    ctx.state.put_record(RECORD_KIND, data)
+    failing = [r.check for r in outcome.report.results if r.status == "fail" and not r.waived]
+    try:
+        Journal(ctx.state_dir).append("audit.run", {"summary": data["summary"], "failing": failing})
+    except JournalError as exc:  # a side channel never fails the main job
+        ctx.log.warning("audit: %s", exc)
+    for problem in outcome.problems:
+        ctx.log.warning("policy file rejected: %s", problem)
+    errors = [r.check for r in outcome.report.results if r.status == "error"]
+    if errors or outcome.problems:
+        what = f"could not determine: {', '.join(errors)}" if errors else "a policy file was rejected"
+        return JobOutcome(success=True, error=what, partial=True)
+    return JobOutcome(success=True)

@@ -1,0 +1,1 @@
+"""Linux readers: files under a root and commands through a runner, parsed into records."""

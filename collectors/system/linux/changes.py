@@ -1,0 +1,68 @@
+"""Changes to a Linux system under a root: files written atomically, account tools run with -R.
+
+Only `policies/enforce.py` calls these, and only for checks opted in to enforcement.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+
+from collectors.errors import CommandError
+from collectors.system.files import SystemReadError, under
+from collectors.system.runner import CommandResult, Runner
+
+TOOL_TIMEOUT = 30.0
+
+
+def write_file_atomic(root: str | os.PathLike[str], path: str, content: str, mode: int = 0o644) -> None:
+    """Replace `path` under `root` with `content` (temp file + rename: never half-written)."""
+    full = under(root, path)
+    full.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".hostward-", dir=full.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, full)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise SystemReadError(path, f"cannot write: {exc}") from exc
+
+
+def set_key_value(text: str, key: str, value: str) -> str:
+    """login.defs-style text with `KEY value` set (the first active line replaced, else appended)."""
+    pattern = re.compile(rf"^(\s*){re.escape(key)}(\s+)\S.*$", re.M)
+    if pattern.search(text):
+        return pattern.sub(lambda m: f"{m.group(1)}{key}{m.group(2)}{value}", text, count=1)
+    return text + ("" if text.endswith("\n") or not text else "\n") + f"{key}\t{value}\n"
+
+
+def _root_args(root: str | os.PathLike[str]) -> tuple[str, ...]:
+    return () if os.fspath(root) in ("/", "") else ("-R", os.path.abspath(os.fspath(root)))
+
+
+def run_tool(runner: Runner, argv: Sequence[str]) -> CommandResult:
+    """Run an account/network tool; a missing tool raises SystemReadError (the change fails)."""
+    try:
+        return runner.run(tuple(argv), timeout=TOOL_TIMEOUT)
+    except CommandError as exc:
+        raise SystemReadError(argv[0], str(exc)) from exc
+
+
+def chage_max_days(runner: Runner, root: str | os.PathLike[str], user: str, days: int) -> CommandResult:
+    return run_tool(runner, ("chage", *_root_args(root), "-M", str(days), "--", user))
+
+
+def lock_account(runner: Runner, root: str | os.PathLike[str], user: str) -> CommandResult:
+    """Lock the password and expire the account (so SSH keys stop working too)."""
+    return run_tool(runner, ("usermod", *_root_args(root), "-L", "-e", "1", "--", user))
+
+
+def link_down(runner: Runner, name: str) -> CommandResult:
+    return run_tool(runner, ("ip", "link", "set", "dev", name, "down"))

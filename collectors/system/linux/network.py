@@ -1,0 +1,123 @@
+"""Network state: interfaces, addresses, routes (`ip -j ...`), resolvers, interface kinds."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from collectors.errors import CommandError
+from collectors.system.files import SystemReadError, read_text, under
+from collectors.system.runner import Runner
+
+IP_TIMEOUT = 5.0
+# Name prefixes of wireless, cellular and USB-tethering interfaces, used when sysfs says nothing.
+_WIRELESS_PREFIXES = ("wl", "wlan", "ath", "ra")
+_WWAN_PREFIXES = ("ww", "wwan", "rmnet", "ppp")
+_TETHER_DRIVERS = frozenset({"rndis_host", "cdc_ether", "cdc_ncm", "ipheth", "cdc_mbim", "qmi_wwan"})
+
+
+@dataclass(frozen=True)
+class Interface:
+    name: str
+    mac: str
+    up: bool
+    kind: str  # "wired", "wireless", "wwan", "tether", "loopback", "virtual"
+    addresses: tuple[str, ...]  # "10.0.0.5/24"
+
+
+@dataclass(frozen=True)
+class Route:
+    destination: str  # "default" or a prefix
+    gateway: str
+    device: str
+
+
+def _ip_json(runner: Runner, *args: str) -> list[dict[str, object]]:
+    argv = ("ip", "-j", *args)
+    try:
+        result = runner.run(argv, timeout=IP_TIMEOUT)
+    except CommandError as exc:
+        raise SystemReadError(" ".join(argv), str(exc)) from exc
+    if not result.ok:
+        raise SystemReadError(" ".join(argv), f"exit {result.returncode}: {result.stderr_tail()}")
+    try:
+        data = json.loads(result.stdout or b"[]")
+    except json.JSONDecodeError as exc:
+        raise SystemReadError(" ".join(argv), "output is not JSON") from exc
+    if not isinstance(data, list):
+        raise SystemReadError(" ".join(argv), "expected a JSON list")
+    return [d for d in data if isinstance(d, dict)]
+
+
+def interface_kind(root: str | os.PathLike[str], name: str, link_type: str) -> str:
+    """Classify from sysfs (uevent DEVTYPE, the driver) and, failing that, the name."""
+    if link_type == "loopback":
+        return "loopback"
+    uevent = read_text(root, f"/sys/class/net/{name}/uevent") or ""
+    devtype = ""
+    for line in uevent.splitlines():
+        if line.startswith("DEVTYPE="):
+            devtype = line.split("=", 1)[1]
+    if devtype == "wlan" or under(root, f"/sys/class/net/{name}/wireless").is_dir():
+        return "wireless"
+    if devtype == "wwan" or (link_type in ("ppp", "none") and name.startswith(_WWAN_PREFIXES)):
+        return "wwan"
+    device = under(root, f"/sys/class/net/{name}/device")
+    driver = os.path.basename(os.path.realpath(device / "driver")) if device.exists() else ""
+    if driver in _TETHER_DRIVERS:
+        return "tether"
+    if name.startswith(_WIRELESS_PREFIXES):
+        return "wireless"
+    if name.startswith(_WWAN_PREFIXES):
+        return "wwan"
+    if devtype in ("bridge", "vlan", "bond") or not device.exists():
+        return "virtual"
+    return "wired"
+
+
+def parse_links(
+    links: list[dict[str, object]], addrs: list[dict[str, object]], root: str | os.PathLike[str] = "/"
+) -> list[Interface]:
+    """Join `ip -j link` and `ip -j addr` output into interfaces."""
+    by_name: dict[str, list[str]] = {}
+    for entry in addrs:
+        infos = entry.get("addr_info")
+        if isinstance(infos, list):
+            by_name[str(entry.get("ifname"))] = [
+                f"{i.get('local')}/{i.get('prefixlen')}" for i in infos if isinstance(i, dict)
+            ]
+    out = []
+    for link in links:
+        name = str(link.get("ifname", ""))
+        flags = link.get("flags") if isinstance(link.get("flags"), list) else []
+        up = "UP" in flags and str(link.get("operstate", "")) != "DOWN"  # type: ignore[operator]
+        kind = interface_kind(root, name, str(link.get("link_type", "")))
+        out.append(Interface(name, str(link.get("address", "")), up, kind, tuple(by_name.get(name, []))))
+    return out
+
+
+def parse_routes(routes: list[dict[str, object]]) -> list[Route]:
+    return [Route(str(r.get("dst", "")), str(r.get("gateway", "")), str(r.get("dev", ""))) for r in routes]
+
+
+def read_interfaces(runner: Runner, root: str | os.PathLike[str] = "/") -> list[Interface]:
+    return parse_links(_ip_json(runner, "link", "show"), _ip_json(runner, "addr", "show"), root)
+
+
+def read_routes(runner: Runner) -> list[Route]:
+    """IPv4 and IPv6 routes of the main table."""
+    return parse_routes(_ip_json(runner, "-4", "route", "show") + _ip_json(runner, "-6", "route", "show"))
+
+
+def parse_resolv_conf(text: str) -> list[str]:
+    return [
+        line.split()[1]
+        for line in text.splitlines()
+        if line.startswith("nameserver") and len(line.split()) > 1
+    ]
+
+
+def read_nameservers(root: str | os.PathLike[str] = "/") -> list[str]:
+    text = read_text(root, "/etc/resolv.conf")
+    return parse_resolv_conf(text) if text is not None else []

@@ -1,0 +1,122 @@
+"""Installed packages (dpkg status file) and OS update history (apt history, dpkg.log)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from collectors.system.files import list_dir, read_text
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+
+
+def parse_dpkg_status(text: str) -> dict[str, Package]:
+    """Installed packages ('install ok installed') from /var/lib/dpkg/status."""
+    out = {}
+    for stanza in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in stanza.splitlines():
+            if line and not line[0].isspace() and ":" in line:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+        name = fields.get("Package")
+        if name and fields.get("Status", "").endswith(" installed"):
+            out[name] = Package(name, fields.get("Version", ""))
+    return out
+
+
+def read_installed_packages(root: str | os.PathLike[str] = "/") -> dict[str, Package] | None:
+    """None when the system has no dpkg database (not a Debian-family system)."""
+    text = read_text(root, "/var/lib/dpkg/status")
+    return parse_dpkg_status(text) if text is not None else None
+
+
+@dataclass(frozen=True)
+class UpdateRun:
+    """One apt run that upgraded or installed packages; `end` is a naive local time as logged."""
+
+    end: datetime
+    commandline: str
+    upgraded: int
+    failed: bool
+
+
+_APT_TIME = "%Y-%m-%d  %H:%M:%S"
+
+
+def parse_apt_history(text: str) -> list[UpdateRun]:
+    """Entries of /var/log/apt/history.log that upgraded something."""
+    runs = []
+    for block in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in block.strip().splitlines():
+            key, _, value = line.partition(": ")
+            fields[key] = value.strip()
+        upgraded = fields.get("Upgrade", "")
+        if not upgraded or "End-Date" not in fields:
+            continue
+        try:
+            end = datetime.strptime(fields["End-Date"], _APT_TIME)
+        except ValueError:
+            continue
+        count = len(re.findall(r"\), ", upgraded + ", "))
+        runs.append(UpdateRun(end, fields.get("Commandline", ""), count, "Error" in fields))
+    return runs
+
+
+_DPKG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) upgrade (\S+) ")
+
+
+def parse_dpkg_log(text: str) -> list[datetime]:
+    """Times of `upgrade` actions in /var/log/dpkg.log."""
+    out = []
+    for line in text.splitlines():
+        match = _DPKG_LINE.match(line)
+        if match:
+            out.append(datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S"))
+    return out
+
+
+@dataclass(frozen=True)
+class UpdateHistory:
+    last_upgrade: datetime | None  # naive local time of the last successful upgrade
+    sources: tuple[str, ...]  # log files read
+    runs: int
+
+
+def read_update_history(root: str | os.PathLike[str] = "/") -> UpdateHistory:
+    """The last successful package upgrade from apt's history and dpkg's log (rotated ones too)."""
+    latest: datetime | None = None
+    sources = []
+    runs = 0
+    for name in list_dir(root, "/var/log/apt"):
+        if name.startswith("history.log"):
+            text = read_text(root, f"/var/log/apt/{name}")
+            if text is None:
+                continue
+            sources.append(f"/var/log/apt/{name}")
+            for run in parse_apt_history(text):
+                runs += 1
+                if not run.failed and (latest is None or run.end > latest):
+                    latest = run.end
+    for name in list_dir(root, "/var/log"):
+        if name.startswith("dpkg.log"):
+            text = read_text(root, f"/var/log/{name}")
+            if text is None:
+                continue
+            sources.append(f"/var/log/{name}")
+            for when in parse_dpkg_log(text):
+                if latest is None or when > latest:
+                    latest = when
+    return UpdateHistory(latest, tuple(sources), runs)
+
+
+def naive_local_to_epoch(when: datetime) -> float:
+    """Logs write local time without zone; read it as this machine's local time."""
+    return when.astimezone().timestamp() if when.tzinfo is None else when.astimezone(UTC).timestamp()

@@ -1,0 +1,115 @@
+"""The `audit:` config section: schedule, parameter overrides, waivers, inputs, enforcement."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from collectors.schema import Duration, setting
+from collectors.schema.common import Schedule
+from collectors.schema.fields import between
+from policies.schema import Parameters, Role
+
+_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
+_HOSTPORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$")
+
+
+def _check_date(value: object) -> str | None:
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            date.fromisoformat(value)
+            return None
+        except ValueError:
+            pass
+    return 'must be a quoted date "YYYY-MM-DD"'
+
+
+def _check_targets(value: object) -> str | None:
+    assert isinstance(value, tuple)
+    bad = [v for v in value if not _HOSTPORT.match(v)]
+    return f'not "HOST:PORT": {", ".join(bad)}' if bad else None
+
+
+@dataclass(frozen=True)
+class Waiver:
+    check: str = setting(doc="The check id the waiver covers.")
+    approver: str = setting(doc="Who approved it (name or role).")
+    reason: str = setting(doc="Why.")
+    expires: str = setting(doc='Last day it applies, "YYYY-MM-DD" (quoted).', check=_check_date)
+    hosts: tuple[str, ...] = setting((), "Hosts it covers; empty: every host using this config.")
+    person: str = setting("", "The named person it is for (e.g. a USB exemption), shown in reports.")
+
+
+@dataclass(frozen=True)
+class ParameterOverride:
+    check: str = setting(doc="The check id whose parameters change.")
+    role: Role | None = setting(None, "Only for this role.")
+    host: str = setting("", "Only for this host name.")
+    parameters: Parameters = setting(factory=Parameters, doc="The values that replace the check's defaults.")
+
+
+@dataclass(frozen=True)
+class IsolationConfig:
+    canaries: tuple[str, ...] = setting(
+        (),
+        'Internet "HOST:PORT" addresses an isolated host must NOT reach by TCP.',
+        check=_check_targets,
+        example='["223.5.5.5:443", "114.114.114.114:53"]',
+    )
+    dns_canaries: tuple[str, ...] = setting(
+        (),
+        'Public DNS servers "ADDRESS:PORT" an isolated host must NOT get an answer from.',
+        check=_check_targets,
+        example='["223.5.5.5:53"]',
+    )
+    private_targets: tuple[str, ...] = setting(
+        (),
+        'Private-network "HOST:PORT" addresses that MUST be reachable (e.g. the insurance centre).',
+        check=_check_targets,
+    )
+    allowed_gateways: tuple[str, ...] = setting(
+        (), "Gateways a default route may point to on isolated roles."
+    )
+    allowed_egress: tuple[str, ...] = setting(
+        (), 'Servers: "HOST:PORT" update mirrors that may be reached.', check=_check_targets
+    )
+    timeout: Duration = setting(
+        Duration(2), "One bounded timeout for all probes together.", check=between(0.1, 30)
+    )
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    schedule: Schedule = setting(
+        factory=lambda: Schedule(every=Duration(900), jitter=Duration(60), timeout=Duration(120)),
+        doc="The compliance audit against the written rules.",
+    )
+    policy_dirs: tuple[str, ...] = setting(
+        (), "Extra directories of policy files (*.yaml) added to the library."
+    )
+    disabled_checks: tuple[str, ...] = setting((), "Check ids not run on this host.")
+    overrides: tuple[ParameterOverride, ...] = setting(
+        (),
+        "Parameter overrides per check, per role or host (host beats role beats the library).",
+        example="- {check: av.signatures_current, role: server, parameters: {max_age_days: 7}}",
+    )
+    waivers: tuple[Waiver, ...] = setting(
+        (),
+        "Approved exceptions: a waived failure stays visible, marked waived, until it expires.",
+        example=(
+            '- check: usb.storage_blocked\n  approver: IT head\n  reason: scanner PC\n  expires: "2026-12-31"'
+        ),
+    )
+    leavers_file: str = setting("", "CSV of staff who left: name,account,date_left (ACC-1).")
+    isolation: IsolationConfig = setting(factory=IsolationConfig, doc="Network isolation probes (NET-1..4).")
+    enforce: tuple[str, ...] = setting(
+        (), "Check ids `hostward enforce` may change (opt-in; nothing is changed otherwise)."
+    )
+    check_timeout: Duration = setting(Duration(10), "The whole audit's time limit.", check=between(1, 300))
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        for i, waiver in enumerate(self.waivers):
+            if not waiver.approver.strip():
+                yield f"waivers[{i}].approver", "a waiver needs an approver"

@@ -1,0 +1,84 @@
+"""What a probe is given: the target, a runner, the clock, its parameters and shared inputs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from collectors.system.runner import Runner
+from policies.config import IsolationConfig
+from policies.schema import Parameters, Platform, Role
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The system audited. `live` is False for an offline root (mounted disk image)."""
+
+    hostname: str
+    role: Role
+    platform: Platform
+    root: str = "/"
+    live: bool = True
+
+
+@dataclass(frozen=True)
+class Leaver:
+    name: str
+    account: str
+    date_left: date
+
+
+@dataclass(frozen=True)
+class AuditInputs:
+    """Inputs beyond the host itself. `leavers` None means no leavers list is configured."""
+
+    leavers: tuple[Leaver, ...] | None = None
+    leavers_source: str = ""
+    leavers_error: str = ""  # the configured list could not be read: ACC-1 is an error
+    isolation: IsolationConfig = field(default_factory=IsolationConfig)
+    network_baseline: Mapping[str, Any] | None = None
+
+
+class Cache:
+    """Values read once per audit and shared by checks (e.g. /etc/shadow, `ip -j route`).
+
+    An exception is cached too: every check that needs an unreadable file reports the error.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._values: dict[str, tuple[bool, Any]] = {}
+
+    def get(self, key: str, read: Callable[[], T]) -> T:
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._values:
+                try:
+                    self._values[key] = (True, read())
+                except Exception as exc:
+                    self._values[key] = (False, exc)
+            ok, value = self._values[key]
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class ProbeContext:
+    target: Target
+    runner: Runner
+    now: datetime  # timezone-aware
+    params: Parameters
+    inputs: AuditInputs
+    cache: Cache
+    deadline: float  # monotonic clock
+
+    def read(self, key: str, reader: Callable[[], T]) -> T:
+        return self.cache.get(key, reader)

@@ -1,0 +1,56 @@
+"""What enforcement returns and is given: Salt-style change records and the enforce context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from collectors.errors import HostwardError
+from collectors.system.runner import Runner
+from policies.context import AuditInputs, Target
+from policies.schema import CheckSpec, Parameters
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    check: str
+    result: bool | None
+    changes: dict[str, Any] = field(default_factory=dict)
+    comment: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "check": self.check,
+            "result": self.result,
+            "changes": self.changes,
+            "comment": self.comment,
+        }
+
+
+@dataclass(frozen=True)
+class EnforceContext:
+    target: Target
+    runner: Runner
+    inputs: AuditInputs
+    dry_run: bool
+
+
+Action = Callable[[EnforceContext, CheckSpec, Parameters], list[Change]]
+
+
+def run_command(
+    ctx: EnforceContext, name: str, check: str, what: dict[str, Any], run: Callable[[], Any]
+) -> Change:
+    """Dry run: would change. Else run it; a failed command is result False with its stderr."""
+    if ctx.dry_run:
+        return Change(name, check, None, what, "would change (dry run)")
+    try:
+        result = run()
+    except HostwardError as exc:
+        return Change(name, check, False, {}, str(exc))
+    if not result.ok:
+        return Change(name, check, False, {}, f"exit {result.returncode}: {result.stderr_tail()}")
+    return Change(name, check, True, what, "changed")

@@ -1,0 +1,154 @@
+"""Network probes for isolation, egress and settings drift (NET-1..5), any platform.
+
+The network state comes from the platform's reader (Linux `ip -j`, Windows Get-Net* as JSON) as
+the same Interface and Route records; the reachability probes are plain sockets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from collectors.system import reach
+from collectors.system.linux import network as linux_net
+from policies.context import ProbeContext
+from policies.result import Finding, failed, not_applicable, passed
+
+
+def net_state(ctx: ProbeContext) -> tuple[list[linux_net.Interface], list[linux_net.Route], list[str]]:
+    """(interfaces, routes, nameservers) of the audited host, read once per audit."""
+    if ctx.target.platform == "windows":
+        from collectors.system.windows import network as win_net
+
+        return ctx.read("net", lambda: win_net.read_network(ctx.runner))
+    root = ctx.target.root
+    return ctx.read(
+        "net",
+        lambda: (
+            linux_net.read_interfaces(ctx.runner, root),
+            linux_net.read_routes(ctx.runner),
+            linux_net.read_nameservers(root),
+        ),
+    )
+
+
+def _is_public_route(route: linux_net.Route) -> bool:
+    if route.destination == "default":
+        return True
+    try:
+        net = ipaddress.ip_network(route.destination, strict=False)
+    except ValueError:
+        return False
+    return net.is_global and not net.is_multicast
+
+
+def _probes(ctx: ProbeContext, tcp: tuple[str, ...], dns: tuple[str, ...]) -> list[reach.Reach]:
+    import time
+
+    budget = min(ctx.inputs.isolation.timeout, max(0.1, ctx.deadline - time.monotonic() - 0.2))
+    return reach.probe_all(tcp, dns, budget)
+
+
+def isolation(ctx: ProbeContext) -> Finding:
+    """NET-1/2/4: no route out, no forbidden interface up, canaries silent, private net reachable."""
+    iso = ctx.inputs.isolation
+    interfaces, routes, _ = net_state(ctx)
+    problems: list[str] = []
+    public = [r for r in routes if _is_public_route(r) and r.gateway not in iso.allowed_gateways]
+    for route in public:
+        problems.append(f"route to {route.destination} via {route.gateway or route.device}")
+    kinds = set(ctx.params.forbidden_interfaces or ())
+    forbidden_up = [i for i in interfaces if i.kind in kinds and i.up]
+    for i in forbidden_up:
+        problems.append(f"{i.kind} interface {i.name} is up")
+    results = _probes(ctx, iso.canaries + iso.private_targets, iso.dns_canaries)
+    private = set(iso.private_targets)
+    for probe in results:
+        if probe.target in private and probe.kind == "tcp":
+            if not probe.reachable:
+                problems.append(f"private network {probe.target} unreachable ({probe.detail})")
+        elif probe.reachable:
+            problems.append(f"internet canary {probe.target} ({probe.kind}) answered: {probe.detail}")
+    evidence: dict[str, Any] = {
+        "public_routes": [
+            {"destination": r.destination, "gateway": r.gateway, "device": r.device} for r in public
+        ],
+        "interfaces": [
+            {"name": i.name, "kind": i.kind, "up": i.up} for i in interfaces if i.kind != "loopback"
+        ],
+        "probes": [
+            {
+                "target": r.target,
+                "kind": r.kind,
+                "reachable": bool(r.reachable),
+                "detail": r.detail,
+                "seconds": round(r.seconds, 3),
+            }
+            for r in results
+        ],
+        "canaries_configured": len(iso.canaries) + len(iso.dns_canaries),
+    }
+    if problems:
+        return failed("; ".join(problems), **evidence)
+    note = "" if evidence["canaries_configured"] else " (no internet canaries configured)"
+    return passed("no route or interface to the internet; canaries silent" + note, **evidence)
+
+
+def egress_blocked(ctx: ProbeContext) -> Finding:
+    """NET-3: servers reach no internet canary; allow-listed mirrors are not judged."""
+    iso = ctx.inputs.isolation
+    if not iso.canaries and not iso.dns_canaries:
+        return not_applicable("no internet canaries configured (audit.isolation.canaries)")
+    results = _probes(ctx, iso.canaries, iso.dns_canaries)
+    answered = [r for r in results if r.reachable]
+    evidence = {
+        "probes": [
+            {"target": r.target, "kind": r.kind, "reachable": bool(r.reachable), "detail": r.detail}
+            for r in results
+        ],
+        "allowed_egress": list(iso.allowed_egress),
+    }
+    if answered:
+        return failed(f"reached the internet: {', '.join(r.target for r in answered)}", **evidence)
+    return passed(f"{len(results)} internet canaries unreachable", **evidence)
+
+
+def observed_settings(ctx: ProbeContext) -> dict[str, Any]:
+    """The settings NET-5 registers and compares: per interface address and MAC, gateways, DNS."""
+    interfaces, routes, dns = net_state(ctx)
+    return {
+        "interfaces": {
+            i.name: {"mac": i.mac, "addresses": sorted(a for a in i.addresses if not a.startswith("fe80:"))}
+            for i in interfaces
+            if i.kind not in ("loopback", "virtual")
+        },
+        "gateways": sorted({r.gateway for r in routes if r.destination == "default" and r.gateway}),
+        "dns": sorted(dns),
+    }
+
+
+def network_baseline(ctx: ProbeContext) -> Finding:
+    now = observed_settings(ctx)
+    before = ctx.inputs.network_baseline
+    if before is None:
+        return not_applicable(
+            "no baseline registered yet; the current settings become the baseline", observed=now
+        )
+    drift: list[dict[str, Any]] = []
+    for key in ("gateways", "dns"):
+        if before.get(key) != now[key]:
+            drift.append({"setting": key, "before": before.get(key), "after": now[key]})
+    old_ifs: dict[str, Any] = dict(before.get("interfaces", {}))
+    for name in sorted(set(old_ifs) | set(now["interfaces"])):
+        if old_ifs.get(name) != now["interfaces"].get(name):
+            drift.append(
+                {
+                    "setting": f"interface {name}",
+                    "before": old_ifs.get(name),
+                    "after": now["interfaces"].get(name),
+                }
+            )
+    evidence = {"drift": drift, "baseline": dict(before), "observed": now}
+    if drift:
+        return failed(f"network settings changed: {', '.join(d['setting'] for d in drift)}", **evidence)
+    return passed("addresses, MACs, gateways and DNS match the baseline", **evidence)

@@ -1,0 +1,3 @@
+"""Fixtures of tests/policies; the helpers live in policies_kit.py (a unique name, importable from tests)."""
+
+from policies_kit import check, library, linux_root  # noqa: F401
