@@ -1,0 +1,105 @@
+"""Backup families (`hostward_backup_*`) from the stored "backup" record.
+
+Per repository (label `repository="primary|secondary"`): last attempt and last success times,
+duration, bytes added, files, snapshot count, coverage gap, last check result, last drill
+result and duration; per host: the offline copy's age. A scrape reads the record only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+from agent.state import Snapshot
+
+log = logging.getLogger(__name__)
+BACKUP_KIND = "backup"
+_STATUS = {"ok": 1.0, "partial": 0.5, "failed": 0.0}
+Getter = Callable[[Mapping[str, Any]], float | None]
+
+# (name, help, getter) per repository; a getter returns None when the figure is unknown.
+_PER_REPO: tuple[tuple[str, str, Getter], ...] = (
+    ("hostward_backup_last_attempt_timestamp_seconds", "When the last backup to this repository started.",
+     lambda r: r.get("last_attempt")),
+    ("hostward_backup_last_success_timestamp_seconds", "When the last complete backup here ended.",
+     lambda r: r.get("last_success")),
+    ("hostward_backup_duration_seconds", "How long the last backup to this repository took.",
+     lambda r: r.get("duration")),
+    ("hostward_backup_status", "Last backup: 1 ok, 0.5 partial (files unreadable), 0 failed.",
+     lambda r: _STATUS.get(str(r.get("status"))) if r.get("status") else None),
+    ("hostward_backup_added_bytes", "Bytes the last backup added to the repository.",
+     lambda r: r.get("bytes_added")),
+    ("hostward_backup_files", "Files the last backup processed.", lambda r: r.get("files")),
+    ("hostward_backup_unreadable_files", "Source files the last backup could not read.",
+     lambda r: r.get("unreadable")),
+    ("hostward_backup_snapshots", "Snapshots in the repository after the last backup.",
+     lambda r: r.get("snapshot_count")),
+    ("hostward_backup_latest_snapshot_timestamp_seconds", "Time of the newest snapshot in the repository.",
+     lambda r: r.get("latest_snapshot_time")),
+    ("hostward_backup_coverage_gap", "Recent hostward runs with no snapshot in this repository (BAK-2).",
+     lambda r: r.get("coverage_gap")),
+    ("hostward_backup_check_success", "Last `restic check` of this repository: 1 passed, 0 failed.",
+     lambda r: _flag(r.get("check"), "ok")),
+    ("hostward_backup_repository_size_bytes", "Bytes the repository stores, measured at the last check.",
+     lambda r: _field(r.get("check"), "size_bytes")),
+    ("hostward_backup_check_timestamp_seconds", "When this repository was last checked.",
+     lambda r: _field(r.get("check"), "time")),
+    ("hostward_backup_drill_success", "Last restore drill from this repository: 1 passed, 0 failed (BAK-5).",
+     lambda r: _flag(r.get("drill"), "ok")),
+    ("hostward_backup_drill_duration_seconds", "Time to restore the sample in the last drill.",
+     lambda r: _field(r.get("drill"), "duration")),
+    ("hostward_backup_drill_timestamp_seconds", "When the last restore drill ran.",
+     lambda r: _field(r.get("drill"), "time")),
+)  # fmt: skip
+
+
+def _field(part: Any, key: str) -> float | None:
+    return part.get(key) if isinstance(part, Mapping) else None
+
+
+def _flag(part: Any, key: str) -> float | None:
+    return (1.0 if part.get(key) else 0.0) if isinstance(part, Mapping) else None
+
+
+def backup_families(snapshot: Snapshot, now: Callable[[], float] = time.time) -> Iterator[Metric]:
+    record = snapshot.records.get(BACKUP_KIND)
+    if record is None:
+        return
+    repos = record.payload.get("repositories")
+    if not isinstance(repos, Mapping):
+        log.warning("backup record unreadable: no repositories")
+        return
+    for name, doc, getter in _PER_REPO:
+        family = GaugeMetricFamily(name, doc, labels=("repository",))
+        for repo, entry in sorted(repos.items()):
+            try:
+                value = getter(entry) if isinstance(entry, Mapping) else None
+            except (TypeError, ValueError):
+                value = None
+            if value is not None:
+                family.add_metric((repo,), float(value))
+        if family.samples:
+            yield family
+    coverage = record.payload.get("coverage")
+    if isinstance(coverage, Mapping) and "gap" in coverage:
+        yield GaugeMetricFamily(
+            "hostward_backup_coverage_gap_total_runs",
+            "Missing (run, repository) pairs over both repositories.",
+            value=float(coverage["gap"]),
+        )
+    offline = record.payload.get("offline")
+    if isinstance(offline, Mapping) and offline.get("time") is not None:
+        yield GaugeMetricFamily(
+            "hostward_backup_offline_copy_age_seconds",
+            "Age of the last verified offline copy (BAK-1: monthly).",
+            value=max(0.0, now() - float(offline["time"])),
+        )
+        yield GaugeMetricFamily(
+            "hostward_backup_offline_copy_timestamp_seconds",
+            "When the last verified offline copy was written.",
+            value=float(offline["time"]),
+        )

@@ -1,0 +1,77 @@
+"""The backups section of the status page (zh/en), from the stored "backup" record."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from agent.state import Snapshot
+from agent.web.text import e, size, t, when
+
+_BADGE = {
+    "ok": ("ok", "成功", "ok"),
+    "partial": ("warn", "部分", "partial"),
+    "failed": ("crit", "失败", "failed"),
+}
+
+
+def _badge(lang: str, status: str) -> str:
+    css, zh, en = _BADGE.get(status, ("warn", "未知", "unknown"))
+    return f'<span class="badge {css}">{t(lang, zh, en)}</span>'
+
+
+def _result(lang: str, part: Any) -> str:
+    if not isinstance(part, Mapping):
+        return t(lang, "从未", "never")
+    status = "ok" if part.get("ok") else "failed"
+    return f"{_badge(lang, status)} {when(part.get('time'))}"
+
+
+def backup_section(snapshot: Snapshot, lang: str) -> str:
+    head = f'<section id="backup"><h2>{t(lang, "备份", "Backups")}</h2>'
+    record = snapshot.records.get("backup")
+    repos = record.payload.get("repositories") if record else None
+    if not isinstance(repos, Mapping) or not repos:
+        return head + f'<p class="empty">{t(lang, "尚未备份。", "No backup has run yet.")}</p></section>'
+    columns = "".join(f"<th>{t(lang, zh, en)}</th>" for zh, en in (
+        ("仓库", "Repository"), ("上次备份", "Last backup"), ("结果", "Result"), ("上次成功", "Last success"),
+        ("新增", "Added"), ("文件", "Files"), ("快照", "Snapshots"), ("覆盖缺口", "Coverage gap"),
+        ("校验", "Check"), ("恢复演练", "Restore drill"), ("错误", "Error")))  # fmt: skip
+    rows = []
+    for name, r in sorted(repos.items()):
+        if not isinstance(r, Mapping):
+            continue
+        status = str(r.get("status", ""))
+        drill = r.get("drill")
+        drill_text = _result(lang, drill)
+        if isinstance(drill, Mapping) and drill.get("duration") is not None:
+            drill_text += f" ({float(drill['duration']):.1f} s)"
+        rows.append(
+            f'<tr data-repository="{e(name)}" class="{e(_BADGE.get(status, ("warn",))[0])}">'
+            f"<td>{e(name)}</td><td>{when(r.get('last_attempt'))}</td><td>{_badge(lang, status)}</td>"
+            f'<td>{when(r.get("last_success"))}</td>'
+            f'<td class="num">{e(size(float(r.get("bytes_added") or 0)))}</td>'
+            f'<td class="num">{e(r.get("files", "—"))}</td>'
+            f'<td class="num">{e(r.get("snapshot_count", "—"))}</td>'
+            f'<td class="num">{e(r.get("coverage_gap", "—"))}</td><td>{_result(lang, r.get("check"))}</td>'
+            f'<td>{drill_text}</td><td class="err">{e(r.get("error", ""))}</td></tr>'
+        )
+    table = (
+        f'<table id="backup-table"><thead><tr>{columns}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+    return head + table + _offline(lang, record.payload if record else {}) + "</section>"
+
+
+def _offline(lang: str, payload: Mapping[str, Any]) -> str:
+    offline = payload.get("offline")
+    label = t(lang, "离线副本", "Offline copy")
+    if not isinstance(offline, Mapping):
+        return f'<p id="backup-offline" class="warn">{label}: {t(lang, "从未制作", "never made")}</p>'
+    age_days = (time.time() - float(offline.get("time") or 0)) / 86400
+    overdue = age_days * 86400 > float(payload.get("offline_max_age") or 31 * 86400)
+    css = "crit" if overdue else "ok"
+    return (
+        f'<p id="backup-offline" class="{css}">{label}: {e(offline.get("media_id", ""))} '
+        f"{when(offline.get('time'))} ({age_days:.0f} {t(lang, '天前', 'days ago')})</p>"
+    )

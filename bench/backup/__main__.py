@@ -1,0 +1,5 @@
+import sys
+
+from bench.backup.run import main
+
+sys.exit(main())
