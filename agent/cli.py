@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -13,45 +14,41 @@ from agent.commands import common
 log = logging.getLogger(__name__)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    # Imported here so that `hostward --version` stays instant and the modules stay explicit.
-    # One module per line, sorted: each issue adds its command here and to the tuple below.
-    from agent.commands import (
-        audit_cmd,
-        backup_cmd,
-        collect_cmd,
-        config_cmd,
-        devices_cmd,
-        enforce_cmd,
-        hash_password_cmd,
-        journal_cmd,
-        run_cmd,
-    )
+# name, module in agent.commands, help: a command's module (and what it imports) loads only when
+# that command runs, so the daemon never carries the CLI's restore, enforce or bcrypt code.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("config", "config_cmd", "print or check the config / 配置文件"),
+    ("run", "run_cmd", "run the agent: scheduler, /metrics and status page / 运行代理"),
+    ("collect", "collect_cmd", "one host-health snapshot / 采集一次主机健康状况"),
+    ("journal", "journal_cmd", "the tamper-evident journal / 工作日志"),
+    ("hash-password", "hash_password_cmd", "a bcrypt hash for exporter.basic_auth_users / 生成密码哈希"),
+    ("devices", "devices_cmd", "network devices, UPS, room sensors / 机房设备"),
+    ("audit", "audit_cmd", "check the written rules, with evidence / 合规审计"),
+    ("enforce", "enforce_cmd", "apply opted-in remediations, idempotent / 整改"),
+    ("backup", "backup_cmd", "dual backups and restores / 双重备份与恢复"),
+)
 
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser; only the command named first in `argv` is loaded in full."""
     parser = argparse.ArgumentParser(
         prog="hostward",
         description="Keeps machine rooms and office PCs healthy, compliant and backed up.",
     )
     parser.add_argument("--version", action="version", version=f"hostward {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands = (
-        config_cmd,
-        run_cmd,
-        collect_cmd,
-        journal_cmd,
-        hash_password_cmd,
-        devices_cmd,
-        audit_cmd,
-        enforce_cmd,
-        backup_cmd,
-    )
-    for module in commands:
-        module.register(sub)
+    wanted = argv[0] if argv else ""
+    for name, module, help_text in COMMANDS:
+        if name == wanted:
+            importlib.import_module(f"agent.commands.{module}").register(sub)
+        else:
+            sub.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

@@ -10,18 +10,56 @@ module level: this file imports every action module, and an office PC never load
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from agent.actions import backup as bk
 from agent.actions.audit import audit_job
-from agent.actions.base import JobAction
+from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.actions.collect import collect_job
 from agent.actions.device_configs import config_backup_job, config_backup_schedule
 from agent.actions.devices import devices_job
 from agent.config.schema import Config
 from agent.scheduler import ScheduledJob
 from collectors.schema.common import Schedule
+
+
+def _backup(attr: str) -> Callable[..., object]:
+    """agent.actions.backup, imported on first use: it costs ~4.5 MiB resident (libcrypto for
+    the drill's SHA-256, uuid, the restic wrapper), which a host without backups never pays."""
+
+    def call(*args: object) -> object:
+        return getattr(importlib.import_module("agent.actions.backup"), attr)(*args)
+
+    return call
+
+
+def _backup_configured(config: Config) -> bool:
+    return bool(config.backup.repositories.primary or config.backup.repositories.secondary)
+
+
+def _backup_schedule(attr: str) -> Callable[[Config], Schedule | None]:
+    schedule = _backup(attr)
+
+    def get(config: Config) -> Schedule | None:
+        if not _backup_configured(config):  # no import at all on a host without backups
+            return None
+        found = schedule(config)
+        assert found is None or isinstance(found, Schedule)
+        return found
+
+    return get
+
+
+def _backup_action(attr: str) -> JobAction:
+    action = _backup(attr)
+
+    def run(ctx: JobContext) -> JobOutcome:
+        outcome = action(ctx)
+        assert isinstance(outcome, JobOutcome)
+        return outcome
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -38,10 +76,10 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("devices", lambda c: c.devices_schedule.poll, devices_job),
     JobSpec("device_configs", config_backup_schedule, config_backup_job),
     JobSpec("audit", lambda c: c.audit.schedule, audit_job),
-    JobSpec("backup", bk.backup_schedule, bk.backup_job),
-    JobSpec("backup_verify", bk.verify_schedule, bk.verify_job),
-    JobSpec("backup_prune", bk.prune_schedule, bk.prune_job),
-    JobSpec("backup_drill", bk.drill_schedule, bk.drill_job),
+    JobSpec("backup", _backup_schedule("backup_schedule"), _backup_action("backup_job")),
+    JobSpec("backup_verify", _backup_schedule("verify_schedule"), _backup_action("verify_job")),
+    JobSpec("backup_prune", _backup_schedule("prune_schedule"), _backup_action("prune_job")),
+    JobSpec("backup_drill", _backup_schedule("drill_schedule"), _backup_action("drill_job")),
 )
 
 

@@ -56,10 +56,11 @@ def poll_and_record(
     v2c_engine: str = "native",
 ) -> PollRound:
     """Poll all SNMP devices, update outages (devices and this host), store the record."""
-    # Imported here: asyncio and ssl cost ~3 MiB of resident memory in a daemon with no devices.
-    from collectors.devices.poll import DEFAULT_CONCURRENCY, poll_devices
+    results: tuple[DeviceResult, ...] = ()
+    if config.devices:  # imported only then: asyncio and ssl cost ~3 MiB resident
+        from collectors.devices.poll import DEFAULT_CONCURRENCY, poll_devices
 
-    results = tuple(poll_devices(config.devices, concurrency or DEFAULT_CONCURRENCY, v2c_engine))
+        results = tuple(poll_devices(config.devices, concurrency or DEFAULT_CONCURRENCY, v2c_engine))
     now = time.time() if now is None else now
     book = state.get(_BOOK_KEY) if state else None
     if state is not None:
