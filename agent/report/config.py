@@ -1,0 +1,30 @@
+"""The `report:` config section (ROOM-3: a daily inspection record per host, kept and printable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from collectors.schema import Duration, setting
+from collectors.schema.common import Schedule
+from collectors.schema.fields import between
+
+
+@dataclass(frozen=True)
+class DailyReportConfig:
+    schedule: Schedule = setting(
+        factory=lambda: Schedule(at="23:55", timeout=Duration(120)),
+        doc="When today's inspection record is written to <state_dir>/reports/daily-YYYY-MM-DD.html.\n"
+        "An agent that was off at that time writes it once when it starts.",
+    )
+    lang: Literal["zh", "en"] = setting("zh", "Language of the archived record.")
+    keep_days: int = setting(
+        400, "Days of records kept in the archive; older files are deleted.", check=between(1, 36500)
+    )
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    daily: DailyReportConfig = setting(
+        factory=DailyReportConfig, doc="The daily inspection record of this host (ROOM-3)."
+    )

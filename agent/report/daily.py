@@ -1,0 +1,201 @@
+"""The daily inspection record of one host (ROOM-3): what was checked today and what it showed.
+
+Read only from the agent's state: the latest host-health, audit, backup and devices records,
+the job runs and the outage book. An inspection item with no record is "no data", never "ok".
+Rendering lives in daily_html.py; this module decides the verdicts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from agent.state import State
+from collectors.devices import outages
+from collectors.host import HostSnapshot
+
+Level = Literal["ok", "warn", "crit", "nodata", "muted"]
+FS_WARN_PERCENT = 80.0  # the status page's thresholds
+FS_CRIT_PERCENT = 90.0
+BACKUP_MAX_AGE = 26 * 3600.0  # a nightly backup plus slack, as the shipped alert rule
+RECORD_STALE = 24 * 3600.0
+RUNS_READ = 10_000  # per job; the state keeps at most history.job_runs_per_job anyway
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of the inspection summary."""
+
+    key: str  # health, compliance, backups, devices, jobs
+    level: Level
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Incident:
+    time: float
+    kind: Literal["job", "outage"]
+    what: str  # a job name or an outage target
+    detail: str  # the error or the outage reason (data, escaped when rendered)
+    end: float | None = None  # outages: when it ended, None if still open
+
+
+@dataclass(frozen=True)
+class JobDay:
+    job: str
+    runs: int
+    failed: int
+
+
+def day_bounds(day: date) -> tuple[float, float]:
+    """Local midnight to local midnight, as epoch seconds."""
+    start = datetime.combine(day, datetime.min.time()).timestamp()
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time()).timestamp()
+    return start, end
+
+
+def health_item(state: State, now: float) -> Item:
+    record = state.record("host")
+    if record is None:
+        return Item("health", "nodata", "尚未采集主机健康数据", "Host health not collected")
+    try:
+        host = HostSnapshot.from_payload(record.payload)
+    except (KeyError, TypeError, ValueError):
+        return Item("health", "nodata", "主机记录无法读取", "The host record is unreadable")
+    full, filling = [], []
+    for fs in host.filesystems:
+        used = fs.size - fs.free
+        pct = 100.0 * used / (used + fs.avail) if used + fs.avail else 0.0
+        if pct >= FS_CRIT_PERCENT:
+            full.append(f"{fs.mountpoint} {pct:.0f}%")
+        elif pct >= FS_WARN_PERCENT:
+            filling.append(f"{fs.mountpoint} {pct:.0f}%")
+    notes_zh, notes_en = [], []
+    if full or filling:
+        notes_zh.append("磁盘使用率高：" + "，".join(full + filling))
+        notes_en.append("filesystems filling: " + ", ".join(full + filling))
+    if host.memory is not None and host.memory.total and host.memory.available < 0.1 * host.memory.total:
+        notes_zh.append("可用内存低于10%")
+        notes_en.append("less than 10% memory available")
+    if now - record.taken > RECORD_STALE:
+        notes_zh.append("采集数据已超过一天")
+        notes_en.append("the reading is more than a day old")
+    level: Level = "crit" if full or now - record.taken > RECORD_STALE else "warn" if notes_zh else "ok"
+    if not notes_zh:
+        return Item("health", "ok", "正常", "normal")
+    return Item("health", level, "；".join(notes_zh), "; ".join(notes_en))
+
+
+def compliance_item(state: State) -> Item:
+    record = state.record("audit")
+    summary = record.payload.get("summary") if record else None
+    if not isinstance(summary, Mapping):
+        return Item("compliance", "nodata", "尚未审计", "Not audited")
+    n = {k: int(summary.get(k, 0)) for k in ("pass", "fail", "error", "waived")}
+    open_fail = n["fail"] - n["waived"]
+    zh = f"符合 {n['pass']}，不符合 {open_fail}，无法判定 {n['error']}，已豁免 {n['waived']}"
+    en = f"pass {n['pass']}, fail {open_fail}, could not determine {n['error']}, waived {n['waived']}"
+    level: Level = "crit" if open_fail else "warn" if n["error"] else "ok"
+    return Item("compliance", level, zh, en)
+
+
+def backup_item(state: State, now: float, configured: bool) -> Item:
+    record = state.record("backup")
+    repos = record.payload.get("repositories") if record else None
+    if not isinstance(repos, Mapping) or not repos:
+        if configured:
+            return Item("backups", "crit", "已配置备份但从未运行", "Backups configured but none has run")
+        return Item("backups", "muted", "本机未配置备份", "No backup configured on this host")
+    bad_zh, bad_en = [], []
+    for name, repo in sorted(repos.items()):
+        if not isinstance(repo, Mapping):
+            continue
+        last = repo.get("last_success")
+        if repo.get("status") not in (None, "ok"):
+            bad_zh.append(f"{name}：上次备份{repo.get('status')}")
+            bad_en.append(f"{name}: last backup {repo.get('status')}")
+        elif not isinstance(last, int | float) or now - last > BACKUP_MAX_AGE:
+            bad_zh.append(f"{name}：超过26小时无成功备份")
+            bad_en.append(f"{name}: no successful backup for over 26 h")
+    if bad_zh:
+        return Item("backups", "crit", "；".join(bad_zh), "; ".join(bad_en))
+    names = ", ".join(sorted(repos))
+    return Item("backups", "ok", f"正常（{names}）", f"ok ({names})")
+
+
+def devices_item(state: State) -> Item:
+    record = state.record("devices")
+    if record is None:
+        return Item("devices", "nodata", "尚未轮询设备", "Devices not polled")
+    devices = [d for d in record.payload.get("devices", ()) if isinstance(d, Mapping)]
+    down = sorted(str(d.get("name", "")) for d in devices if not d.get("up"))
+    still = sorted(o.target for o in outages.open_outages(record.payload.get("outages")))
+    if down or still:
+        names = ", ".join(sorted(set(down) | set(still)))
+        return Item("devices", "crit", f"故障：{names}", f"down: {names}")
+    if not devices:
+        return Item("devices", "muted", "未配置机房设备", "No machine-room device configured")
+    return Item("devices", "ok", f"{len(devices)} 台设备正常", f"{len(devices)} devices up")
+
+
+def job_days(state: State, start: float, end: float) -> list[JobDay]:
+    out = []
+    for job in sorted(state.snapshot().jobs):
+        runs = [r for r in state.runs(job, RUNS_READ) if start <= r.started < end]
+        if runs:
+            out.append(JobDay(job, len(runs), sum(1 for r in runs if not r.success)))
+    return out
+
+
+def incidents(state: State, start: float, end: float) -> list[Incident]:
+    """Failed job runs started that day and outages open at any time during it, by time."""
+    found: list[Incident] = []
+    for job in sorted(state.snapshot().jobs):
+        for run in state.runs(job, RUNS_READ):
+            if start <= run.started < end and not run.success:
+                found.append(Incident(run.started, "job", job, run.error))
+    devices = state.record("devices")
+    found.extend(_outages(devices.payload.get("outages") if devices else None, start, end))
+    return sorted(found, key=lambda i: (i.time, i.what))
+
+
+def _outages(book: Any, start: float, end: float) -> Iterator[Incident]:
+    if not isinstance(book, Mapping):
+        return
+    for o in outages.open_outages(book):
+        if o.start < end:
+            yield Incident(o.start, "outage", o.target, o.reason)
+    for item in book.get("history", ()):
+        if isinstance(item, Mapping) and item.get("start", end) < end and item.get("end", 0) >= start:
+            yield Incident(
+                float(item["start"]), "outage", str(item.get("target", "")), str(item.get("reason", "")),
+                float(item["end"]),
+            )  # fmt: skip
+
+
+def jobs_item(days: list[JobDay]) -> Item:
+    failed = {d.job: d.failed for d in days if d.failed}
+    total = sum(d.runs for d in days)
+    if not days:
+        return Item("jobs", "nodata", "今日无任务运行记录", "No job ran today")
+    if failed:
+        text = ", ".join(f"{job} ×{n}" for job, n in sorted(failed.items()))
+        return Item("jobs", "warn", f"失败的运行：{text}", f"failed runs: {text}")
+    return Item("jobs", "ok", f"{total} 次运行全部成功", f"all {total} runs succeeded")
+
+
+def inspect(state: State, day: date, backup_configured: bool, now: float | None = None) -> list[Item]:
+    """The summary lines of the day's record, in the order they are printed."""
+    now = time.time() if now is None else now
+    start, end = day_bounds(day)
+    return [
+        health_item(state, now),
+        compliance_item(state),
+        backup_item(state, now, backup_configured),
+        devices_item(state),
+        jobs_item(job_days(state, start, end)),
+    ]

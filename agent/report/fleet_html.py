@@ -1,0 +1,158 @@
+"""The fleet compliance report as printable HTML (zh/en) for security officers and auditors.
+
+Every string that came from Prometheus (instances, labels, check ids, rule ids) is escaped.
+Rule clauses and check titles come from the policy library; ids it does not know are shown
+as they are.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from agent.report.fleet import CHECK_STATUSES, STATE_ORDER, FleetReport, HostResult, RuleRow
+from agent.report.page import document, facts, table
+from agent.web.text import e, t, when
+from policies.library import Library
+
+STATE_TEXT = {
+    "compliant": ("符合", "compliant"),
+    "non_compliant": ("不符合", "non-compliant"),
+    "errors": ("无法判定", "could not determine"),
+    "no_data": ("无数据", "no data"),
+}
+RESULT_TEXT = {
+    "pass": ("符合", "pass"),
+    "fail": ("不符合", "fail"),
+    "error": ("无法判定", "could not determine"),
+    "waived": ("已豁免的不符合", "waived failures"),
+}
+NO_DATA_TEXT = {
+    "down": ("该时间抓取失败（up == 0）", "scrape failed at that time (up == 0)"),
+    "absent": ("该时间未被抓取", "not scraped at that time"),
+    "no_audit": ("无审计结果", "no audit results"),
+}
+_CSS_OF_STATE = {"compliant": "pass", "non_compliant": "fail", "errors": "error", "no_data": "nodata"}
+
+
+def moment(epoch: float) -> str:
+    """Local time with its offset, and UTC: '2026-11-23 16:00:00 +0800 (2026-11-23 08:00:00 UTC)'."""
+    local = time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(epoch))
+    utc = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+    return f"{local} ({utc})"
+
+
+def render_fleet(report: FleetReport, library: Library, lang: str) -> str:
+    title = t(lang, "终端合规情况报告（全网）", "Fleet compliance report")
+    body = [
+        f"<h1>{title}</h1>",
+        facts("report-facts", lang, _facts(report)),
+        _summary(report, lang),
+        _rules_table(report, library, lang),
+        _hosts_table(report, library, lang),
+        '<div class="signoff">'
+        f"<div>{t(lang, '审核人', 'Reviewed by')}</div><div>{t(lang, '日期', 'Date')}</div></div>",
+    ]
+    return document(lang, t(lang, "终端合规情况报告", "Fleet compliance report"), body)
+
+
+def _facts(report: FleetReport) -> list[tuple[str, str, str]]:
+    source = f'<span id="report-source">Prometheus {e(report.source)}</span> · job="{e(report.job)}"'
+    return [
+        ("时间点", "Point in time", f'<span id="report-time">{e(moment(report.at))}</span>'),
+        ("数据来源", "Source", source),
+    ]
+
+
+def _summary(report: FleetReport, lang: str) -> str:
+    host_cols = [("主机总数", "Hosts"), *(STATE_TEXT[s] for s in STATE_ORDER)]
+    host_cells = [f'<td class="num" id="sum-hosts">{len(report.hosts)}</td>'] + [
+        f'<td class="num" id="sum-{s}">{len(report.hosts_in(s))}</td>' for s in STATE_ORDER
+    ]
+    result_cols = [RESULT_TEXT[s] for s in CHECK_STATUSES]
+    result_cells = [f'<td class="num" id="sum-{s}">{report.results(s)}</td>' for s in CHECK_STATUSES]
+    note = ""
+    if all(h.state == "no_data" for h in report.hosts):
+        text = t(lang, "该时间点没有任何主机的合规数据。", "No host had compliance data at that time.")
+        note = f'<p class="nodata" id="no-data-at-all">{text}</p>'
+    return (
+        f"<h2>{t(lang, '概况', 'Summary')}</h2>{note}"
+        f"<h3>{t(lang, '主机', 'Hosts')}</h3>"
+        + table("summary-hosts", lang, host_cols, [f"<tr>{''.join(host_cells)}</tr>"])
+        + f"<h3>{t(lang, '检查结果（主机 × 检查项）', 'Check results (host × check)')}</h3>"
+        + table("summary-results", lang, result_cols, [f"<tr>{''.join(result_cells)}</tr>"])
+    )
+
+
+def _host_list(items: Mapping[str, tuple[str, ...]]) -> str:
+    return "<br>".join(f"{e(host)} <small>({e(', '.join(checks))})</small>" for host, checks in items.items())
+
+
+def _rules_table(report: FleetReport, library: Library, lang: str) -> str:
+    order = {rid: i for i, rid in enumerate(library.rules)}
+    rows = []
+    for row in sorted(report.rules, key=lambda r: (order.get(r.rule, len(order)), r.rule)):
+        spec = library.rules.get(row.rule)
+        clause = (spec.clause.zh if lang == "zh" else spec.clause.en) if spec else "—"
+        rows.append(
+            f'<tr data-rule="{e(row.rule)}" class="{_rule_css(row)}">'
+            f'<td class="id">{e(row.rule)}</td><td>{e(clause)}</td>'
+            f'<td class="num">{len(row.passing)}</td><td>{_host_list(row.failing) or "—"}</td>'
+            f"<td>{_host_list(row.erroring) or '—'}</td><td>{_host_list(row.waived) or '—'}</td></tr>"
+        )
+    without = len(report.hosts_in("no_data"))
+    text = t(
+        lang,
+        f"另有 {without} 台主机该时间无数据，未计入本表。",
+        f"{without} hosts had no data at that time and are not counted here.",
+    )
+    note = f'<p class="nodata">{text}</p>' if without else ""
+    columns = [("条款", "Rule"), ("内容", "Clause"), ("符合的主机数", "Hosts passing"),
+               ("不符合的主机（检查项）", "Hosts failing (checks)"), ("无法判定", "Could not determine"),
+               ("已豁免", "Waived")]  # fmt: skip
+    return (
+        f"<h2>{t(lang, '按条款', 'By written rule')}</h2>"
+        + table("rules-table", lang, columns, rows)
+        + note
+    )
+
+
+def _rule_css(row: RuleRow) -> str:
+    return "fail" if row.failing else "error" if row.erroring else "pass"
+
+
+def _hosts_table(report: FleetReport, library: Library, lang: str) -> str:
+    titles = {c.id: (c.title.zh if lang == "zh" else c.title.en) for c in library.checks}
+    rows = [_host_row(h, titles, lang) for h in report.hosts]
+    columns = [("主机", "Host"), ("标签", "Labels"), ("结论", "Verdict"), ("符合", "Pass"),
+               ("不符合", "Fail"), ("无法判定", "Error"), ("问题检查项（条款）", "Checks failing (rules)"),
+               ("审计时间", "Audited at")]  # fmt: skip
+    return f"<h2>{t(lang, '按主机', 'By host')}</h2>" + table("hosts-table", lang, columns, rows)
+
+
+def _host_row(host: HostResult, titles: Mapping[str, str], lang: str) -> str:
+    verdict = t(lang, *STATE_TEXT[host.state])
+    if host.no_data:
+        verdict += f"<br><small>{t(lang, *NO_DATA_TEXT[host.no_data])}</small>"
+    labels = ", ".join(f"{k}={v}" for k, v in host.labels.items() if k != "host")
+    name = e(host.instance)
+    if host.name != host.instance:
+        name = f"{e(host.name)}<br><small>{name}</small>"
+    problems = []
+    for check, status in sorted(host.checks.items()):
+        if status in ("fail", "error", "waived"):
+            mark = {"fail": "✗", "error": "?", "waived": t(lang, "（豁免）", "(waived)")}[status]
+            title = f" {e(titles[check])}" if check in titles else ""
+            problems.append(
+                f'<div data-check="{e(check)}" class="{status}">{mark} {e(check)}{title} '
+                f"<small>({e(', '.join(host.rules.get(check, ())))})</small></div>"
+            )
+    audited = when(host.audited)
+    counts = "".join(f'<td class="num">{host.count(s)}</td>' for s in ("pass", "fail", "error"))
+    if host.no_data:
+        counts = '<td class="num">—</td>' * 3
+    return (
+        f'<tr data-host="{e(host.instance)}" data-state="{host.state}" class="{_CSS_OF_STATE[host.state]}">'
+        f"<td>{name}</td><td>{e(labels) or '—'}</td><td>{verdict}</td>{counts}"
+        f"<td>{''.join(problems) or '—'}</td><td>{audited}</td></tr>"
+    )
