@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from collectors.schema import Duration, setting
 from collectors.schema.common import Schedule
@@ -163,6 +164,20 @@ class BackupConfig:
     verify: VerifyConfig = setting(factory=VerifyConfig, doc="Verification of both repositories (BAK-2).")
     drill: DrillConfig = setting(factory=DrillConfig, doc="Restore drills (BAK-5).")
     offline: OfflineConfig = setting(factory=OfflineConfig, doc="The monthly offline copy (BAK-1).")
+    secondary_mode: Literal["mirror", "independent"] = setting(
+        "mirror",
+        "How the secondary gets each night's snapshot. mirror: when both repositories are local\n"
+        "paths (a mounted disk) and `hostward backup init` made the secondary a mirror, the\n"
+        "primary's new files are copied, each verified against its SHA-256 name (one backup's CPU);\n"
+        "a night the primary fails, the secondary gets its own backup. independent: two restic\n"
+        "backups every night (remote secondaries always get their own backup).",
+    )
+    coverage_window: Duration = setting(
+        Duration(35 * 86400),
+        "Runs newer than this (relative to the newest) must be in every repository; older\n"
+        "ones are not judged (retention, a repository added later).",
+        check=at_least(86400),
+    )
     restic: str = setting("restic", "The restic program (a name on PATH or a full path).")
     cache_dir: str = setting("", "restic's cache directory; empty: <state_dir>/restic-cache.")
     lock_wait: Duration = setting(

@@ -34,7 +34,13 @@ class LockReport:
 
 
 def pid_alive(pid: int, since: float) -> bool:
-    """Is `pid` a live process that existed at `since` (epoch)? A reused PID counts as dead."""
+    """Is `pid` a live process that existed at `since` (epoch)? A reused PID counts as dead.
+
+    A live `restic` is always taken for the owner, whatever the times say: the lock's time
+    and the process start (boot time + ticks, read through the wall clock) disagree as soon
+    as the wall clock jumps, and a live lock judged dead is the one mistake we must not make
+    (a stopped or slow restic still owns its lock). Erring the other way only makes us wait.
+    """
     if pid <= 0:
         return False
     try:
@@ -43,8 +49,18 @@ def pid_alive(pid: int, since: float) -> bool:
         return False
     except PermissionError:
         return True
+    if _process_name(pid) in ("restic", None):
+        return True
     started = _process_start(pid)
     return started is None or started <= since + 2.0
+
+
+def _process_name(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as fh:
+            return fh.read().strip()
+    except OSError:
+        return None
 
 
 def _process_start(pid: int) -> float | None:

@@ -1,10 +1,14 @@
 """The offline copy (BAK-1): a complete, verifiable repository on removable media.
 
 `offline_copy` creates (explicitly: this is the command's purpose) a restic repository in
-`<media>/hostward-offline` with the source repository's chunker parameters, copies the newest
-snapshot into it with `restic copy`, reads all of its data back (`check --read-data`) and
-writes `MEDIA.json` beside it (media id, date, snapshot ids). The password is the source
-repository's, so whoever can restore the backups can restore the media.
+`<media>/hostward-offline` with the source repository's chunker parameters, or reuses the one
+already there, and copies into it every snapshot of the source that it does not hold yet
+(`restic copy` skips snapshots already copied, so a media brought back next month receives
+only what is new). It then reads the media's data back (`check --read-data-subset`, all of it
+by default) and checks that every source snapshot is on the media by restic's `original` id.
+`MEDIA.json` beside the repository records the media id, the date, the source snapshot ids
+and the media's own ids, and the previous writes. The password is the source repository's,
+so whoever can restore the backups can restore the media.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ import json
 import os
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from backup.errors import BackupError, RepositoryMissing, ResticFailed
+from backup.model import Snapshot
 from backup.plan import Plan
 from backup.restic import Repository
-from backup.restore import resolve_snapshot
 from collectors.system.runner import Runner
 
 DIRNAME = "hostward-offline"
@@ -31,10 +37,13 @@ class OfflineResult:
     media_id: str
     path: str
     source: str
-    snapshot_id: str
+    snapshot_id: str  # the newest source snapshot on the media
     time: float
     duration: float
     check_ok: bool
+    snapshots: int = 0  # source snapshots on the media
+    copied: int = 0  # of which this run copied
+    subset: str = "100%"
 
 
 def offline_copy(
@@ -44,9 +53,10 @@ def offline_copy(
     to: str,
     media_id: str,
     source: str = "primary",
+    read_subset: str = "100%",
     timeout: float = 24 * 3600.0,
 ) -> OfflineResult:
-    """Copy the newest snapshot of `source` to the media mounted at `to`; raise on failure."""
+    """Copy every snapshot of `source` not yet on the media mounted at `to`; raise on failure."""
     if not os.path.isdir(to):
         raise RepositoryMissing(f"offline:{media_id}", f"{to} is not a directory (media not mounted?)")
     src_repo = plan.repository(source)
@@ -55,33 +65,71 @@ def offline_copy(
     src = plan.restic(src_repo, runner)
     dst = plan.restic(dest, runner)
     started = time.monotonic()
-    snapshot = resolve_snapshot(src, "latest")
+    wanted = src.snapshots()
+    if not wanted:
+        raise ResticFailed(src_repo.name, "the source repository holds no snapshot to copy")
     if not (dest_path / "config").exists():
         dst.init(copy_chunker_from=src_repo)
-    dst.copy(src_repo, (snapshot.id,), timeout=timeout)
-    copied = [s for s in dst.snapshots() if s.original == snapshot.id or s.id == snapshot.id]
-    if not copied:
-        raise ResticFailed(dest.name, f"snapshot {snapshot.short_id} is not on the media after copy")
-    check = dst.check(read_data_subset="100%", timeout=timeout)
+    before = _originals(dst.snapshots())
+    dst.copy(src_repo, (), timeout=timeout)  # every snapshot; restic skips those already there
+    on_media = dst.snapshots()
+    originals = _originals(on_media)
+    missing = [s.short_id for s in wanted if _key(s) not in originals]
+    if missing:
+        raise ResticFailed(dest.name, f"snapshots not on the media after copy: {', '.join(missing[:10])}")
+    check = dst.check(read_data_subset=read_subset, timeout=timeout)
     if not check.ok:
         raise ResticFailed(
             dest.name, "the copy on the media does not read back: " + "; ".join(check.problems[:3])
         )
     now = time.time()
+    copied = len([s for s in wanted if _key(s) not in before])
     label = {
         "media_id": media_id,
         "time": now,
         "date": time.strftime("%Y-%m-%d", time.localtime(now)),
         "host": socket.gethostname(),
         "source": source,
-        "snapshot_id": snapshot.id,
-        "copied_snapshot_id": copied[-1].id,
+        "snapshot_id": wanted[-1].id,
+        "snapshots": [{"source_id": s.id, "media_id": originals[_key(s)], "time": s.time} for s in wanted],
+        "copied": copied,
+        "check": {"ok": True, "read_data_subset": read_subset, "duration": check.duration},
+        "previous": _previous(dest_path),
     }
     try:
-        (dest_path / LABEL).write_text(json.dumps(label, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp = dest_path / (LABEL + ".tmp")
+        tmp.write_text(json.dumps(label, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, dest_path / LABEL)
     except OSError as exc:
         raise ResticFailed(dest.name, f"cannot write {LABEL}: {exc}") from exc
-    return OfflineResult(media_id, str(dest_path), source, snapshot.id, now, time.monotonic() - started, True)
+    return OfflineResult(
+        media_id, str(dest_path), source, wanted[-1].id, now, time.monotonic() - started, True,
+        len(wanted), copied, read_subset,
+    )  # fmt: skip
+
+
+def _key(snapshot: Snapshot) -> str:
+    """The id a copy remembers: restic keeps the first `original` through repeated copies."""
+    return snapshot.original or snapshot.id
+
+
+def _originals(snapshots: Sequence[Snapshot]) -> dict[str, str]:
+    """{original id: media snapshot id} for the snapshots on the media."""
+    return {_key(s): s.id for s in snapshots}
+
+
+def _previous(dest_path: Path) -> list[dict[str, Any]]:
+    """The earlier writes of this media (date, media id, snapshot count), newest last."""
+    try:
+        old = json.loads((dest_path / LABEL).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    entry = {
+        "date": old.get("date"),
+        "media_id": old.get("media_id"),
+        "snapshots": len(old.get("snapshots", [])),
+    }
+    return [*old.get("previous", [])[-23:], entry]
 
 
 def read_label(to: str) -> dict[str, object]:

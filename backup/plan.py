@@ -1,27 +1,35 @@
-"""The dual-copy plan: hooks, two independent backups in parallel, coverage by run id.
+"""The dual-copy plan: hooks, the backups, coverage by run id.
 
-Why two independent `restic backup` runs rather than `backup` + `restic copy`: see
-backup/README.md (measured: copy is slower than a second backup on restic 0.14, and an
-independent second copy does not depend on the first one being readable). Every run tags both
-snapshots `hostward-run:<run id>`; coverage pairs the snapshots of both repositories by that id.
+Two ways to give the secondary each night's snapshot (decision and figures: backup/README.md):
+- mirror (local secondary made a mirror by `hostward backup init`): one `restic backup` to the
+  primary, then its new files copied to the secondary, each verified against its SHA-256 name
+  (backup/mirror.py). A night the primary makes no snapshot (disk missing, full, locked) or a
+  file does not match, the secondary gets its own `restic backup`: it is complete either way.
+- independent: one `restic backup` per repository, in parallel (remote secondaries, or
+  `backup.secondary_mode: independent`).
+Every snapshot is tagged `hostward-run:<run id>`; coverage pairs the repositories by that id
+(a mirrored snapshot has the same id in both).
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 from backup.config import BackupConfig, HookConfig
-from backup.coverage import Coverage, coverage, with_missing
-from backup.errors import BackupError, HookFailed, RepositoryLocked
+from backup.coverage import DEFAULT_WINDOW, coverage, with_missing
+from backup.errors import BackupError, HookFailed, Interrupted, RepositoryLocked
 from backup.locks import settle_locks
+from backup.mirror import MirrorMismatch, is_mirror_of, local_path, mirror
 from backup.model import RUN_TAG, BackupSummary, Snapshot, Status
+from backup.outcome import INTERRUPTED, HookResult, RepoOutcome, RunResult
 from backup.restic import Repository, Restic
 from collectors.errors import CommandError, HostwardError
 from collectors.system.runner import Runner
@@ -45,6 +53,8 @@ class Plan:
     cache_dir: str = ""
     lock_wait: float = 600.0
     command_timeout: float = 300.0
+    secondary_mode: str = "mirror"  # "mirror" (where the secondary is one) or "independent"
+    coverage_window: float = DEFAULT_WINDOW
 
     def restic(self, repo: Repository, runner: Runner) -> Restic:
         return Restic(
@@ -56,6 +66,22 @@ class Plan:
             if repo.name == name:
                 return repo
         raise NotConfigured(f"backup.repositories.{name} is not configured")
+
+    def mirror_source(self, repo: Repository) -> Repository | None:
+        """The primary, when `repo` is a secondary `hostward backup init` makes a mirror of it."""
+        names = {r.name: r for r in self.repositories}
+        primary = names.get("primary")
+        if self.secondary_mode != "mirror" or repo.name != "secondary" or primary is None:
+            return None
+        return primary if local_path(primary.url) and local_path(repo.url) else None
+
+    def mirror_pair(self) -> tuple[Repository, Repository] | None:
+        """(primary, secondary) when the secondary is a local mirror of the primary."""
+        names = {r.name: r for r in self.repositories}
+        p, s = names.get("primary"), names.get("secondary")
+        if self.secondary_mode != "mirror" or p is None or s is None or not is_mirror_of(p.url, s.url):
+            return None
+        return p, s
 
 
 def build_plan(config: BackupConfig, default_cache_dir: str, require_sources: bool = True) -> Plan:
@@ -79,69 +105,9 @@ def build_plan(config: BackupConfig, default_cache_dir: str, require_sources: bo
         cache_dir=config.cache_dir or default_cache_dir,
         lock_wait=float(config.lock_wait),
         command_timeout=float(config.command_timeout),
+        secondary_mode=config.secondary_mode,
+        coverage_window=float(config.coverage_window),
     )
-
-
-@dataclass(frozen=True)
-class HookResult:
-    argv0: str
-    phase: str  # "pre" | "post"
-    ok: bool
-    returncode: int
-    duration: float
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class RepoOutcome:
-    """How one repository fared in one run."""
-
-    repository: str
-    status: Status
-    started: float
-    duration: float
-    summary: BackupSummary | None = None
-    error: str = ""
-    error_kind: str = ""  # an errors.Exit value: repository_missing, wrong_password, ...
-    snapshots: tuple[Snapshot, ...] = ()
-    listed: bool = True  # False: the repository could not be listed, its history is unknown
-
-
-@dataclass(frozen=True)
-class RunResult:
-    run_id: str
-    started: float
-    duration: float
-    status: Status
-    repositories: tuple[RepoOutcome, ...]
-    hooks: tuple[HookResult, ...] = ()
-    coverage: Coverage = field(default_factory=Coverage)
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary (snapshot lists left out)."""
-        return {
-            "run_id": self.run_id,
-            "started": self.started,
-            "duration": self.duration,
-            "status": self.status,
-            "hooks": [h.__dict__ for h in self.hooks],
-            "coverage": self.coverage.as_dict(),
-            "repositories": {o.repository: _outcome_dict(o) for o in self.repositories},
-        }
-
-
-def _outcome_dict(o: RepoOutcome) -> dict[str, Any]:
-    return {
-        "status": o.status,
-        "started": o.started,
-        "duration": o.duration,
-        "error": o.error,
-        "error_kind": o.error_kind,
-        "summary": o.summary.__dict__ if o.summary else None,
-        "snapshot_count": len(o.snapshots),
-        "latest_snapshot": o.snapshots[-1].id if o.snapshots else "",
-        "latest_time": o.snapshots[-1].time if o.snapshots else None,
-    }
 
 
 def new_run_id(now: float | None = None) -> str:
@@ -156,38 +122,40 @@ def run_backup(
     timeout: float,
     run_id: str | None = None,
     on_status: Callable[[str, Mapping[str, Any]], None] | None = None,
+    cancel: threading.Event | None = None,
+    list_history: bool = True,
 ) -> RunResult:
-    """Pre hooks, both backups in parallel, post hooks, coverage. Never raises for a
-    repository's failure: each outcome says what happened (errors are data here)."""
+    """Pre hooks, the backups (mirror or two independent ones), post hooks, coverage. Never
+    raises for a repository's failure: each outcome says what happened (errors are data here).
+
+    `list_history` False skips the snapshot listings (one restic start per repository) and
+    judges coverage on this run alone: the nightly run does so when the previous run left no
+    gap. `cancel` (with a runner that honours it) stops restic and marks the run interrupted.
+    """
     run_id = run_id or new_run_id()
     started = time.time()
-    deadline = time.monotonic() + timeout
-    hooks = list(_run_hooks(plan.pre, "pre", runner, run_id, deadline))
-    outcomes: tuple[RepoOutcome, ...] = ()
-    if all(h.ok for h in hooks):
-        with ThreadPoolExecutor(max_workers=len(plan.repositories)) as pool:
-            futures = [
-                pool.submit(_backup_one, plan, runner, repo, run_id, deadline, on_status)
-                for repo in plan.repositories
-            ]
-            outcomes = tuple(f.result() for f in futures)
+    night = _Night(plan, runner, run_id, time.monotonic() + timeout, on_status, cancel, list_history)
+    hooks = list(_run_hooks(plan.pre, "pre", runner, run_id, night.deadline))
+    if all(h.ok for h in hooks) and not night.cancelled():
+        outcomes = night.run_all()
     else:
+        why, kind = ("cancelled", INTERRUPTED) if night.cancelled() else ("a pre hook failed", "hook")
         outcomes = tuple(
-            RepoOutcome(
-                r.name, "failed", time.time(), 0.0, error="skipped: a pre hook failed", error_kind="hook"
-            )
+            RepoOutcome(r.name, "failed", time.time(), 0.0, error=f"skipped: {why}", error_kind=kind)
             for r in plan.repositories
         )
-    hooks += _run_hooks(plan.post, "post", runner, run_id, deadline)
+    if not night.cancelled():
+        hooks += _run_hooks(plan.post, "post", runner, run_id, night.deadline)
     ran = [o for o in outcomes if o.error_kind != "hook"]
     # A repository that could not be listed (missing, wrong password) surely lacks this run;
     # its older history is unknown, so it is not judged on the other runs.
     cover = with_missing(
-        coverage({o.repository: o.snapshots for o in ran if o.listed}),
+        coverage({o.repository: o.snapshots for o in ran if o.listed}, window=plan.coverage_window),
         {o.repository: run_id for o in ran if not o.listed},
     )
+    status = _status(hooks, outcomes)
     return RunResult(
-        run_id, started, time.time() - started, _status(hooks, outcomes), outcomes, tuple(hooks), cover
+        run_id, started, time.time() - started, status, outcomes, tuple(hooks), cover, night.cancelled()
     )
 
 
@@ -197,50 +165,100 @@ def _status(hooks: Sequence[HookResult], outcomes: Sequence[RepoOutcome]) -> Sta
     return "ok" if all(o.status == "ok" for o in outcomes) else "partial"
 
 
-def _backup_one(
-    plan: Plan,
-    runner: Runner,
-    repo: Repository,
-    run_id: str,
-    deadline: float,
-    on_status: Callable[[str, Mapping[str, Any]], None] | None,
-) -> RepoOutcome:
-    started = time.time()
-    restic = plan.restic(repo, runner)
-    summary: BackupSummary | None = None
-    # The snapshot listing (for coverage) runs beside the backup: both spend their first half
-    # second in restic's key derivation, on separate CPUs, so the listing costs no wall time.
-    # The list after the run is that listing plus the snapshot restic reported saving.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        listing = pool.submit(_snapshots_or_none, restic)
+@dataclass(frozen=True)
+class _Night:
+    """One run's backups: the context every repository's step shares."""
+
+    plan: Plan
+    runner: Runner
+    run_id: str
+    deadline: float
+    on_status: Callable[[str, Mapping[str, Any]], None] | None
+    cancel: threading.Event | None
+    list_history: bool
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    def run_all(self) -> tuple[RepoOutcome, ...]:
+        pair = self.plan.mirror_pair()
+        if pair is not None:
+            return self.mirrored(*pair)
+        with ThreadPoolExecutor(max_workers=len(self.plan.repositories)) as pool:
+            return tuple(pool.map(self.backup, self.plan.repositories))
+
+    def mirrored(self, primary: Repository, secondary: Repository) -> tuple[RepoOutcome, RepoOutcome]:
+        """Back up the primary, then mirror its new files to the secondary; the secondary gets its
+        own backup when the primary made no snapshot or a file of it does not match its hash."""
+        first = self.backup(primary)
+        if first.summary is None or self.cancelled():
+            if self.cancelled():
+                return first, _failed(secondary, time.time(), Interrupted(secondary.name, "cancelled"))
+            log.warning("the primary made no snapshot: the secondary gets its own backup")
+            return first, replace(self.backup(secondary), method="fallback")
+        started = time.time()
         try:
-            # `restic backup` never creates a repository: a missing one fails as such. Locks are
-            # settled only when restic reports one (each extra restic start costs a key derivation).
-            try:
-                summary = _backup_call(plan, restic, run_id, deadline, on_status)
-            except RepositoryLocked:
-                settle_locks(restic, wait=min(plan.lock_wait, _left(deadline)), exclusive=False)
-                summary = _backup_call(plan, restic, run_id, deadline, on_status)
-            before = listing.result()
-            snapshots = _with_new(before if before is not None else (), summary, plan, run_id, started)
-            if before is None:  # the listing failed while the backup worked: list again
-                snapshots = restic.snapshots()
+            mirror(primary.url, secondary.url, secondary.name, stop=self.cancelled)
+        except MirrorMismatch as exc:
+            log.error("%s: the secondary gets its own backup", exc)
+            return first, replace(self.backup(secondary), method="fallback")
         except BackupError as exc:
-            log.error("backup to %s failed: %s", repo.name, exc)
-            before = listing.result()
-            return RepoOutcome(
-                repo.name,
-                "failed",
-                started,
-                time.time() - started,
-                summary,
-                exc.detail,
-                exc.kind.value,
-                before or (),
-                listed=before is not None,
-            )
+            log.error("mirror to %s failed: %s", secondary.name, exc)
+            return first, replace(_failed(secondary, started, exc), method="mirror")
+        snapshots, history = first.snapshots[-1:], False
+        if self.list_history:
+            listed = _snapshots_or_none(self.plan.restic(secondary, self.runner))
+            snapshots, history = (listed, True) if listed is not None else (snapshots, False)
+        return first, RepoOutcome(
+            secondary.name, first.status, started, time.time() - started,
+            replace(first.summary, repository=secondary.name),
+            snapshots=snapshots, history=history, method="mirror",
+        )  # fmt: skip
+
+    def backup(self, repo: Repository) -> RepoOutcome:
+        started = time.time()
+        restic = self.plan.restic(repo, self.runner)
+        summary: BackupSummary | None = None
+        # With `list_history`, the snapshot listing runs beside the backup: both spend their
+        # first half second in restic's key derivation, on separate CPUs.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            listing = pool.submit(_snapshots_or_none, restic) if self.list_history else None
+            try:
+                # `restic backup` never creates a repository: a missing one fails as such. Locks
+                # are settled only when restic reports one (each restic start derives the key).
+                try:
+                    summary = self._backup_call(restic)
+                except RepositoryLocked:
+                    settle_locks(restic, wait=min(self.plan.lock_wait, _left(self.deadline)), exclusive=False)
+                    summary = self._backup_call(restic)
+            except BackupError as exc:
+                log.error("backup to %s failed: %s", repo.name, exc)
+                before = listing.result() if listing else None
+                return replace(_failed(repo, started, exc), snapshots=before or (), listed=before is not None,
+                               history=before is not None)  # fmt: skip
+            before = listing.result() if listing else None
+            if listing and before is None:  # the listing failed while the backup worked: again
+                before = _snapshots_or_none(restic)
+            snapshots = _with_new(before or (), summary, self.plan, self.run_id, started)
+        return RepoOutcome(
+            repo.name, summary.status, started, time.time() - started, summary,
+            snapshots=snapshots, history=before is not None,
+        )  # fmt: skip
+
+    def _backup_call(self, restic: Restic) -> BackupSummary:
+        name, on_status = restic.repo.name, self.on_status
+        return restic.backup(
+            self.plan.sources,
+            excludes=self.plan.excludes,
+            tags=(f"{RUN_TAG}{self.run_id}", "hostward"),
+            timeout=_left(self.deadline),
+            on_status=(lambda m: on_status(name, m)) if on_status else None,
+        )
+
+
+def _failed(repo: Repository, started: float, exc: BackupError) -> RepoOutcome:
     return RepoOutcome(
-        repo.name, summary.status, started, time.time() - started, summary, snapshots=snapshots
+        repo.name, "failed", started, time.time() - started, None, exc.detail, exc.kind.value, listed=False
     )
 
 
@@ -258,23 +276,6 @@ def _with_new(
         tags=(f"{RUN_TAG}{run_id}", "hostward"),
     )
     return (*before, new)
-
-
-def _backup_call(
-    plan: Plan,
-    restic: Restic,
-    run_id: str,
-    deadline: float,
-    on_status: Callable[[str, Mapping[str, Any]], None] | None,
-) -> BackupSummary:
-    name = restic.repo.name
-    return restic.backup(
-        plan.sources,
-        excludes=plan.excludes,
-        tags=(f"{RUN_TAG}{run_id}", "hostward"),
-        timeout=_left(deadline),
-        on_status=(lambda m: on_status(name, m)) if on_status else None,
-    )
 
 
 def _snapshots_or_none(restic: Restic) -> tuple[Snapshot, ...] | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from backup.config import RetentionConfig
 from backup.errors import BackupError
 from backup.locks import settle_locks
+from backup.mirror import mirror, sync_deletions
 from backup.plan import Plan
 from collectors.system.runner import Runner
 
@@ -56,9 +57,18 @@ def run_prune(
     last_check_ok: Mapping[str, bool | None],
     timeout: float,
 ) -> tuple[PruneResult, ...]:
-    """forget + prune each repository in turn; skipped where the last check failed or never ran."""
-    results = []
+    """forget + prune each repository in turn; skipped where the last check failed or never ran.
+
+    A mirrored secondary is never pruned by restic (a repack there would rename packs the
+    primary's later index files still name): after the primary's prune, the files the mirror
+    brought and the primary dropped are deleted from it, then `forget` (no prune) applies the
+    policy to the snapshots the secondary made on its own."""
+    results: list[PruneResult] = []
+    pair = plan.mirror_pair()
     for repo in plan.repositories:
+        if pair is not None and repo.name == pair[1].name:
+            results.append(_prune_mirror(plan, runner, policy, results, timeout))
+            continue
         if last_check_ok.get(repo.name) is not True:
             why = "never checked" if last_check_ok.get(repo.name) is None else "its last check failed"
             results.append(PruneResult(repo.name, "skipped", error=f"not pruned: {why}"))
@@ -77,3 +87,25 @@ def run_prune(
             continue
         results.append(PruneResult(repo.name, "ok", removed, time.monotonic() - started))
     return tuple(results)
+
+
+def _prune_mirror(
+    plan: Plan, runner: Runner, policy: RetentionConfig, done: list[PruneResult], timeout: float
+) -> PruneResult:
+    primary, secondary = plan.mirror_pair() or (plan.repositories[0], plan.repositories[-1])
+    first = next((r for r in done if r.repository == primary.name), None)
+    if first is None or first.status != "ok":
+        return PruneResult(secondary.name, "skipped", error="mirror: pruned after the primary's prune only")
+    restic = plan.restic(secondary, runner)
+    started = time.monotonic()
+    try:
+        # the primary's prune wrote new packs and indexes: bring them before deleting old ones
+        mirror(primary.url, secondary.url, secondary.name)
+        sync_deletions(primary.url, secondary.url, secondary.name)
+        settle_locks(restic, wait=plan.lock_wait, exclusive=True)
+        removed = restic.forget(keep_args(policy), timeout=timeout)
+    except BackupError as exc:
+        return PruneResult(
+            secondary.name, "failed", 0, time.monotonic() - started, exc.detail, exc.kind.value
+        )
+    return PruneResult(secondary.name, "ok", first.removed + removed, time.monotonic() - started)

@@ -14,6 +14,7 @@ fails the backup itself (side channels never fail the main job).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,11 +25,13 @@ from agent.config.schema import Config
 from agent.state import State
 from backup.drill import DrillResult, run_drill, write_report
 from backup.offline import OfflineResult
-from backup.plan import NotConfigured, Plan, RunResult, build_plan, run_backup
+from backup.outcome import RunResult
+from backup.plan import NotConfigured, Plan, build_plan, run_backup
 from backup.retention import run_prune
 from backup.verify import VerifyResult, run_verify
 from collectors.errors import HostwardError
 from collectors.schema.common import Schedule
+from collectors.system.cancellable import CancellableRunner
 from collectors.system.runner import Runner, SubprocessRunner
 
 log = logging.getLogger(__name__)
@@ -94,8 +97,11 @@ def store_run(state: State, result: RunResult, offline_max_age: float) -> None:
                 entry["last_snapshot_id"] = o.summary.snapshot_id
                 if o.status == "ok":
                     entry["last_success"] = o.started + o.duration
-            if o.snapshots:
+            if o.snapshots and o.history:
                 entry["snapshot_count"] = len(o.snapshots)
+            elif o.summary is not None and "snapshot_count" in entry:  # not listed: one more
+                entry["snapshot_count"] = int(entry["snapshot_count"]) + 1
+            if o.snapshots:
                 entry["latest_snapshot_time"] = o.snapshots[-1].time
             entry["coverage_gap"] = result.coverage.gap_of(o.repository)
 
@@ -163,26 +169,46 @@ def do_backup(
     timeout: float,
     runner: Runner | None = None,
     on_status: Callable[[str, Mapping[str, Any]], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> RunResult:
-    """Run the dual backup, store and journal it. Raises NotConfigured."""
+    """Run the dual backup, store and journal it. Raises NotConfigured.
+
+    The snapshot listings (a restic start per repository) are made only when a coverage gap is
+    suspected: no earlier run stored, or the last one left a gap or a failed repository."""
     plan = plan_for(config, state_dir)
-    result = run_backup(plan, runner or SubprocessRunner(), timeout=timeout, on_status=on_status)
+    if runner is None:
+        runner = CancellableRunner(cancel) if cancel is not None else SubprocessRunner()
+    result = run_backup(
+        plan, runner, timeout=timeout, on_status=on_status, cancel=cancel, list_history=gap_suspected(state)
+    )
     store_run(state, result, float(config.backup.offline.max_age))
     journal(state_dir, "backup.run", {
         "run_id": result.run_id, "status": result.status, "sources": list(plan.sources),
         "repositories": {
-            o.repository: {"status": o.status, "error": o.error,
+            o.repository: {"status": o.status, "error": o.error, "method": o.method,
                            "snapshot": o.summary.snapshot_id if o.summary else ""}
             for o in result.repositories
         },
-        "coverage_gap": result.coverage.gap,
+        "coverage_gap": result.coverage.gap, "interrupted": result.interrupted,
     })  # fmt: skip
     return result
 
 
+def gap_suspected(state: State) -> bool:
+    """True unless the last stored run covered every repository with no gap."""
+    record = state.record(RECORD_KIND)
+    last = record.payload.get("last_run") if record else None
+    if not last or record is None:
+        return True
+    repos = last.get("repositories") or {}
+    healthy = all(r.get("status") == "ok" for r in repos.values())
+    counted = all("snapshot_count" in e for e in (record.payload.get("repositories") or {}).values())
+    return not (healthy and counted and repos and not (last.get("coverage") or {}).get("gap"))
+
+
 def backup_job(ctx: JobContext) -> JobOutcome:
     try:
-        result = do_backup(ctx.config, ctx.state, ctx.state_dir, timeout=ctx.remaining())
+        result = do_backup(ctx.config, ctx.state, ctx.state_dir, timeout=ctx.remaining(), cancel=ctx.cancel)
     except NotConfigured as exc:
         return JobOutcome(success=False, error=str(exc))
     return outcome_of_run(result)
@@ -198,6 +224,8 @@ def outcome_of_run(result: RunResult) -> JobOutcome:
     if result.coverage.gap:
         problems.append(f"coverage gap: {result.coverage.as_dict()['missing']}")
     error = "; ".join(problems)[:1000]
+    if result.interrupted:
+        return JobOutcome(success=False, error=f"interrupted: {error}"[:1000])
     if result.status == "failed":
         return JobOutcome(success=False, error=error)
     return JobOutcome(success=True, error=error, partial=result.status == "partial")
@@ -236,7 +264,13 @@ def do_verify(
 
 def verify_job(ctx: JobContext) -> JobOutcome:
     try:
-        result = do_verify(ctx.config, ctx.state, ctx.state_dir, timeout=ctx.remaining())
+        result = do_verify(
+            ctx.config,
+            ctx.state,
+            ctx.state_dir,
+            timeout=ctx.remaining(),
+            runner=CancellableRunner(ctx.cancel),
+        )
     except NotConfigured as exc:
         return JobOutcome(success=False, error=str(exc))
     bad = [f"{c.repository}: {'; '.join(c.problems[:3])}" for c in result.checks if not c.ok]
@@ -250,7 +284,7 @@ def prune_job(ctx: JobContext) -> JobOutcome:
         return JobOutcome(success=False, error=str(exc))
     results = run_prune(
         plan,
-        SubprocessRunner(),
+        CancellableRunner(ctx.cancel),
         ctx.config.backup.retention,
         last_check_ok=last_check_ok(ctx.state),
         timeout=ctx.remaining(),
@@ -325,7 +359,13 @@ def do_drill(
 
 def drill_job(ctx: JobContext) -> JobOutcome:
     try:
-        results = do_drill(ctx.config, ctx.state, ctx.state_dir, timeout=ctx.remaining())
+        results = do_drill(
+            ctx.config,
+            ctx.state,
+            ctx.state_dir,
+            timeout=ctx.remaining(),
+            runner=CancellableRunner(ctx.cancel),
+        )
     except NotConfigured as exc:
         return JobOutcome(success=False, error=str(exc))
     bad = [f"{r.repository}: {r.error_kind or 'failed'}: {r.error}" for r, _ in results if not r.ok]

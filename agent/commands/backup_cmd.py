@@ -23,6 +23,7 @@ from agent.commands.backup_show import (
 )
 from backup.coverage import coverage
 from backup.errors import BackupError, RepositoryMissing
+from backup.mirror import create_mirror
 from backup.offline import offline_copy
 from backup.plan import NotConfigured
 from backup.retention import run_prune
@@ -63,6 +64,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sp.add_argument("--to", required=True, metavar="PATH", help="mount point of the media")
     sp.add_argument("--media-id", required=True, metavar="ID", help="label written on the media")
     sp.add_argument("--from", dest="source", default="primary", choices=("primary", "secondary"))
+    sp.add_argument(
+        "--read-subset", default="100%", metavar="N%|n/t",
+        help="how much of the media's data to read back (default: all) / 读回校验的比例",
+    )  # fmt: skip
 
 
 def _fail(message: str) -> int:
@@ -88,7 +93,12 @@ def cmd_init(args: argparse.Namespace) -> int:
                 print(f"{repo.name}: already initialised / 已存在 ({repo.url})")
                 continue
             except RepositoryMissing:
-                restic.init()
+                primary = plan.mirror_source(repo)
+                if primary is not None:  # a local secondary starts as a mirror of the primary
+                    create_mirror(primary.url, repo.url, repo.name)
+                    print(f"{repo.name}: mirror of the primary / 主仓库的镜像 ({repo.url})")
+                else:
+                    restic.init()
         except BackupError as exc:
             print(f"{repo.name}: {exc.kind.value}: {exc.detail}", file=sys.stderr)
             code = common.EXIT_FAILED
@@ -137,7 +147,7 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
             listed[repo.name] = plan.restic(repo, runner).snapshots()
         except BackupError as exc:
             errors[repo.name] = f"{exc.kind.value}: {exc.detail}"
-    cover = coverage(listed)
+    cover = coverage(listed, window=plan.coverage_window)
     if args.json:
         print(json.dumps({
             "repositories": {n: [s.__dict__ for s in snaps] for n, snaps in listed.items()},
@@ -223,8 +233,9 @@ def cmd_offline(args: argparse.Namespace) -> int:
     try:
         plan = actions.plan_for(loaded.config, loaded.state_dir, require_sources=False)
         result = offline_copy(
-            plan, SubprocessRunner(), to=args.to, media_id=args.media_id, source=args.source
-        )
+            plan, SubprocessRunner(), to=args.to, media_id=args.media_id, source=args.source,
+            read_subset=args.read_subset,
+        )  # fmt: skip
     except NotConfigured as exc:
         return _fail(str(exc))
     except BackupError as exc:
@@ -238,8 +249,8 @@ def cmd_offline(args: argparse.Namespace) -> int:
     )
     print(
         f"offline copy / 离线副本: media {result.media_id} at {result.path}, "
-        f"snapshot {result.snapshot_id[:8]}, "
-        f"verified (read back) in {result.duration:.1f}s"
+        f"{result.snapshots} snapshots ({result.copied} new), newest {result.snapshot_id[:8]}, "
+        f"verified (read back {result.subset}) in {result.duration:.1f}s"
     )
     return common.EXIT_OK
 

@@ -11,7 +11,7 @@ from typing import Any
 from backup.coverage import Coverage
 from backup.drill import DrillResult
 from backup.model import Snapshot
-from backup.plan import RunResult
+from backup.outcome import RunResult
 from backup.verify import VerifyResult
 
 _STATUS = {"ok": "成功 ok", "partial": "部分 partial", "failed": "失败 failed"}

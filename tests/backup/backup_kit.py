@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from backup.config import BackupConfig, RepositoriesConfig, RepositoryConfig
+from backup.mirror import create_mirror
 from backup.plan import Plan, build_plan
 from backup.restic import Repository, Restic
 from collectors.system.runner import SubprocessRunner
@@ -61,6 +62,11 @@ class Env:
         for name in ("primary", "secondary"):
             shutil.copytree(self.template / name, self.root / name)
 
+    def init_mirror(self) -> None:
+        """A primary and a secondary made its mirror (as `hostward backup init` does)."""
+        for name in ("primary", "secondary"):
+            shutil.copytree(self.template / f"mirror-{name}", self.root / name)
+
     template: Path = Path()
 
 
@@ -92,6 +98,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     runner = SubprocessRunner()
     for name in ("primary", "secondary"):
         Restic(Repository(name, str(root / name), str(password)), runner, cache_dir=str(root / "c")).init()
+    shutil.copytree(root / "primary", root / "mirror-primary")
+    create_mirror(str(root / "mirror-primary"), str(root / "mirror-secondary"))
     return root
 
 
