@@ -8,12 +8,13 @@ from __future__ import annotations
 import socket
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from collectors.schema import Problem
 from collectors.system.runner import Runner, SubprocessRunner
+from policies.assets import AssetsError, read_assets
 from policies.config import AuditConfig
 from policies.context import AuditInputs, Target
 from policies.engine import AuditReport, run_audit
@@ -33,24 +34,22 @@ def this_platform() -> Platform:
 
 
 def inputs_from(config: AuditConfig, baseline: Mapping[str, Any] | None) -> AuditInputs:
-    if not config.leavers_file:
-        return AuditInputs(isolation=config.isolation, network_baseline=baseline)
-    try:
-        leavers = read_leavers(config.leavers_file)
-    except LeaversError as exc:
-        return AuditInputs(
-            leavers=(),
-            leavers_source=config.leavers_file,
-            leavers_error=str(exc),
-            isolation=config.isolation,
-            network_baseline=baseline,
-        )
-    return AuditInputs(
-        leavers=leavers,
-        leavers_source=config.leavers_file,
-        isolation=config.isolation,
-        network_baseline=baseline,
+    inputs = AuditInputs(
+        isolation=config.isolation, network_baseline=baseline, internet_access=config.internet_access
     )
+    if config.leavers_file:
+        try:
+            leavers = read_leavers(config.leavers_file)
+            inputs = replace(inputs, leavers=leavers, leavers_source=config.leavers_file)
+        except LeaversError as exc:
+            inputs = replace(inputs, leavers=(), leavers_source=config.leavers_file, leavers_error=str(exc))
+    if config.assets_file:
+        try:
+            assets = read_assets(config.assets_file)
+            inputs = replace(inputs, assets=assets, assets_source=config.assets_file)
+        except AssetsError as exc:
+            inputs = replace(inputs, assets={}, assets_source=config.assets_file, assets_error=str(exc))
+    return inputs
 
 
 def run(
@@ -65,6 +64,7 @@ def run(
     only: Iterable[str] | None = None,
     now: datetime | None = None,
     platform: Platform | None = None,
+    set_aside: Mapping[str, str] | None = None,
 ) -> AuditRun:
     """Audit this host (or an offline `root`, whose live-only checks become not_applicable)."""
     store = store or PolicyStore(config.policy_dirs)
@@ -83,9 +83,11 @@ def run(
         inputs_from(config, baseline),
         overrides=config.overrides,
         waivers=config.waivers,
+        exemptions=config.person_exemptions,
         disabled=config.disabled_checks,
         only=only,
         now=now,
         timeout=float(config.check_timeout),
+        set_aside=set_aside,
     )
     return AuditRun(report, problems)

@@ -10,7 +10,7 @@ from datetime import date
 from collectors.schema import Duration, setting
 from collectors.schema.common import Schedule
 from collectors.schema.fields import between
-from policies.schema import Parameters, Role
+from policies.schema import ROLES, Parameters, Role
 
 _DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
 _HOSTPORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$")
@@ -40,6 +40,17 @@ class Waiver:
     expires: str = setting(doc='Last day it applies, "YYYY-MM-DD" (quoted).', check=_check_date)
     hosts: tuple[str, ...] = setting((), "Hosts it covers; empty: every host using this config.")
     person: str = setting("", "The named person it is for (e.g. a USB exemption), shown in reports.")
+
+
+@dataclass(frozen=True)
+class PersonExemption:
+    person: str = setting(doc="The named person (e.g. a department manager), shown in reports.")
+    accounts: tuple[str, ...] = setting(doc='Their login accounts: "zhangwei" or "DOMAIN\\zhangwei".')
+    approver: str = setting(doc="Who approved it.")
+    expires: str = setting(doc='Last day it applies, "YYYY-MM-DD" (quoted).', check=_check_date)
+    reason: str = setting("", "Why.")
+    hosts: tuple[str, ...] = setting((), "Hosts it covers; empty: every host using this config.")
+    checks: tuple[str, ...] = setting(("usb.storage_blocked",), "Check ids it exempts (never USB-2 checks).")
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,32 @@ class IsolationConfig:
 
 
 @dataclass(frozen=True)
+class AccessClass:
+    name: str = setting(doc='Staff class, e.g. "A" (managers), "B" (department heads), "C" (staff).')
+    allowed: tuple[str, ...] = setting(
+        (),
+        '"HOST:PORT" destinations this class MUST reach (its mail, insurers\' sites, IM).',
+        check=_check_targets,
+    )
+    denied: tuple[str, ...] = setting(
+        (), '"HOST:PORT" destinations this class must NOT reach.', check=_check_targets
+    )
+
+
+@dataclass(frozen=True)
+class InternetAccessConfig:
+    classes: tuple[AccessClass, ...] = setting((), "The staff classes and their probe destinations (NET-7).")
+    class_by_role: dict[str, str] = setting(
+        factory=dict, doc="Class of each role, e.g. {manager_pc: A, office_pc: C}.", example="{manager_pc: A}"
+    )
+    host_class: str = setting("", "This host's class; beats class_by_role (e.g. a department head's PC).")
+
+    def class_for(self, role: str) -> AccessClass | None:
+        name = self.host_class or self.class_by_role.get(role, "")
+        return next((c for c in self.classes if c.name == name), None) if name else None
+
+
+@dataclass(frozen=True)
 class AuditConfig:
     schedule: Schedule = setting(
         factory=lambda: Schedule(every=Duration(900), jitter=Duration(60), timeout=Duration(120)),
@@ -102,8 +139,20 @@ class AuditConfig:
             '- check: usb.storage_blocked\n  approver: IT head\n  reason: scanner PC\n  expires: "2026-12-31"'
         ),
     )
+    person_exemptions: tuple[PersonExemption, ...] = setting(
+        (),
+        "Exemptions for named persons: a failure is waived while only their accounts are logged in.",
+        example=(
+            "- person: 张伟 (财务部经理)\n  accounts: [zhangwei]\n"
+            '  approver: 信息科王主任\n  expires: "2026-12-31"'
+        ),
+    )
     leavers_file: str = setting("", "CSV of staff who left: name,account,date_left (ACC-1).")
     isolation: IsolationConfig = setting(factory=IsolationConfig, doc="Network isolation probes (NET-1..4).")
+    assets_file: str = setting("", "CSV asset register mac,name,ip: neighbours not in it fail NET-6.")
+    internet_access: InternetAccessConfig = setting(
+        factory=InternetAccessConfig, doc="Internet access by staff class (NET-7)."
+    )
     enforce: tuple[str, ...] = setting(
         (), "Check ids `hostward enforce` may change (opt-in; nothing is changed otherwise)."
     )
@@ -113,3 +162,16 @@ class AuditConfig:
         for i, waiver in enumerate(self.waivers):
             if not waiver.approver.strip():
                 yield f"waivers[{i}].approver", "a waiver needs an approver"
+        names = {c.name for c in self.internet_access.classes}
+        for role, name in self.internet_access.class_by_role.items():
+            if role not in ROLES:
+                yield f"internet_access.class_by_role.{role}", f"not a role; roles: {', '.join(ROLES)}"
+            if name not in names:
+                yield f"internet_access.class_by_role.{role}", f"class {name!r} is not defined in classes"
+        if self.internet_access.host_class and self.internet_access.host_class not in names:
+            yield "internet_access.host_class", "class is not defined in classes"
+        for i, exemption in enumerate(self.person_exemptions):
+            if not exemption.accounts:
+                yield f"person_exemptions[{i}].accounts", "name at least one account"
+            if not exemption.approver.strip():
+                yield f"person_exemptions[{i}].approver", "an exemption needs an approver"

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from collectors.system.runner import Runner
-from policies.config import IsolationConfig
+from policies.config import InternetAccessConfig, IsolationConfig
 from policies.schema import Parameters, Platform, Role
 
 T = TypeVar("T")
@@ -42,6 +42,10 @@ class AuditInputs:
     leavers_error: str = ""  # the configured list could not be read: ACC-1 is an error
     isolation: IsolationConfig = field(default_factory=IsolationConfig)
     network_baseline: Mapping[str, Any] | None = None
+    assets: Mapping[str, str] | None = None  # normalised MAC -> device name; None: no register
+    assets_source: str = ""
+    assets_error: str = ""  # the configured register could not be read: NET-6 is an error
+    internet_access: InternetAccessConfig = field(default_factory=InternetAccessConfig)
 
 
 class Cache:

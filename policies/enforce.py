@@ -20,10 +20,11 @@ from collectors.system.runner import Runner
 from policies import enforce_windows
 from policies.config import ParameterOverride
 from policies.context import AuditInputs, Target
-from policies.enforce_base import Action, Change, EnforceContext, run_command
+from policies.enforce_base import Action, Change, EnforceContext, run_command, write_file
 from policies.engine import applicability, parameters_for
 from policies.library import Library
 from policies.schema import CheckSpec, Parameters
+from policies.undo import UndoLog
 
 MODPROBE_FILE = "/etc/modprobe.d/hostward-{check}.conf"
 
@@ -45,7 +46,7 @@ def usb_lockdown(ctx: EnforceContext, spec: CheckSpec, params: Parameters) -> li
     if ctx.dry_run:
         return [Change(path, spec.id, None, what, "would write (dry run)"), *out]
     try:
-        changes.write_file_atomic(ctx.target.root, path, wanted)
+        write_file(ctx, path, wanted)
     except HostwardError as exc:
         return [Change(path, spec.id, False, {}, str(exc)), *out]
     return [Change(path, spec.id, True, what, "written; takes effect for new devices at once"), *out]
@@ -66,7 +67,7 @@ def _usbguard_block(ctx: EnforceContext, spec: CheckSpec) -> list[Change]:
     if ctx.dry_run:
         return [Change(guard.rules_file, spec.id, None, what, "would prepend (dry run)")]
     try:
-        changes.write_file_atomic(ctx.target.root, guard.rules_file, USBGUARD_BLOCK + rules, mode=0o600)
+        write_file(ctx, guard.rules_file, USBGUARD_BLOCK + rules, mode=0o600)
     except HostwardError as exc:
         return [Change(guard.rules_file, spec.id, False, {}, str(exc))]
     return [Change(guard.rules_file, spec.id, True, what, "prepended; reload usbguard to apply")]
@@ -86,9 +87,8 @@ def password_max_age(ctx: EnforceContext, spec: CheckSpec, params: Parameters) -
             out.append(Change("/etc/login.defs", spec.id, None, what, "would set (dry run)"))
         else:
             try:
-                changes.write_file_atomic(
-                    root, "/etc/login.defs", changes.set_key_value(defs_text, "PASS_MAX_DAYS", str(limit))
-                )
+                new_defs = changes.set_key_value(defs_text, "PASS_MAX_DAYS", str(limit))
+                write_file(ctx, "/etc/login.defs", new_defs)
                 out.append(Change("/etc/login.defs", spec.id, True, what, "changed"))
             except HostwardError as exc:
                 out.append(Change("/etc/login.defs", spec.id, False, {}, str(exc)))
@@ -215,14 +215,16 @@ def enforce(
     only: Iterable[str] | None = None,
     overrides: Sequence[ParameterOverride] = (),
     dry_run: bool = False,
+    undo: UndoLog | None = None,
 ) -> list[Change]:
     """Apply (or, with dry_run, preview) the enforcement of every opted-in, applicable check.
 
-    A check named in `only` but not opted in gets a result False record saying so.
+    A check named in `only` but not opted in gets a result False record saying so. With `undo`,
+    every file's old content and every changing command is logged before it is changed.
     """
     allowed = set(opted_in)
     wanted = set(only) if only is not None else None
-    ctx = EnforceContext(target, runner, inputs, dry_run)
+    ctx = EnforceContext(target, runner, inputs, dry_run, undo)
     out: list[Change] = []
     for spec in library.checks:
         if spec.enforcement is None or (wanted is not None and spec.id not in wanted):

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collectors.errors import HostwardError
+from collectors.system.linux import changes
 from collectors.system.runner import Runner
 from policies.context import AuditInputs, Target
 from policies.schema import CheckSpec, Parameters
+from policies.undo import UndoLog
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,15 @@ class EnforceContext:
     runner: Runner
     inputs: AuditInputs
     dry_run: bool
+    undo: UndoLog | None = None  # the crash-safety log (policies/undo.py); None: no log kept
+
+
+def write_file(ctx: EnforceContext, path: str, content: str, mode: int = 0o644) -> None:
+    """Replace `path` under the target root, its old content saved in the undo log first.
+    Raises HostwardError (the undo log or the file cannot be written)."""
+    if ctx.undo is not None:
+        ctx.undo.remember_file(path)
+    changes.write_file_atomic(ctx.target.root, path, content, mode)
 
 
 Action = Callable[[EnforceContext, CheckSpec, Parameters], list[Change]]
@@ -48,6 +59,8 @@ def run_command(
     if ctx.dry_run:
         return Change(name, check, None, what, "would change (dry run)")
     try:
+        if ctx.undo is not None:
+            ctx.undo.note_command(name, check)
         result = run()
     except HostwardError as exc:
         return Change(name, check, False, {}, str(exc))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -17,11 +17,13 @@ from typing import Any
 
 from collectors.errors import HostwardError
 from collectors.system.runner import Runner
-from policies.config import ParameterOverride, Waiver
+from policies.config import ParameterOverride, PersonExemption, Waiver
 from policies.context import AuditInputs, Cache, ProbeContext, Target
+from policies.exemptions import apply_exemptions
 from policies.library import Library
-from policies.result import CheckResult, Finding, WaiverNote, errored, not_applicable
+from policies.result import CheckResult, Finding, WaiverNote, errored, msg, not_applicable
 from policies.schema import CheckSpec, Parameters
+from policies.watchdog import WatchedRunner, annotate, set_aside_finding, timed_out
 
 log = logging.getLogger(__name__)
 MAX_WORKERS = 8
@@ -51,13 +53,24 @@ def parameters_for(spec: CheckSpec, target: Target, overrides: Sequence[Paramete
 def applicability(spec: CheckSpec, target: Target, params: Parameters) -> Finding | None:
     """A not_applicable finding when the check does not apply here, else None."""
     if target.platform not in spec.platforms:
-        return not_applicable(f"not a check for {target.platform}", platform=target.platform)
+        return not_applicable(
+            msg(f"not a check for {target.platform}", f"不适用于 {target.platform}"), platform=target.platform
+        )
     if spec.roles and target.role not in spec.roles:
-        return not_applicable(f"role {target.role} is not covered", role=target.role, roles=list(spec.roles))
+        return not_applicable(
+            msg(f"role {target.role} is not covered", f"角色 {target.role} 不在检查范围内"),
+            role=target.role,
+            roles=list(spec.roles),
+        )
     if params.exempt_roles and target.role in params.exempt_roles:
-        return not_applicable(f"role {target.role} is exempt", role=target.role)
+        return not_applicable(
+            msg(f"role {target.role} is exempt", f"角色 {target.role} 豁免"), role=target.role
+        )
     if spec.probe.live_only and not target.live:
-        return not_applicable("needs the running system; auditing an offline root", root=target.root)
+        return not_applicable(
+            msg("needs the running system; auditing an offline root", "需要运行中的系统；当前为离线审计"),
+            root=target.root,
+        )
     return None
 
 
@@ -83,11 +96,14 @@ def _run_probe(spec: CheckSpec, ctx: ProbeContext) -> tuple[Finding, float]:
     try:
         finding = probe_for(spec.probe.name, ctx.target.platform)(ctx)
     except HostwardError as exc:
-        finding = errored(f"could not determine: {exc}", error=str(exc))
+        finding = errored(msg(f"could not determine: {exc}", f"无法判定：{exc}"), error=str(exc))
     except Exception as exc:  # a probe bug must show as an error, never as a pass
         log.exception("probe %s failed", spec.probe.name)
-        finding = errored(f"probe failed: {type(exc).__name__}: {exc}", error=str(exc))
-    return finding, time.monotonic() - started
+        finding = errored(
+            msg(f"probe failed: {type(exc).__name__}: {exc}", f"检查程序出错：{type(exc).__name__}: {exc}"),
+            error=str(exc),
+        )
+    return annotate(finding, ctx.runner), time.monotonic() - started
 
 
 def run_audit(
@@ -98,12 +114,15 @@ def run_audit(
     *,
     overrides: Sequence[ParameterOverride] = (),
     waivers: Sequence[Waiver] = (),
+    exemptions: Sequence[PersonExemption] = (),
     disabled: Iterable[str] = (),
     only: Iterable[str] | None = None,
     now: datetime | None = None,
     timeout: float = 10.0,
+    set_aside: Mapping[str, str] | None = None,
 ) -> AuditReport:
-    """Evaluate every check of `library` on `target`; results come back in library order."""
+    """Evaluate every check of `library` on `target`; results come back in library order.
+    Checks in `set_aside` (id -> why, from the watchdog) are not run: they report `error`."""
     now = now or datetime.now(UTC)
     inputs = inputs or AuditInputs()
     skip = set(disabled)
@@ -121,7 +140,11 @@ def run_audit(
             if skipped is not None:
                 findings[spec.id] = (skipped, 0.0)
                 continue
-            ctx = ProbeContext(target, runner, now, params, inputs, cache, deadline)
+            if set_aside and spec.id in set_aside:
+                findings[spec.id] = (set_aside_finding(set_aside[spec.id]), 0.0)
+                continue
+            watched = WatchedRunner(runner, deadline)
+            ctx = ProbeContext(target, watched, now, params, inputs, cache, deadline)
             futures[spec.id] = pool.submit(_run_probe, spec, ctx)
         wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()))
         for check_id, future in futures.items():
@@ -129,7 +152,7 @@ def run_audit(
                 findings[check_id] = future.result()
             else:
                 future.cancel()
-                findings[check_id] = (errored(f"did not finish within {timeout:g}s"), timeout)
+                findings[check_id] = (timed_out(timeout), timeout)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     results = []
@@ -142,11 +165,13 @@ def run_audit(
             severity=spec.severity,
             evidence=dict(finding.evidence),
             reason=finding.reason,
+            reason_zh=finding.reason_zh,
             title_zh=spec.title.zh,
             title_en=spec.title.en,
             duration_seconds=duration,
         )
-        results.append(apply_waivers(result, waivers, target.hostname, now.date()))
+        result = apply_waivers(result, waivers, target.hostname, now.date())
+        results.append(apply_exemptions(result, exemptions, target.hostname, now.date()))
     host = {
         "name": target.hostname,
         "role": target.role,

@@ -33,13 +33,16 @@ def parse_leavers(text: str, source: str = "<leavers>") -> tuple[Leaver, ...]:
     return tuple(out)
 
 
-def read_leavers(path: str) -> tuple[Leaver, ...]:
+def read_csv_text(path: str, error: type[HostwardError]) -> str:
     """Excel writes CSV as UTF-8 with a BOM or, on Chinese Windows, as GB18030: both are read."""
     data = read_bytes("/", path, 4 * 1024 * 1024)
     if data is None:
-        raise LeaversError(f"{path}: file is missing")
+        raise error(f"{path}: file is missing")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("gb18030", "replace")
-    return parse_leavers(text, path)
+        return data.decode("gb18030", "replace")
+
+
+def read_leavers(path: str) -> tuple[Leaver, ...]:
+    return parse_leavers(read_csv_text(path, LeaversError), path)

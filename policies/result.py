@@ -7,38 +7,70 @@ with `waived=True` and who approved it until when, so it remains visible in ever
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["pass", "fail", "error", "not_applicable"]
+Lang = Literal["zh", "en"]
 Severity = Literal["low", "medium", "high", "critical"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "error", "not_applicable")
 
 
 @dataclass(frozen=True)
+class Msg:
+    """A reason in both languages. Probes build one per problem; `joined` makes the sentence."""
+
+    en: str
+    zh: str
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" and self.zh else self.en
+
+
+Reason = str | Msg  # a plain str is English only (users' older code); zh then falls back to it
+
+
+def msg(en: str, zh: str) -> Msg:
+    return Msg(en, zh)
+
+
+def joined(parts: Sequence[Reason]) -> Msg:
+    """Several problems as one reason: "a; b" in English, "a；b" in Chinese."""
+    items = [p if isinstance(p, Msg) else Msg(p, p) for p in parts]
+    return Msg("; ".join(m.en for m in items), "；".join(m.zh for m in items))
+
+
+@dataclass(frozen=True)
 class Finding:
-    """What a probe returns: a status, a one-line reason and the evidence it read."""
+    """What a probe returns: a status, a one-line reason (en, and zh) and the evidence it read."""
 
     status: Status
     reason: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    reason_zh: str = ""
 
 
-def passed(reason: str, **evidence: Any) -> Finding:
-    return Finding("pass", reason, evidence)
+def finding(status: Status, reason: Reason, evidence: Mapping[str, Any]) -> Finding:
+    if isinstance(reason, Msg):
+        return Finding(status, reason.en, evidence, reason.zh)
+    return Finding(status, reason, evidence)
 
 
-def failed(reason: str, **evidence: Any) -> Finding:
-    return Finding("fail", reason, evidence)
+def passed(reason: Reason, **evidence: Any) -> Finding:
+    return finding("pass", reason, evidence)
 
 
-def errored(reason: str, **evidence: Any) -> Finding:
-    return Finding("error", reason, evidence)
+def failed(reason: Reason, **evidence: Any) -> Finding:
+    return finding("fail", reason, evidence)
 
 
-def not_applicable(reason: str, **evidence: Any) -> Finding:
-    return Finding("not_applicable", reason, evidence)
+def errored(reason: Reason, **evidence: Any) -> Finding:
+    return finding("error", reason, evidence)
+
+
+def not_applicable(reason: Reason, **evidence: Any) -> Finding:
+    return finding("not_applicable", reason, evidence)
 
 
 @dataclass(frozen=True)
@@ -64,6 +96,11 @@ class CheckResult:
     waived: bool = False
     waiver: WaiverNote | None = None
     duration_seconds: float = 0.0
+    reason_zh: str = ""  # the reason in Chinese; empty: only the English `reason` exists
+
+    def reason_in(self, lang: str) -> str:
+        """The reason in `lang` (zh falls back to en where a probe gave no Chinese)."""
+        return self.reason_zh if lang == "zh" and self.reason_zh else self.reason
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -73,6 +110,7 @@ class CheckResult:
             "severity": self.severity,
             "evidence": dict(self.evidence),
             "reason": self.reason,
+            "reason_zh": self.reason_zh,
             "title": {"zh": self.title_zh, "en": self.title_en},
             "waived": self.waived,
             "duration_seconds": round(self.duration_seconds, 4),
@@ -102,6 +140,7 @@ class CheckResult:
             waived=bool(data.get("waived", False)),
             waiver=WaiverNote(**waiver) if isinstance(waiver, dict) else None,
             duration_seconds=float(data.get("duration_seconds", 0.0)),
+            reason_zh=str(data.get("reason_zh", "")),
         )
 
 

@@ -60,6 +60,10 @@ def _weekdays(value: object) -> str | None:
     return None if ok else "must list days 1 (Monday) to 7 (Sunday)"
 
 
+def _non_negative(value: object) -> str | None:
+    return None if value is None or (isinstance(value, int) and value >= 0) else "must be 0 or more"
+
+
 def _positive(value: object) -> str | None:
     return None if value is None or (isinstance(value, int) and value > 0) else "must be positive"
 
@@ -105,6 +109,15 @@ class Parameters:
     scan_logs: tuple[str, ...] | None = setting(None, "Log files that record scans.")
     av_packages: tuple[str, ...] | None = setting(None, "Packages that count as the antivirus.")
     av_processes: tuple[str, ...] | None = setting(None, "Processes that count as the antivirus running.")
+    av_services: tuple[str, ...] | None = setting(
+        None, "Windows service names (globs) that count as the antivirus where Security Center is absent."
+    )
+    windows_scan_logs: tuple[str, ...] | None = setting(
+        None, "Windows files (wildcards) a third-party antivirus writes after each scan (AV-3)."
+    )
+    max_pending_security: int | None = setting(
+        None, "Most security updates that may be pending.", check=_non_negative
+    )
     working_hours: str | None = setting(None, 'Local working hours, "HH:MM-HH:MM".', check=_hours)
     working_days: tuple[int, ...] | None = setting(None, "Working days, 1 (Monday) to 7.", check=_weekdays)
 

@@ -67,7 +67,7 @@ def render_report(host: Mapping[str, Any], results: list[CheckResult], library: 
             name = r.title_zh if lang == "zh" else r.title_en
             rows.append(
                 f'<tr class="{e(r.status)}" data-check="{e(r.check)}"><td>{e(r.check)}<br>{e(name)}</td>'
-                f"<td>{status_label(r, lang)}</td><td>{e(r.severity)}</td><td>{e(r.reason)}</td>"
+                f"<td>{status_label(r, lang)}</td><td>{e(r.severity)}</td><td>{e(r.reason_in(lang))}</td>"
                 f"<td><pre>{e(evidence)}</pre></td></tr>"
             )
         cols = "".join(

@@ -50,7 +50,7 @@ def audit_section(snapshot: Snapshot, lang: str) -> str:
             title = r.title_zh if lang == "zh" else r.title_en
             cells.append(
                 f'<div data-check="{e(r.check)}"><span class="badge {_BADGE[r.status]}">{label}</span> '
-                f"{e(title)} <small>{e(r.reason)}</small></div>"
+                f"{e(title)} <small>{e(r.reason_in(lang))}</small></div>"
             )
         worst = min((r.status for r in by_rule[rule_id]), key=lambda s: _ORDER[s])
         rows.append(

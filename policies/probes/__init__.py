@@ -9,8 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from policies.context import ProbeContext
-from policies.probes import clock, linux_accounts, linux_media, linux_software, network, windows
-from policies.result import Finding, not_applicable
+from policies.probes import (
+    clock,
+    linux_accounts,
+    linux_media,
+    linux_software,
+    network,
+    network_access,
+    patches,
+    windows,
+    windows_av,
+)
+from policies.result import Finding, msg, not_applicable
 from policies.schema import Platform
 
 Probe = Callable[[ProbeContext], Finding]
@@ -20,14 +30,18 @@ PROBES: dict[str, dict[Platform, Probe]] = {
     "usb_media_scanned": {"linux": linux_media.usb_media_scanned, "windows": windows.usb_media_scanned},
     "av_installed_running": {
         "linux": linux_media.av_installed_running,
-        "windows": windows.av_installed_running,
+        "windows": windows_av.av_installed_running,
     },
     "av_signatures_current": {
         "linux": linux_media.av_signatures_current,
-        "windows": windows.av_signatures_current,
+        "windows": windows_av.av_signatures_current,
     },
-    "av_scan_recent": {"linux": linux_media.av_scan_recent, "windows": windows.av_scan_recent},
-    "os_updated": {"linux": linux_media.os_updated, "windows": windows.os_updated},
+    "av_scan_recent": {"linux": linux_media.av_scan_recent, "windows": windows_av.av_scan_recent},
+    "os_updated": {"linux": patches.linux_os_updated, "windows": patches.windows_os_updated},
+    "security_updates_pending": {
+        "linux": patches.linux_security_pending,
+        "windows": patches.windows_security_pending,
+    },
     "password_max_age": {"linux": linux_accounts.password_max_age, "windows": windows.password_max_age},
     "login_password_set": {"linux": linux_accounts.login_password_set, "windows": windows.login_password_set},
     "leavers_disabled": {"linux": linux_accounts.leavers_disabled, "windows": windows.leavers_disabled},
@@ -38,13 +52,18 @@ PROBES: dict[str, dict[Platform, Probe]] = {
     "listening_services": {"linux": linux_software.listening_services, "windows": windows.listening_services},
     "isolation": {"linux": network.isolation, "windows": network.isolation},
     "egress_blocked": {"linux": network.egress_blocked, "windows": network.egress_blocked},
+    "unknown_devices": {"linux": network_access.unknown_devices, "windows": network_access.unknown_devices},
+    "internet_access_by_class": {
+        "linux": network_access.internet_access_by_class,
+        "windows": network_access.internet_access_by_class,
+    },
     "network_baseline": {"linux": network.network_baseline, "windows": network.network_baseline},
 }
 
 
 def _missing(platform: str) -> Probe:
     def probe(ctx: ProbeContext) -> Finding:
-        return not_applicable(f"not implemented on {platform}")
+        return not_applicable(msg(f"not implemented on {platform}", f"尚未在 {platform} 上实现"))
 
     return probe
 

@@ -7,7 +7,7 @@ from datetime import datetime, time
 from collectors.system.linux import kernel
 from policies.context import ProbeContext
 from policies.probes.common import epoch_to_iso
-from policies.result import Finding, failed, passed
+from policies.result import Finding, failed, msg, passed
 
 
 def within(now: datetime, hours: str, days: tuple[int, ...]) -> bool:
@@ -31,5 +31,11 @@ def after_hours_power(ctx: ProbeContext) -> Finding:
         boot = kernel.read_boot_time(ctx.target.root)
         evidence["boot_time"] = epoch_to_iso(boot) if boot is not None else None
     if within(local, hours, days):
-        return passed(f"on during working hours ({hours})", **evidence)
-    return failed(f"powered on at {local:%a %H:%M}, outside working hours {hours}", **evidence)
+        return passed(msg(f"on during working hours ({hours})", f"工作时间内开机（{hours}）"), **evidence)
+    return failed(
+        msg(
+            f"powered on at {local:%a %H:%M}, outside working hours {hours}",
+            f"在 {local:%m-%d %H:%M}（星期{'一二三四五六日'[local.weekday()]}）开机，不在工作时间 {hours} 内",
+        ),
+        **evidence,
+    )

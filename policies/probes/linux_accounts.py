@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from collectors.system.linux import accounts, desktop
 from policies.context import ProbeContext
-from policies.result import Finding, failed, not_applicable, passed
+from policies.result import Finding, Msg, errored, failed, joined, msg, not_applicable, passed
 
 
 def _today(ctx: ProbeContext) -> int:
@@ -29,7 +29,7 @@ def password_max_age(ctx: ProbeContext) -> Finding:
     policy_text = defs.get("PASS_MAX_DAYS")
     policy = int(policy_text) if policy_text and policy_text.isdigit() else None
     today = _today(ctx)
-    problems: list[str] = []
+    problems: list[Msg] = []
     judged: dict[str, dict[str, object]] = {}
     skipped: list[str] = []
     for user, entry in _people(ctx):
@@ -39,11 +39,26 @@ def password_max_age(ctx: ProbeContext) -> Finding:
         age = None if not entry.last_change else today - entry.last_change
         judged[user.name] = {"uid": user.uid, "password_age_days": age, "max_days": entry.max_days}
         if entry.max_days is None or entry.max_days > max_policy:
-            problems.append(f"{user.name}: maximum age {entry.max_days or 'unlimited'} > {max_policy}")
+            problems.append(
+                msg(
+                    f"{user.name}: maximum age {entry.max_days or 'unlimited'} > {max_policy}",
+                    f"{user.name}：密码最长使用期 {entry.max_days or '不限'} > {max_policy}",
+                )
+            )
         if age is not None and age > max_age:
-            problems.append(f"{user.name}: password is {age} days old (limit {max_age})")
+            problems.append(
+                msg(
+                    f"{user.name}: password is {age} days old (limit {max_age})",
+                    f"{user.name}：密码已使用 {age} 天（上限 {max_age} 天）",
+                )
+            )
     if policy is None or policy > max_policy:
-        problems.append(f"login.defs PASS_MAX_DAYS is {policy_text or 'unset'} (limit {max_policy})")
+        problems.append(
+            msg(
+                f"login.defs PASS_MAX_DAYS is {policy_text or 'unset'} (limit {max_policy})",
+                f"login.defs 的 PASS_MAX_DAYS 为 {policy_text or '未设置'}（上限 {max_policy}）",
+            )
+        )
     evidence = {
         "accounts": judged,
         "not_judged_no_password_login": skipped,
@@ -53,9 +68,13 @@ def password_max_age(ctx: ProbeContext) -> Finding:
         "files": ["/etc/shadow", "/etc/login.defs"],
     }
     if problems:
-        return failed("; ".join(problems), **evidence)
+        return failed(joined(problems), **evidence)
     return passed(
-        f"{len(judged)} password account(s) within {max_age} days and policy ≤ {max_policy}", **evidence
+        msg(
+            f"{len(judged)} password account(s) within {max_age} days and policy ≤ {max_policy}",
+            f"{len(judged)} 个密码账户均在 {max_age} 天内，策略 ≤ {max_policy} 天",
+        ),
+        **evidence,
     )
 
 
@@ -70,18 +89,30 @@ def login_password_set(ctx: ProbeContext) -> Finding:
         "file": "/etc/shadow",
     }
     if empty:
-        return failed(f"empty password: {', '.join(empty)}", **evidence)
+        names = ", ".join(empty)
+        return failed(msg(f"empty password: {names}", f"空密码：{names}"), **evidence)
     if missing:
-        return Finding("error", f"no /etc/shadow entry for {', '.join(missing)}", evidence)
-    return passed("every interactive account needs a password or key to log in", **evidence)
+        names = ", ".join(missing)
+        return errored(
+            msg(f"no /etc/shadow entry for {names}", f"/etc/shadow 中没有 {names} 的条目"), **evidence
+        )
+    return passed(
+        msg(
+            "every interactive account needs a password or key to log in", "每个交互账户登录都需要密码或密钥"
+        ),
+        **evidence,
+    )
 
 
 def leavers_disabled(ctx: ProbeContext) -> Finding:
     if ctx.inputs.leavers_error:
-        return Finding("error", f"leavers list unreadable: {ctx.inputs.leavers_error}")
+        error = ctx.inputs.leavers_error
+        return errored(msg(f"leavers list unreadable: {error}", f"离职人员名单无法读取：{error}"))
     leavers = ctx.inputs.leavers
     if leavers is None:
-        return not_applicable("no leavers list configured (audit.leavers_file)")
+        return not_applicable(
+            msg("no leavers list configured (audit.leavers_file)", "未配置离职人员名单（audit.leavers_file）")
+        )
     root = ctx.target.root
     users = {u.name: u for u in ctx.read("passwd", lambda: accounts.read_passwd(root))}
     shadow = ctx.read("shadow", lambda: accounts.read_shadow(root))
@@ -105,8 +136,16 @@ def leavers_disabled(ctx: ProbeContext) -> Finding:
     }
     if enabled:
         names = ", ".join(str(e["account"]) for e in enabled)
-        return failed(f"leavers' accounts still enabled: {names}", **evidence)
-    return passed(f"{len(leavers)} leaver(s): none has an enabled account", **evidence)
+        return failed(
+            msg(f"leavers' accounts still enabled: {names}", f"离职人员账户仍启用：{names}"), **evidence
+        )
+    return passed(
+        msg(
+            f"{len(leavers)} leaver(s): none has an enabled account",
+            f"{len(leavers)} 名离职人员：账户均已停用",
+        ),
+        **evidence,
+    )
 
 
 def no_shared_accounts(ctx: ProbeContext) -> Finding:
@@ -119,12 +158,20 @@ def no_shared_accounts(ctx: ProbeContext) -> Finding:
     evidence = {"extra_uid0": extra_root, "duplicate_uids": shared, "file": "/etc/passwd"}
     problems = []
     if extra_root:
-        problems.append(f"UID 0 besides root: {', '.join(extra_root)}")
+        extra = ", ".join(extra_root)
+        problems.append(msg(f"UID 0 besides root: {extra}", f"root 之外的 UID 0 账户：{extra}"))
     for uid, names in shared.items():
-        problems.append(f"UID {uid} shared by {', '.join(names)}")
+        listed = ", ".join(names)
+        problems.append(msg(f"UID {uid} shared by {listed}", f"UID {uid} 被多个账户共用：{listed}"))
     if problems:
-        return failed("; ".join(problems), **evidence)
-    return passed(f"{len(users)} accounts, each with its own UID; only root has UID 0", **evidence)
+        return failed(joined(problems), **evidence)
+    return passed(
+        msg(
+            f"{len(users)} accounts, each with its own UID; only root has UID 0",
+            f"{len(users)} 个账户各有独立 UID；只有 root 的 UID 为 0",
+        ),
+        **evidence,
+    )
 
 
 def screen_lock(ctx: ProbeContext) -> Finding:
@@ -144,8 +191,17 @@ def screen_lock(ctx: ProbeContext) -> Finding:
     )
     shell_ok = lock.shell_tmout_seconds is not None and 0 < lock.shell_tmout_seconds <= limit
     if desktop_ok or shell_ok:
-        how = "desktop idle lock" if desktop_ok else "shell TMOUT"
-        return passed(f"{how} within {limit // 60} minutes", **evidence)
+        how = msg("desktop idle lock", "桌面空闲锁屏") if desktop_ok else msg("shell TMOUT", "shell TMOUT")
+        minutes = limit // 60
+        return passed(msg(f"{how.en} within {minutes} minutes", f"{how.zh}在 {minutes} 分钟内"), **evidence)
     if lock.idle_delay_seconds is None and lock.shell_tmout_seconds is None:
-        return failed("no screen lock or session timeout is configured", **evidence)
-    return failed(f"idle lock is off or longer than {limit // 60} minutes", **evidence)
+        return failed(
+            msg("no screen lock or session timeout is configured", "未配置锁屏或会话超时"), **evidence
+        )
+    return failed(
+        msg(
+            f"idle lock is off or longer than {limit // 60} minutes",
+            f"空闲锁屏未开启或超过 {limit // 60} 分钟",
+        ),
+        **evidence,
+    )

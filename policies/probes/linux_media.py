@@ -1,14 +1,14 @@
-"""Linux probes for removable media, antivirus and patches (USB-1..3, AV-1..3, PATCH-1)."""
+"""Linux probes for removable media and antivirus (USB-1..3, AV-1..3); patches are in patches.py."""
 
 from __future__ import annotations
 
 import re
 
 from collectors.system.files import read_text
-from collectors.system.linux import clamav, kernel, packages, processes, usb
+from collectors.system.linux import clamav, kernel, packages, processes, sessions, usb
 from policies.context import ProbeContext
 from policies.probes.common import age_days, epoch_to_iso
-from policies.result import Finding, failed, passed
+from policies.result import Finding, Msg, errored, failed, joined, msg, passed
 
 _PARTITION = re.compile(r"^(sd[a-z]+|sr\d+|mmcblk\d+|fd\d+)")
 REMOVABLE_MOUNT_PREFIXES = ("/media/", "/run/media/", "/mnt/usb")
@@ -43,7 +43,7 @@ def usb_storage_blocked(ctx: ProbeContext) -> Finding:
     config = ctx.read("modprobe", lambda: kernel.read_modprobe(root))
     loaded = ctx.read("modules", lambda: kernel.read_loaded_modules(root)) if ctx.target.live else None
     guard = ctx.read("usbguard", lambda: usb.read_usbguard(root))
-    problems: list[str] = []
+    problems: list[Msg] = []
     modules = {}
     for name in ctx.params.modules or ("usb_storage",):
         mod = kernel.norm_module(name)
@@ -56,16 +56,27 @@ def usb_storage_blocked(ctx: ProbeContext) -> Finding:
             "loaded": is_loaded,
         }
         if not config.install_disabled(mod):
-            problems.append(f"{mod} can be loaded (no 'install {mod} /bin/false')")
+            problems.append(
+                msg(
+                    f"{mod} can be loaded (no 'install {mod} /bin/false')",
+                    f"{mod} 可被加载（缺少 'install {mod} /bin/false'）",
+                )
+            )
         if mod not in config.blacklist:
-            problems.append(f"{mod} is not blacklisted")
+            problems.append(msg(f"{mod} is not blacklisted", f"{mod} 未列入黑名单"))
         if is_loaded:
-            problems.append(f"{mod} is loaded now")
+            problems.append(msg(f"{mod} is loaded now", f"{mod} 当前已加载"))
     mounted = removable_mounts(ctx) if ctx.target.live else []
     if mounted:
-        problems.append(f"removable media mounted: {', '.join(m['mountpoint'] for m in mounted)}")
+        points = ", ".join(m["mountpoint"] for m in mounted)
+        problems.append(msg(f"removable media mounted: {points}", f"已挂载可移动介质：{points}"))
     if guard.allows_storage:
-        problems.append(f"USBGuard rules allow mass storage ({guard.rules_file})")
+        problems.append(
+            msg(
+                f"USBGuard rules allow mass storage ({guard.rules_file})",
+                f"USBGuard 规则允许大容量存储（{guard.rules_file}）",
+            )
+        )
     evidence = {
         "modules": modules,
         "removable_mounts": mounted,
@@ -75,10 +86,20 @@ def usb_storage_blocked(ctx: ProbeContext) -> Finding:
             "allows_storage": guard.allows_storage,
         },
         "role": ctx.target.role,
+        "session_accounts": session_accounts(ctx),
     }
     if problems:
-        return failed("; ".join(problems), **evidence)
-    return passed(f"blocked: {', '.join(modules)}", **evidence)
+        return failed(joined(problems), **evidence)
+    names = ", ".join(modules)
+    return passed(msg(f"blocked: {names}", f"已屏蔽：{names}"), **evidence)
+
+
+def session_accounts(ctx: ProbeContext) -> list[str] | None:
+    """Accounts with a session now (for per-person USB exemptions); None offline or unknown."""
+    if not ctx.target.live:
+        return None
+    found = ctx.read("sessions", lambda: sessions.read_sessions(ctx.target.root))
+    return None if found is None else sorted({s.user for s in found})
 
 
 def usb_media_scanned(ctx: ProbeContext) -> Finding:
@@ -103,29 +124,49 @@ def usb_media_scanned(ctx: ProbeContext) -> Finding:
     }
     covers_media = any(p.startswith(("/media", "/run/media", "/mnt")) or p == "/" for p in paths)
     if not covers_media:
-        return failed("on-access scanning does not cover removable media mounts", **evidence)
+        return failed(
+            msg("on-access scanning does not cover removable media mounts", "实时扫描未覆盖可移动介质挂载点"),
+            **evidence,
+        )
     if scanner_running is False:
-        return failed("on-access scanner (clamonacc) is not running", **evidence)
-    return passed(f"on-access scanning covers {', '.join(paths)}", **evidence)
+        return failed(
+            msg("on-access scanner (clamonacc) is not running", "实时扫描程序（clamonacc）未运行"), **evidence
+        )
+    covered = ", ".join(paths)
+    return passed(msg(f"on-access scanning covers {covered}", f"实时扫描覆盖 {covered}"), **evidence)
 
 
 def av_installed_running(ctx: ProbeContext) -> Finding:
     pkgs = installed(ctx)
     if pkgs is None:
-        return Finding("error", "no package database (/var/lib/dpkg/status) to tell what is installed")
+        return errored(
+            msg(
+                "no package database (/var/lib/dpkg/status) to tell what is installed",
+                "没有软件包数据库（/var/lib/dpkg/status），无法判断安装情况",
+            )
+        )
     have = sorted(p for p in (ctx.params.av_packages or ()) if p in pkgs)
     procs = running(ctx)
     up = None if procs is None else sorted(p for p in (ctx.params.av_processes or ()) if p in procs)
     evidence = {"installed": {p: pkgs[p].version for p in have}, "running": up}
     if not have:
+        wanted = ", ".join(ctx.params.av_packages or ())
         return failed(
-            f"no antivirus package installed (looked for {', '.join(ctx.params.av_packages or ())})",
+            msg(
+                f"no antivirus package installed (looked for {wanted})",
+                f"未安装杀毒软件包（查找了 {wanted}）",
+            ),
             **evidence,
         )
+    names = ", ".join(have)
     if up is not None and not up:
-        return failed(f"installed ({', '.join(have)}) but not running", **evidence)
-    state = "running " + ", ".join(up) if up else "offline audit: running state not judged"
-    return passed(f"installed {', '.join(have)}; {state}", **evidence)
+        return failed(msg(f"installed ({names}) but not running", f"已安装（{names}）但未运行"), **evidence)
+    state = (
+        msg("running " + ", ".join(up), "正在运行 " + ", ".join(up))
+        if up
+        else msg("offline audit: running state not judged", "离线审计：未判断运行状态")
+    )
+    return passed(msg(f"installed {names}; {state.en}", f"已安装 {names}；{state.zh}"), **evidence)
 
 
 def av_signatures_current(ctx: ProbeContext) -> Finding:
@@ -133,7 +174,13 @@ def av_signatures_current(ctx: ProbeContext) -> Finding:
     limit = ctx.params.max_age_days or 3
     dbs = clamav.read_databases(ctx.target.root, directory)
     if not dbs:
-        return failed(f"no ClamAV database (main/daily .cvd/.cld) in {directory}", database_dir=directory)
+        return failed(
+            msg(
+                f"no ClamAV database (main/daily .cvd/.cld) in {directory}",
+                f"{directory} 中没有 ClamAV 病毒库（main/daily .cvd/.cld）",
+            ),
+            database_dir=directory,
+        )
     newest = max(dbs, key=lambda h: h.build_epoch)
     age = round((ctx.now.timestamp() - newest.build_epoch) / 86400, 2)
     evidence = {
@@ -152,8 +199,19 @@ def av_signatures_current(ctx: ProbeContext) -> Finding:
         "max_age_days": limit,
     }
     if age > limit:
-        return failed(f"signatures are {age:g} days old (limit {limit})", **evidence)
-    return passed(f"signatures {age:g} days old ({newest.path} v{newest.version})", **evidence)
+        return failed(
+            msg(
+                f"signatures are {age:g} days old (limit {limit})", f"病毒库已 {age:g} 天（上限 {limit} 天）"
+            ),
+            **evidence,
+        )
+    return passed(
+        msg(
+            f"signatures {age:g} days old ({newest.path} v{newest.version})",
+            f"病毒库 {age:g} 天前更新（{newest.path} v{newest.version}）",
+        ),
+        **evidence,
+    )
 
 
 def av_scan_recent(ctx: ProbeContext) -> Finding:
@@ -162,26 +220,15 @@ def av_scan_recent(ctx: ProbeContext) -> Finding:
     last, read = clamav.read_last_scan(ctx.target.root, logs)
     evidence = {"logs_read": read, "max_age_days": limit, "last_scan": last.isoformat() if last else None}
     if last is None:
-        return failed(f"no record of a completed scan in {', '.join(logs)}", **evidence)
+        files = ", ".join(logs)
+        return failed(
+            msg(f"no record of a completed scan in {files}", f"{files} 中没有完成扫描的记录"), **evidence
+        )
     age = age_days(ctx.now, last)
     evidence["age_days"] = age
     if age > limit:
-        return failed(f"last scan {age:g} days ago (limit {limit})", **evidence)
-    return passed(f"last scan {age:g} days ago", **evidence)
-
-
-def os_updated(ctx: ProbeContext) -> Finding:
-    limit = ctx.params.max_age_days or 31
-    history = packages.read_update_history(ctx.target.root)
-    evidence = {
-        "sources": list(history.sources),
-        "max_age_days": limit,
-        "last_upgrade": history.last_upgrade.isoformat() if history.last_upgrade else None,
-    }
-    if history.last_upgrade is None:
-        return failed("no successful package upgrade recorded in apt/dpkg logs", **evidence)
-    age = age_days(ctx.now, history.last_upgrade)
-    evidence["age_days"] = age
-    if age > limit:
-        return failed(f"last OS update {age:g} days ago (limit {limit})", **evidence)
-    return passed(f"last OS update {age:g} days ago", **evidence)
+        return failed(
+            msg(f"last scan {age:g} days ago (limit {limit})", f"上次扫描在 {age:g} 天前（上限 {limit} 天）"),
+            **evidence,
+        )
+    return passed(msg(f"last scan {age:g} days ago", f"上次扫描在 {age:g} 天前"), **evidence)

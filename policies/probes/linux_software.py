@@ -8,13 +8,15 @@ from collectors.system.linux import processes
 from policies.context import ProbeContext
 from policies.probes.common import denied
 from policies.probes.linux_media import installed, running
-from policies.result import Finding, failed, passed
+from policies.result import Finding, errored, failed, msg, passed
 
 
 def forbidden_software(ctx: ProbeContext) -> Finding:
     pkgs = installed(ctx)
     if pkgs is None:
-        return Finding("error", "no package database (/var/lib/dpkg/status)")
+        return errored(
+            msg("no package database (/var/lib/dpkg/status)", "没有软件包数据库（/var/lib/dpkg/status）")
+        )
     deny, allow = ctx.params.deny or (), ctx.params.allow or ()
     bad_pkgs = denied(pkgs, deny, allow)
     procs = running(ctx)
@@ -27,14 +29,23 @@ def forbidden_software(ctx: ProbeContext) -> Finding:
     }
     if bad_pkgs or bad_procs:
         names = sorted(set(bad_pkgs) | set(bad_procs))
-        return failed(f"forbidden software: {', '.join(names)}", **evidence)
-    return passed(f"none of {len(deny)} forbidden names installed or running", **evidence)
+        listed = ", ".join(names)
+        return failed(msg(f"forbidden software: {listed}", f"禁用软件：{listed}"), **evidence)
+    return passed(
+        msg(
+            f"none of {len(deny)} forbidden names installed or running",
+            f"{len(deny)} 个禁用名称均未安装或运行",
+        ),
+        **evidence,
+    )
 
 
 def listening_services(ctx: ProbeContext) -> Finding:
     listeners = ctx.read("listeners", lambda: processes.read_listeners(ctx.target.root))
     if listeners is None:
-        return Finding("error", "no /proc/net/tcp to list listening services")
+        return errored(
+            msg("no /proc/net/tcp to list listening services", "没有 /proc/net/tcp，无法列出监听服务")
+        )
     allowed = set(ctx.params.allowed_ports or ())
     exposed = []
     for item in listeners:
@@ -50,5 +61,9 @@ def listening_services(ctx: ProbeContext) -> Finding:
         "listeners": sorted({f"{i.address}:{i.port}" for i in listeners}),
     }
     if exposed:
-        return failed(f"services not on the allow-list listen: {', '.join(sorted(set(exposed)))}", **evidence)
-    return passed("only allowed services listen", **evidence)
+        names = ", ".join(sorted(set(exposed)))
+        return failed(
+            msg(f"services not on the allow-list listen: {names}", f"未列入允许清单的服务在监听：{names}"),
+            **evidence,
+        )
+    return passed(msg("only allowed services listen", "只有允许的服务在监听"), **evidence)

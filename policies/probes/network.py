@@ -12,7 +12,7 @@ from typing import Any
 from collectors.system import reach
 from collectors.system.linux import network as linux_net
 from policies.context import ProbeContext
-from policies.result import Finding, failed, not_applicable, passed
+from policies.result import Finding, Msg, failed, joined, msg, not_applicable, passed
 
 
 def net_state(ctx: ProbeContext) -> tuple[list[linux_net.Interface], list[linux_net.Route], list[str]]:
@@ -53,22 +53,35 @@ def isolation(ctx: ProbeContext) -> Finding:
     """NET-1/2/4: no route out, no forbidden interface up, canaries silent, private net reachable."""
     iso = ctx.inputs.isolation
     interfaces, routes, _ = net_state(ctx)
-    problems: list[str] = []
+    problems: list[Msg] = []
     public = [r for r in routes if _is_public_route(r) and r.gateway not in iso.allowed_gateways]
     for route in public:
-        problems.append(f"route to {route.destination} via {route.gateway or route.device}")
+        via = route.gateway or route.device
+        problems.append(
+            msg(f"route to {route.destination} via {via}", f"有经 {via} 到 {route.destination} 的路由")
+        )
     kinds = set(ctx.params.forbidden_interfaces or ())
     forbidden_up = [i for i in interfaces if i.kind in kinds and i.up]
     for i in forbidden_up:
-        problems.append(f"{i.kind} interface {i.name} is up")
+        problems.append(msg(f"{i.kind} interface {i.name} is up", f"{i.kind} 网卡 {i.name} 已启用"))
     results = _probes(ctx, iso.canaries + iso.private_targets, iso.dns_canaries)
     private = set(iso.private_targets)
     for probe in results:
         if probe.target in private and probe.kind == "tcp":
             if not probe.reachable:
-                problems.append(f"private network {probe.target} unreachable ({probe.detail})")
+                problems.append(
+                    msg(
+                        f"private network {probe.target} unreachable ({probe.detail})",
+                        f"专网 {probe.target} 不可达（{probe.detail}）",
+                    )
+                )
         elif probe.reachable:
-            problems.append(f"internet canary {probe.target} ({probe.kind}) answered: {probe.detail}")
+            problems.append(
+                msg(
+                    f"internet canary {probe.target} ({probe.kind}) answered: {probe.detail}",
+                    f"互联网探测点 {probe.target}（{probe.kind}）有应答：{probe.detail}",
+                )
+            )
     evidence: dict[str, Any] = {
         "public_routes": [
             {"destination": r.destination, "gateway": r.gateway, "device": r.device} for r in public
@@ -89,16 +102,28 @@ def isolation(ctx: ProbeContext) -> Finding:
         "canaries_configured": len(iso.canaries) + len(iso.dns_canaries),
     }
     if problems:
-        return failed("; ".join(problems), **evidence)
-    note = "" if evidence["canaries_configured"] else " (no internet canaries configured)"
-    return passed("no route or interface to the internet; canaries silent" + note, **evidence)
+        return failed(joined(problems), **evidence)
+    configured = bool(evidence["canaries_configured"])
+    return passed(
+        msg(
+            "no route or interface to the internet; canaries silent"
+            + ("" if configured else " (no internet canaries configured)"),
+            "无通往互联网的路由或网卡；探测点均无应答" + ("" if configured else "（未配置互联网探测点）"),
+        ),
+        **evidence,
+    )
 
 
 def egress_blocked(ctx: ProbeContext) -> Finding:
     """NET-3: servers reach no internet canary; allow-listed mirrors are not judged."""
     iso = ctx.inputs.isolation
     if not iso.canaries and not iso.dns_canaries:
-        return not_applicable("no internet canaries configured (audit.isolation.canaries)")
+        return not_applicable(
+            msg(
+                "no internet canaries configured (audit.isolation.canaries)",
+                "未配置互联网探测点（audit.isolation.canaries）",
+            )
+        )
     results = _probes(ctx, iso.canaries, iso.dns_canaries)
     answered = [r for r in results if r.reachable]
     evidence = {
@@ -109,8 +134,12 @@ def egress_blocked(ctx: ProbeContext) -> Finding:
         "allowed_egress": list(iso.allowed_egress),
     }
     if answered:
-        return failed(f"reached the internet: {', '.join(r.target for r in answered)}", **evidence)
-    return passed(f"{len(results)} internet canaries unreachable", **evidence)
+        reached = ", ".join(r.target for r in answered)
+        return failed(msg(f"reached the internet: {reached}", f"能访问互联网：{reached}"), **evidence)
+    return passed(
+        msg(f"{len(results)} internet canaries unreachable", f"{len(results)} 个互联网探测点均不可达"),
+        **evidence,
+    )
 
 
 def observed_settings(ctx: ProbeContext) -> dict[str, Any]:
@@ -132,7 +161,11 @@ def network_baseline(ctx: ProbeContext) -> Finding:
     before = ctx.inputs.network_baseline
     if before is None:
         return not_applicable(
-            "no baseline registered yet; the current settings become the baseline", observed=now
+            msg(
+                "no baseline registered yet; the current settings become the baseline",
+                "尚未登记基线；当前设置将作为基线",
+            ),
+            observed=now,
         )
     drift: list[dict[str, Any]] = []
     for key in ("gateways", "dns"):
@@ -150,5 +183,9 @@ def network_baseline(ctx: ProbeContext) -> Finding:
             )
     evidence = {"drift": drift, "baseline": dict(before), "observed": now}
     if drift:
-        return failed(f"network settings changed: {', '.join(d['setting'] for d in drift)}", **evidence)
-    return passed("addresses, MACs, gateways and DNS match the baseline", **evidence)
+        changed = ", ".join(d["setting"] for d in drift)
+        return failed(msg(f"network settings changed: {changed}", f"网络设置被修改：{changed}"), **evidence)
+    return passed(
+        msg("addresses, MACs, gateways and DNS match the baseline", "IP、MAC、网关和 DNS 与登记基线一致"),
+        **evidence,
+    )

@@ -1,4 +1,7 @@
-"""Windows probes: the same checks, read from structured PowerShell/CIM/registry output."""
+"""Windows probes: the same checks, read from structured PowerShell/CIM/registry output.
+
+Antivirus and patches live in windows_av.py and patches.py.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +9,23 @@ from typing import Any
 
 from collectors.system.files import SystemReadError
 from collectors.system.windows import readers as win
-from collectors.system.windows.powershell import NamespaceMissing
+from collectors.system.windows import records
 from policies.context import ProbeContext
+from policies.probes import windows_av
 from policies.probes.common import age_days, denied
-from policies.result import Finding, errored, failed, not_applicable, passed
+from policies.result import Finding, errored, failed, joined, msg, not_applicable, passed
 
 
 def _read(ctx: ProbeContext, name: str) -> Any:
     return ctx.read(f"win:{name}", lambda: win.read(ctx.runner, name))
 
 
-def _defender(ctx: ProbeContext) -> win.DefenderStatus | None:
+def session_accounts(ctx: ProbeContext) -> list[str] | None:
+    """Owners of interactive sessions (explorer.exe), "DOMAIN\\user"; None if unreadable."""
     try:
-        return win.parse_mp_status(_read(ctx, "mp_status"))
+        return records.parse_session_owners(_read(ctx, "sessions"))
     except SystemReadError:
-        return None  # Defender absent or removed (a third-party product may have replaced it)
-
-
-def _products(ctx: ProbeContext) -> list[win.AvProduct] | None:
-    """Security Center products; None where Security Center does not exist (Windows Server)."""
-    try:
-        return win.parse_av_products(_read(ctx, "av_products"))
-    except NamespaceMissing:
         return None
-
-
-def _product_evidence(products: list[win.AvProduct] | None) -> Any:
-    if products is None:
-        return None
-    return [
-        {"name": p.name, "product_state": p.product_state, "enabled": p.enabled, "up_to_date": p.up_to_date}
-        for p in products
-    ]
 
 
 def usb_storage_blocked(ctx: ProbeContext) -> Finding:
@@ -52,25 +40,35 @@ def usb_storage_blocked(ctx: ProbeContext) -> Finding:
     missing = sorted(needed - policy.denied_classes) if not policy.deny_all else []
     problems = []
     if start != 4:
-        problems.append(f"USBSTOR Start is {start} (4 = disabled)")
+        problems.append(
+            msg(f"USBSTOR Start is {start} (4 = disabled)", f"USBSTOR 的 Start 为 {start}（4 为禁用）")
+        )
     if missing:
-        problems.append(f"no deny policy for classes {', '.join(missing)}")
+        classes = ", ".join(missing)
+        problems.append(msg(f"no deny policy for classes {classes}", f"以下设备类没有拒绝策略：{classes}"))
     evidence = {
         "usbstor_start": start,
         "registry": r"HKLM\SYSTEM\CurrentControlSet\Services\USBSTOR",
         "deny_all": policy.deny_all,
         "denied_classes": sorted(policy.denied_classes),
         "required_classes": sorted(needed),
+        "session_accounts": session_accounts(ctx),
     }
     if problems:
-        return failed("; ".join(problems), **evidence)
-    return passed("USBSTOR disabled and removable-storage (incl. phones/WPD) denied", **evidence)
+        return failed(joined(problems), **evidence)
+    return passed(
+        msg(
+            "USBSTOR disabled and removable-storage (incl. phones/WPD) denied",
+            "USBSTOR 已禁用，可移动存储（含手机/WPD）已拒绝",
+        ),
+        **evidence,
+    )
 
 
 def usb_media_scanned(ctx: ProbeContext) -> Finding:
     devices = win.parse_usb_devices(_read(ctx, "usb_devices"))
-    defender = _defender(ctx)
-    products = _products(ctx) or []
+    defender = windows_av.defender(ctx)
+    products = windows_av.products(ctx) or []
     third_party = [p.name for p in products if p.enabled and "defender" not in p.name.lower()]
     on_access = defender is not None and defender.realtime and defender.on_access
     evidence = {
@@ -79,98 +77,14 @@ def usb_media_scanned(ctx: ProbeContext) -> Finding:
         "third_party_enabled": third_party,
     }
     if on_access or third_party:
-        return passed("on-access scanning is on", **evidence)
-    return failed("no on-access scanning: removable media are opened unscanned", **evidence)
-
-
-def av_installed_running(ctx: ProbeContext) -> Finding:
-    products = _products(ctx)
-    defender = _defender(ctx)
-    evidence = {
-        "security_center": _product_evidence(products),
-        "defender": None
-        if defender is None
-        else {
-            "service": defender.service_enabled,
-            "antivirus": defender.antivirus_enabled,
-            "realtime": defender.realtime,
-        },
-    }
-    if products:
-        on = [p.name for p in products if p.enabled]
-        if on:
-            return passed(f"enabled: {', '.join(on)}", **evidence)
-        return failed(f"installed but off: {', '.join(p.name for p in products)}", **evidence)
-    if defender is not None and defender.service_enabled and defender.antivirus_enabled:
-        where = "Security Center absent; " if products is None else ""
-        return passed(f"{where}Microsoft Defender is running", **evidence)
-    return failed("no antivirus product is installed and running", **evidence)
-
-
-def av_signatures_current(ctx: ProbeContext) -> Finding:
-    limit = ctx.params.max_age_days or 3
-    products = _products(ctx) or []
-    defender = _defender(ctx)
-    third = [p for p in products if p.enabled and "defender" not in p.name.lower()]
-    evidence: dict[str, Any] = {"security_center": _product_evidence(products), "max_age_days": limit}
-    if third:
-        stale = [p.name for p in third if not p.up_to_date]
-        if stale:
-            return failed(f"signatures out of date: {', '.join(stale)}", **evidence)
-        return passed(f"up to date: {', '.join(p.name for p in third)}", **evidence)
-    if defender is None or defender.signature_age_days is None:
-        return errored("no active antivirus reports its signature age", **evidence)
-    evidence |= {
-        "defender_signature_age_days": defender.signature_age_days,
-        "defender_signature_version": defender.signature_version,
-    }
-    if defender.signature_age_days > limit:
-        return failed(
-            f"Defender signatures {defender.signature_age_days} days old (limit {limit})", **evidence
-        )
-    return passed(f"Defender signatures {defender.signature_age_days} days old", **evidence)
-
-
-def av_scan_recent(ctx: ProbeContext) -> Finding:
-    limit = ctx.params.max_age_days or 7
-    defender = _defender(ctx)
-    ages = (
-        []
-        if defender is None
-        else [a for a in (defender.quick_scan_age_days, defender.full_scan_age_days) if a is not None]
+        return passed(msg("on-access scanning is on", "实时扫描已开启"), **evidence)
+    return failed(
+        msg(
+            "no on-access scanning: removable media are opened unscanned",
+            "未开启实时扫描：可移动介质未经查毒即被打开",
+        ),
+        **evidence,
     )
-    evidence = {
-        "quick_scan_age_days": defender and defender.quick_scan_age_days,
-        "full_scan_age_days": defender and defender.full_scan_age_days,
-        "max_age_days": limit,
-    }
-    if defender is None:
-        return errored("scan history not exposed (Defender absent; third-party products do not report it)")
-    if not ages:
-        return failed("no scan has ever completed", **evidence)
-    if min(ages) > limit:
-        return failed(f"last scan {min(ages)} days ago (limit {limit})", **evidence)
-    return passed(f"last scan {min(ages)} days ago", **evidence)
-
-
-def os_updated(ctx: ProbeContext) -> Finding:
-    limit = ctx.params.max_age_days or 31
-    fixes = win.parse_hotfixes(_read(ctx, "hotfixes"))
-    dated = [(kb, when) for kb, when in fixes if when is not None]
-    if not dated:
-        return failed("no hotfix with an install date", hotfixes=[kb for kb, _ in fixes])
-    kb, when = max(((k, w) for k, w in dated if w is not None), key=lambda item: item[1])
-    age = age_days(ctx.now, when)
-    evidence = {
-        "latest": kb,
-        "installed_on": when.date().isoformat(),
-        "age_days": age,
-        "max_age_days": limit,
-        "hotfixes": len(fixes),
-    }
-    if age > limit:
-        return failed(f"last update {kb} {age:g} days ago (limit {limit})", **evidence)
-    return passed(f"last update {kb} {age:g} days ago", **evidence)
 
 
 def _users(ctx: ProbeContext) -> list[win.LocalUser]:
@@ -193,14 +107,28 @@ def password_max_age(ctx: ProbeContext) -> Finding:
         judged[u.name] = {"password_age_days": age, "max_days": lifetime}
         if lifetime is None or lifetime > max_policy:
             problems.append(
-                f"{u.name}: password {'never expires' if lifetime is None else f'lives {lifetime} days'}"
+                msg(
+                    f"{u.name}: password {'never expires' if lifetime is None else f'lives {lifetime} days'}",
+                    f"{u.name}：密码{'永不过期' if lifetime is None else f'有效期 {lifetime} 天'}",
+                )
             )
         if age > max_age:
-            problems.append(f"{u.name}: password is {age:g} days old (limit {max_age})")
+            problems.append(
+                msg(
+                    f"{u.name}: password is {age:g} days old (limit {max_age})",
+                    f"{u.name}：密码已使用 {age:g} 天（上限 {max_age} 天）",
+                )
+            )
     evidence = {"accounts": judged, "max_age_days": max_age, "max_policy_days": max_policy}
     if problems:
-        return failed("; ".join(problems), **evidence)
-    return passed(f"{len(judged)} enabled account(s) within {max_age} days", **evidence)
+        return failed(joined(problems), **evidence)
+    return passed(
+        msg(
+            f"{len(judged)} enabled account(s) within {max_age} days",
+            f"{len(judged)} 个启用账户均在 {max_age} 天内",
+        ),
+        **evidence,
+    )
 
 
 def login_password_set(ctx: ProbeContext) -> Finding:
@@ -208,15 +136,22 @@ def login_password_set(ctx: ProbeContext) -> Finding:
     empty = [u.name for u in users if not u.password_required]
     evidence = {"enabled": [u.name for u in users], "password_not_required": empty}
     if empty:
-        return failed(f"accounts that may log in without a password: {', '.join(empty)}", **evidence)
-    return passed("every enabled account requires a password", **evidence)
+        names = ", ".join(empty)
+        return failed(
+            msg(f"accounts that may log in without a password: {names}", f"可无密码登录的账户：{names}"),
+            **evidence,
+        )
+    return passed(msg("every enabled account requires a password", "所有启用账户都需要密码"), **evidence)
 
 
 def leavers_disabled(ctx: ProbeContext) -> Finding:
     if ctx.inputs.leavers_error:
-        return Finding("error", f"leavers list unreadable: {ctx.inputs.leavers_error}")
+        error = ctx.inputs.leavers_error
+        return errored(msg(f"leavers list unreadable: {error}", f"离职人员名单无法读取：{error}"))
     if ctx.inputs.leavers is None:
-        return not_applicable("no leavers list configured (audit.leavers_file)")
+        return not_applicable(
+            msg("no leavers list configured (audit.leavers_file)", "未配置离职人员名单（audit.leavers_file）")
+        )
     users = {u.name.lower(): u for u in _users(ctx)}
     enabled = [
         lv.account
@@ -225,16 +160,23 @@ def leavers_disabled(ctx: ProbeContext) -> Finding:
     ]
     evidence = {"still_enabled": enabled, "leavers_file": ctx.inputs.leavers_source}
     if enabled:
-        return failed(f"leavers' accounts still enabled: {', '.join(enabled)}", **evidence)
-    return passed(f"{len(ctx.inputs.leavers)} leaver(s): none enabled", **evidence)
+        names = ", ".join(enabled)
+        return failed(
+            msg(f"leavers' accounts still enabled: {names}", f"离职人员账户仍启用：{names}"), **evidence
+        )
+    count = len(ctx.inputs.leavers)
+    return passed(msg(f"{count} leaver(s): none enabled", f"{count} 名离职人员：账户均已停用"), **evidence)
 
 
 def no_shared_accounts(ctx: ProbeContext) -> Finding:
     shared = [u.name for u in _users(ctx) if u.enabled and u.rid in (501, 503)]  # Guest, DefaultAccount
     evidence = {"enabled_shared_builtin": shared}
     if shared:
-        return failed(f"shared built-in accounts enabled: {', '.join(shared)}", **evidence)
-    return passed("Guest and DefaultAccount are disabled", **evidence)
+        names = ", ".join(shared)
+        return failed(
+            msg(f"shared built-in accounts enabled: {names}", f"共用内置账户已启用：{names}"), **evidence
+        )
+    return passed(msg("Guest and DefaultAccount are disabled", "Guest 与 DefaultAccount 已停用"), **evidence)
 
 
 def screen_lock(ctx: ProbeContext) -> Finding:
@@ -246,10 +188,18 @@ def screen_lock(ctx: ProbeContext) -> Finding:
         "registry": r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System",
     }
     if secs is None or secs == 0:
-        return failed("no machine inactivity limit (InactivityTimeoutSecs) is set", **evidence)
+        return failed(
+            msg(
+                "no machine inactivity limit (InactivityTimeoutSecs) is set",
+                "未设置计算机无操作锁定时间（InactivityTimeoutSecs）",
+            ),
+            **evidence,
+        )
     if secs > limit:
-        return failed(f"locks after {secs}s (limit {limit}s)", **evidence)
-    return passed(f"locks after {secs}s", **evidence)
+        return failed(
+            msg(f"locks after {secs}s (limit {limit}s)", f"{secs} 秒后锁屏（上限 {limit} 秒）"), **evidence
+        )
+    return passed(msg(f"locks after {secs}s", f"{secs} 秒后锁屏"), **evidence)
 
 
 def forbidden_software(ctx: ProbeContext) -> Finding:
@@ -260,8 +210,15 @@ def forbidden_software(ctx: ProbeContext) -> Finding:
     bad_procs = denied(procs, deny, allow)
     evidence = {"installed": bad, "running": bad_procs, "programs_checked": len(programs)}
     if bad or bad_procs:
-        return failed(f"forbidden software: {', '.join(sorted(set(bad) | set(bad_procs)))}", **evidence)
-    return passed(f"none of {len(deny)} forbidden names installed or running", **evidence)
+        names = ", ".join(sorted(set(bad) | set(bad_procs)))
+        return failed(msg(f"forbidden software: {names}", f"禁用软件：{names}"), **evidence)
+    return passed(
+        msg(
+            f"none of {len(deny)} forbidden names installed or running",
+            f"{len(deny)} 个禁用名称均未安装或运行",
+        ),
+        **evidence,
+    )
 
 
 def listening_services(ctx: ProbeContext) -> Finding:
@@ -270,5 +227,9 @@ def listening_services(ctx: ProbeContext) -> Finding:
     exposed = sorted({f"{a}:{p}" for a, p in listeners if a not in ("127.0.0.1", "::1") and p not in allowed})
     evidence = {"not_allowed": exposed, "allowed_ports": sorted(allowed)}
     if exposed:
-        return failed(f"services not on the allow-list listen: {', '.join(exposed)}", **evidence)
-    return passed("only allowed services listen", **evidence)
+        names = ", ".join(exposed)
+        return failed(
+            msg(f"services not on the allow-list listen: {names}", f"未列入允许清单的服务在监听：{names}"),
+            **evidence,
+        )
+    return passed(msg("only allowed services listen", "只有允许的服务在监听"), **evidence)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from collectors.system.runner import CommandResult, SubprocessRunner
-from policies.config import IsolationConfig, ParameterOverride, Waiver
+from policies.config import IsolationConfig, ParameterOverride, PersonExemption, Waiver
 from policies.context import AuditInputs, Leaver, Target
 from policies.engine import run_audit
 from policies.library import Library, load_library
@@ -21,6 +21,7 @@ from policies.result import CheckResult
 NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = int(NOW.timestamp() // 86400)
 FIXTURES = Path(__file__).parent / "fixtures"
+SECURITY_LIST = "/var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security"
 
 
 def cvd_header(
@@ -105,6 +106,12 @@ def compliant_files() -> dict[str, str | bytes]:
             f"\nStart-Date: {local(recent, '%Y-%m-%d  %H:%M:%S')}\nCommandline: apt-get upgrade -y\n"
             "Upgrade: openssl:amd64 (3.0.1, 3.0.2), libc6:amd64 (2.36-1, 2.36-2)\n"
             f"End-Date: {local(recent, '%Y-%m-%d  %H:%M:%S')}\n"
+        ),
+        SECURITY_LIST + "_InRelease": (
+            "Origin: Debian\nLabel: Debian-Security\nSuite: stable-security\nCodename: bookworm-security\n"
+        ),
+        SECURITY_LIST + "_main_binary-amd64_Packages": (
+            "Package: clamav\nVersion: 1.4.3\n\nPackage: vim\nVersion: 9.1\n"
         ),
         "/etc/dconf/db/local.d/00-screensaver": (
             "[org/gnome/desktop/session]\nidle-delay=uint32 300\n\n"
@@ -197,6 +204,9 @@ def check(library: Library) -> AuditFn:
         leavers_error: str = "",
         now: datetime = NOW,
         overrides: Sequence[ParameterOverride] = (),
+        exemptions: Sequence[PersonExemption] = (),
+        assets: Mapping[str, str] | None = None,
+        assets_error: str = "",
     ) -> CheckResult:
         target = Target("pc-01", role, platform, str(root), live)  # type: ignore[arg-type]
         inputs = AuditInputs(
@@ -205,6 +215,9 @@ def check(library: Library) -> AuditFn:
             leavers_error=leavers_error,
             isolation=isolation or IsolationConfig(),
             network_baseline=baseline,
+            assets=assets,
+            assets_source="assets.csv",
+            assets_error=assets_error,
         )
         report = run_audit(
             library,
@@ -213,6 +226,7 @@ def check(library: Library) -> AuditFn:
             inputs,
             only=[check_id],
             waivers=waivers,
+            exemptions=exemptions,
             overrides=overrides,
             now=now,
             timeout=10,

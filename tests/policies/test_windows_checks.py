@@ -5,58 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
 from policies_kit import FIXTURES, AuditFn, RecordedRunner
+from windows_kit import SERVER_NO_SECURITY_CENTER, runner
 
-from collectors.system.runner import CommandResult
-from collectors.system.windows import network as win_net
 from collectors.system.windows.powershell import POWERSHELL, ps_date
 from collectors.system.windows.readers import SCRIPTS, decode_product_state, parse_usb_devices
 from policies.config import IsolationConfig
 from policies.context import Leaver
-
-# The fixtures were recorded on 2026-11-20 02:00 UTC; the audit runs a day later.
-RECORDED_NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
-HEALTHY = {
-    "mp_status": "healthy",
-    "av_products": "defender_on",
-    "local_users": "compliant",
-    "usbstor": "blocked",
-    "removable_policy": "classes",
-    "usb_devices": "kingston",
-    "hotfixes": "recent",
-    "programs": "clean",
-    "processes": "clean",
-    "screen_lock": "600",
-    "listeners": "clean",
-    "network": "isolated",
-}
-SERVER_NO_SECURITY_CENTER = CommandResult(
-    (), 1, b"", b"Get-CimInstance : Invalid namespace \r\nAt line:1 char:1 (0x8004100e)", 0.2
-)
-
-
-def runner(**cases: str | CommandResult) -> RecordedRunner:
-    chosen: dict[str, Any] = {**HEALTHY, **cases}
-    outputs: dict[tuple[str, ...], bytes | CommandResult] = {}
-    for name, case in chosen.items():
-        script = win_net.SCRIPT if name == "network" else SCRIPTS[name]
-        data = (
-            case
-            if isinstance(case, CommandResult)
-            else (FIXTURES / "windows" / name / f"{case}.json").read_bytes()
-        )
-        outputs[(*POWERSHELL, script)] = data
-    return RecordedRunner(outputs)
-
-
-@pytest.fixture
-def win(check: AuditFn) -> AuditFn:
-    def run(check_id: str, role: str = "office_pc", **kw: Any) -> Any:
-        kw.setdefault("now", RECORDED_NOW)
-        return check("C:\\", check_id, role=role, platform="windows", **kw)
-
-    return run
 
 
 def test_product_state_decoding_matches_security_center() -> None:

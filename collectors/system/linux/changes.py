@@ -19,20 +19,53 @@ TOOL_TIMEOUT = 30.0
 
 def write_file_atomic(root: str | os.PathLike[str], path: str, content: str, mode: int = 0o644) -> None:
     """Replace `path` under `root` with `content` (temp file + rename: never half-written)."""
+    write_bytes_atomic(root, path, content.encode("utf-8"), mode)
+
+
+def write_bytes_atomic(root: str | os.PathLike[str], path: str, content: bytes, mode: int = 0o644) -> None:
+    """Replace `path` under `root` with `content`: temp file, fsync, rename, fsync of the
+    directory, so after a crash or a power cut the file is either the old one or the new one."""
     full = under(root, path)
     full.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".hostward-", dir=full.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "wb") as fh:
             fh.write(content)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, full)
+        sync_dir(full.parent)
     except OSError as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise SystemReadError(path, f"cannot write: {exc}") from exc
+
+
+def remove_file(root: str | os.PathLike[str], path: str) -> None:
+    """Remove `path` under `root` if it exists (durably)."""
+    full = under(root, path)
+    try:
+        full.unlink()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SystemReadError(path, f"cannot remove: {exc}") from exc
+    sync_dir(full.parent)
+
+
+def sync_dir(directory: str | os.PathLike[str]) -> None:
+    """fsync a directory so a rename or unlink in it survives a crash (no-op where unsupported)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def set_key_value(text: str, key: str, value: str) -> str:

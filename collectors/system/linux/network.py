@@ -121,3 +121,29 @@ def parse_resolv_conf(text: str) -> list[str]:
 def read_nameservers(root: str | os.PathLike[str] = "/") -> list[str]:
     text = read_text(root, "/etc/resolv.conf")
     return parse_resolv_conf(text) if text is not None else []
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """An ARP / NDP neighbour-table entry: a device this host has talked to on the LAN."""
+
+    address: str
+    mac: str  # as the table spells it; "" when unresolved
+    device: str
+    state: str  # "REACHABLE", "STALE", "PERMANENT", ...
+
+
+def parse_neighbours(entries: list[dict[str, object]]) -> list[Neighbour]:
+    """`ip -j neigh show` output; entries without a link-layer address (FAILED, INCOMPLETE) dropped."""
+    out = []
+    for entry in entries:
+        mac = str(entry.get("lladdr") or "")
+        states = entry.get("state")
+        state = ",".join(str(s) for s in states) if isinstance(states, list) else str(states or "")
+        if mac:
+            out.append(Neighbour(str(entry.get("dst", "")), mac, str(entry.get("dev", "")), state))
+    return out
+
+
+def read_neighbours(runner: Runner) -> list[Neighbour]:
+    return parse_neighbours(_ip_json(runner, "neigh", "show"))

@@ -26,10 +26,16 @@ class NamespaceMissing(SystemReadError):
     """A CIM namespace does not exist (root/SecurityCenter2 on Windows Server)."""
 
 
-def run_json(runner: Runner, name: str, script: str) -> Any:
-    """Run `script`; its stdout parsed as JSON (None for empty output). Raises SystemReadError."""
+def run_json(runner: Runner, name: str, script: str, stdin: bytes | None = None) -> Any:
+    """Run `script`; its stdout parsed as JSON (None for empty output). Raises SystemReadError.
+
+    Data a script needs (e.g. paths from the config) goes on `stdin`, never into the script.
+    """
     try:
-        result = runner.run((*POWERSHELL, script), timeout=TIMEOUT)
+        if stdin is None:
+            result = runner.run((*POWERSHELL, script), timeout=TIMEOUT)
+        else:
+            result = runner.run((*POWERSHELL, script), timeout=TIMEOUT, stdin=stdin)
     except CommandError as exc:
         raise SystemReadError(name, str(exc)) from exc
     if not result.ok:

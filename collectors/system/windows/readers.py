@@ -40,6 +40,21 @@ SCRIPTS = {
     "processes": "Get-Process | Select-Object -ExpandProperty ProcessName | ConvertTo-Json",
     "screen_lock": "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies"
     "\\System' | Select-Object InactivityTimeoutSecs | ConvertTo-Json",
+    # Windows Update Agent COM API, offline search of what this PC already knows is missing.
+    "pending_updates": "$s=(New-Object -ComObject Microsoft.Update.Session).CreateUpdateSearcher(); "
+    "$s.Online=$false; @($s.Search('IsInstalled=0 and IsHidden=0').Updates | ForEach-Object { "
+    "[pscustomobject]@{Title=$_.Title; KB=@($_.KBArticleIDs); MsrcSeverity=$_.MsrcSeverity; "
+    "Categories=@($_.Categories | ForEach-Object { $_.CategoryID })} }) | ConvertTo-Json -Depth 4",
+    # Where Security Center is absent (Windows Server): an antivirus product is known by its service.
+    "services": "Get-CimInstance -ClassName Win32_Service | Select-Object Name,DisplayName,State,"
+    "StartMode | ConvertTo-Json -Depth 3",
+    # Owners of interactive sessions: each logged-on desktop runs explorer.exe as its user.
+    "sessions": "@(Get-CimInstance Win32_Process -Filter \"Name='explorer.exe'\" | ForEach-Object { "
+    "Invoke-CimMethod -InputObject $_ -MethodName GetOwner } | Select-Object Domain,User) "
+    "| ConvertTo-Json -Depth 3",
+    "neighbours": "Get-NetNeighbor | Where-Object { $_.LinkLayerAddress -and $_.State -ne 'Unreachable' } "
+    "| Select-Object IPAddress,LinkLayerAddress,InterfaceAlias,@{n='State';e={\"$($_.State)\"}} "
+    "| ConvertTo-Json -Depth 3",
     "listeners": "Get-NetTCPConnection -State Listen | Select-Object LocalAddress,LocalPort,"
     "OwningProcess | ConvertTo-Json -Depth 3",
 }

@@ -1,0 +1,97 @@
+"""Windows state for PATCH-1, the antivirus fallback, USB exemptions and NET-6, as records.
+
+The scripts live in readers.SCRIPTS (pending_updates, services, sessions, neighbours); this
+module parses their JSON. File times take their paths on stdin, never templated into a script.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from collectors.system.runner import Runner
+from collectors.system.windows.powershell import as_list, ps_date, run_json
+
+# Last-write times of files named (as a JSON list of paths or wildcards) on stdin.
+FILE_TIMES = (
+    "$p = [Console]::In.ReadToEnd() | ConvertFrom-Json; @(Get-Item -Path $p -Force -ErrorAction "
+    "SilentlyContinue | Select-Object FullName,LastWriteTimeUtc) | ConvertTo-Json -Depth 3"
+)
+
+
+def read_file_times(runner: Runner, paths: tuple[str, ...]) -> list[tuple[str, datetime]]:
+    """(path, last write) of each existing file matching `paths` (wildcards allowed)."""
+    data = run_json(runner, "file_times", FILE_TIMES, stdin=json.dumps(list(paths)).encode())
+    out = []
+    for d in as_list(data):
+        when = ps_date(d.get("LastWriteTimeUtc"))
+        if when is not None:
+            out.append((str(d.get("FullName", "")), when))
+    return out
+
+
+SECURITY_UPDATES = "0fa1201d-4330-4fa8-8ae9-b877473b6441"  # WSUS category "Security Updates"
+
+
+def parse_pending_updates(data: Any) -> list[dict[str, Any]]:
+    """Pending updates; `security` from the category GUID (language-independent) or MSRC severity."""
+    out = []
+    for d in as_list(data):
+        categories = [str(c).lower() for c in (d.get("Categories") or []) if isinstance(c, str)]
+        kbs = [str(k) for k in (d.get("KB") or []) if isinstance(k, (str, int))]
+        out.append(
+            {
+                "title": str(d.get("Title") or ""),
+                "kb": [k if k.upper().startswith("KB") else f"KB{k}" for k in kbs],
+                "severity": str(d.get("MsrcSeverity") or ""),
+                "security": SECURITY_UPDATES in categories or bool(d.get("MsrcSeverity")),
+            }
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    display_name: str
+    running: bool
+    start_mode: str
+
+
+def parse_services(data: Any) -> list[Service]:
+    return [
+        Service(
+            str(d.get("Name", "")),
+            str(d.get("DisplayName") or ""),
+            str(d.get("State", "")).lower() == "running",
+            str(d.get("StartMode") or ""),
+        )
+        for d in as_list(data)
+    ]
+
+
+def parse_session_owners(data: Any) -> list[str]:
+    """["PC-01\\zhangwei", ...] from GetOwner results (Domain, User), sorted and unique."""
+    owners = set()
+    for d in as_list(data):
+        user = str(d.get("User") or "")
+        if user:
+            domain = str(d.get("Domain") or "")
+            owners.add(f"{domain}\\{user}" if domain else user)
+    return sorted(owners)
+
+
+def parse_neighbours(data: Any) -> list[tuple[str, str, str, str]]:
+    """(address, mac, interface, state) from Get-NetNeighbor; MACs as "00-1A-2B-3C-4D-5E"."""
+    return [
+        (
+            str(d.get("IPAddress", "")),
+            str(d.get("LinkLayerAddress") or ""),
+            str(d.get("InterfaceAlias") or ""),
+            str(d.get("State") or ""),
+        )
+        for d in as_list(data)
+        if d.get("LinkLayerAddress")
+    ]

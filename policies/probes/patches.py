@@ -1,0 +1,135 @@
+"""PATCH-1 probes: days since the last successful OS update, and pending security updates.
+
+Linux reads apt's history and dpkg's log, or dnf's history database (RHEL family); pending
+security updates come from the package lists already on disk (apt simulation, dnf cache), so
+an isolated host is judged without network. Windows reads hotfix dates and the Windows Update
+Agent's offline search. A missing tool or unreadable database is `error`, never `pass`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from collectors.system.files import under
+from collectors.system.linux import packages, updates
+from collectors.system.windows import readers as win
+from collectors.system.windows import records
+from policies.context import ProbeContext
+from policies.probes.common import age_days
+from policies.result import Finding, errored, failed, msg, passed
+
+
+def _judge_age(ctx: ProbeContext, last: datetime, evidence: dict[str, Any]) -> Finding:
+    limit = ctx.params.max_age_days or 31
+    age = age_days(ctx.now, last)
+    evidence |= {"age_days": age, "max_age_days": limit}
+    if age > limit:
+        return failed(
+            msg(
+                f"last OS update {age:g} days ago (limit {limit})",
+                f"上次系统更新在 {age:g} 天前（上限 {limit} 天）",
+            ),
+            **evidence,
+        )
+    return passed(msg(f"last OS update {age:g} days ago", f"上次系统更新在 {age:g} 天前"), **evidence)
+
+
+def linux_os_updated(ctx: ProbeContext) -> Finding:
+    root = ctx.target.root
+    history = packages.read_update_history(root)
+    dnf = ctx.read("dnf_history", lambda: updates.read_dnf_history(root))
+    candidates = [history.last_upgrade.astimezone()] if history.last_upgrade else []
+    if dnf is not None and dnf.last_upgrade is not None:
+        candidates.append(dnf.last_upgrade)
+    evidence: dict[str, Any] = {
+        "sources": list(history.sources) + ([dnf.path] if dnf else []),
+        "last_upgrade": max(candidates).isoformat(timespec="seconds") if candidates else None,
+        "dnf_transactions": None if dnf is None else {"upgrades": dnf.transactions, "failed": dnf.failed},
+    }
+    if not candidates and not evidence["sources"]:
+        return errored(
+            msg(
+                "no package history to read (apt/dpkg logs or dnf history)",
+                "找不到软件包更新历史（apt/dpkg 日志或 dnf 历史）",
+            ),
+            **evidence,
+        )
+    if not candidates:
+        limit = ctx.params.max_age_days or 31
+        return failed(
+            msg(
+                "no successful package upgrade recorded in apt/dpkg logs or dnf history",
+                "apt/dpkg 日志和 dnf 历史中没有成功的系统更新记录",
+            ),
+            max_age_days=limit,
+            **evidence,
+        )
+    return _judge_age(ctx, max(candidates), evidence)
+
+
+def windows_os_updated(ctx: ProbeContext) -> Finding:
+    fixes = win.parse_hotfixes(ctx.read("win:hotfixes", lambda: win.read(ctx.runner, "hotfixes")))
+    dated = [(kb, when) for kb, when in fixes if when is not None]
+    if not dated:
+        return failed(
+            msg("no hotfix with an install date", "没有带安装日期的补丁"), hotfixes=[kb for kb, _ in fixes]
+        )
+    kb, when = max(dated, key=lambda item: item[1])
+    assert when is not None
+    evidence: dict[str, Any] = {"latest": kb, "installed_on": when.date().isoformat(), "hotfixes": len(fixes)}
+    return _judge_age(ctx, when, evidence)
+
+
+def _judge_pending(ctx: ProbeContext, security: list[str], evidence: dict[str, Any]) -> Finding:
+    limit = ctx.params.max_pending_security or 0
+    evidence |= {
+        "pending_security": len(security),
+        "max_pending_security": limit,
+        "security_updates": security,
+    }
+    if len(security) > limit:
+        shown = ", ".join(security[:10]) + (" …" if len(security) > 10 else "")
+        return failed(
+            msg(
+                f"{len(security)} security update(s) pending (limit {limit}): {shown}",
+                f"有 {len(security)} 个安全更新未安装（上限 {limit}）：{shown}",
+            ),
+            **evidence,
+        )
+    return passed(
+        msg(f"{len(security)} security update(s) pending", f"未安装的安全更新 {len(security)} 个"), **evidence
+    )
+
+
+def linux_security_pending(ctx: ProbeContext) -> Finding:
+    root = ctx.target.root
+    if under(root, "/var/lib/dpkg/status").exists():
+        pending = updates.read_apt_pending(ctx.runner, root)
+    elif any(
+        under(root, p).exists() for p in (*updates.DNF_HISTORY, "/var/lib/rpm", "/usr/lib/sysimage/rpm")
+    ):
+        pending = updates.read_dnf_pending(ctx.runner, root)
+    else:
+        return errored(
+            msg("no apt or dnf package database to compare with", "找不到 apt 或 dnf 软件包数据库")
+        )
+    evidence = {
+        "tool": pending.tool,
+        "pending_other": pending.other,
+        "source": "local package lists (no network)",
+    }
+    return _judge_pending(ctx, list(pending.security), evidence)
+
+
+def windows_security_pending(ctx: ProbeContext) -> Finding:
+    found = records.parse_pending_updates(
+        ctx.read("win:pending", lambda: win.read(ctx.runner, "pending_updates"))
+    )
+    security = [", ".join(u["kb"]) or u["title"] for u in found if u["security"]]
+    evidence = {
+        "tool": "Windows Update Agent (offline search)",
+        "pending_other": len(found) - len(security),
+        "titles": [u["title"] for u in found if u["security"]][:20],
+    }
+    return _judge_pending(ctx, security, evidence)
