@@ -24,7 +24,9 @@ from agent.jobs import JobSpec, scheduled
 from agent.journal import Journal
 from agent.logs import setup_logging
 from agent.scheduler import Scheduler
+from agent.secret_files import register_config_secrets
 from agent.state import State
+from agent.watchdog import apply_own_limits
 from collectors.errors import HostwardError
 
 log = logging.getLogger(__name__)
@@ -44,14 +46,27 @@ def open_state(loaded: LoadedConfig) -> State:
     return State.open(loaded.state_dir, loaded.config.history.job_runs_per_job)
 
 
+def recover(loaded: LoadedConfig) -> None:
+    """An enforcement interrupted by a crash is rolled back before any job runs."""
+    from agent.actions.enforce import recover_enforcement
+
+    try:
+        recover_enforcement(loaded.state_dir)
+    except HostwardError as exc:
+        log.error("cannot recover an interrupted enforcement: %s", exc)
+
+
 def run_once(loaded: LoadedConfig, specs: Sequence[JobSpec], out: TextIO = sys.stdout) -> int:
     """Run every due job once (no exporter) and print one line per job."""
     setup_logging(loaded.config.log)
+    register_config_secrets(loaded.config)
+    apply_own_limits(loaded.config.limits)
     try:
         state = open_state(loaded)
     except HostwardError as exc:
         print(f"hostward: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    recover(loaded)
     scheduler = Scheduler(
         scheduled(specs, loaded.config), config=loaded.config, state=state, state_dir=loaded.state_dir
     )
@@ -94,6 +109,8 @@ class Daemon:
         # First: SIGHUP's default action would kill an agent reloaded right after its start.
         self._install_signals()
         setup_logging(self.loaded.config.log)
+        register_config_secrets(self.loaded.config)
+        apply_own_limits(self.loaded.config.limits)
         try:
             state = open_state(self.loaded)
         except HostwardError as exc:
@@ -107,6 +124,7 @@ class Daemon:
             return EXIT_USAGE
         self._print_banner()
         self._note("agent.start", {"version": __version__, "config": self.loaded.source})
+        recover(self.loaded)
         scheduler = Scheduler(
             scheduled(self._specs(), self.loaded.config),
             config=self.loaded.config,
@@ -176,6 +194,7 @@ class Daemon:
         if new.config != old.config and not self._restart_exporter(old, new, state):
             return
         setup_logging(new.config.log)
+        register_config_secrets(new.config)
         scheduler.update(scheduled(self._specs(), new.config), new.config)
         self.loaded = new
         log.info("reloaded the config from %s", new.source)

@@ -29,6 +29,8 @@ _HANDLER_MARK = "_hostward_handler"
 # Attributes every LogRecord has; anything else on a record came in through `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
+# C0 and C1 controls, DEL, and the Unicode line separators and bidirectional overrides.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 _lock = threading.Lock()
@@ -85,6 +87,18 @@ def _redact_value(value: Any) -> Any:
     return redact(str(value))
 
 
+def escape_controls(text: str) -> str:
+    r"""`text` with control characters shown as escapes (`\n`, `\x1b`, `\u202e`): a string
+    from a host or device cannot forge a log line, nor drive the terminal that shows it."""
+    return _CONTROLS.sub(_escape_one, text)
+
+
+def _escape_one(found: re.Match[str]) -> str:
+    char = found.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char)
+    return named or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
 def _timestamp(record: logging.LogRecord) -> str:
     moment = datetime.fromtimestamp(record.created, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
@@ -98,17 +112,17 @@ class TextFormatter(logging.Formatter):
     """`TS LEVEL logger: message key=value ...`, then the traceback if any."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = f"{_timestamp(record)} {record.levelname} {record.name}: {record.getMessage()}"
+        message = escape_controls(record.getMessage())
+        line = f"{_timestamp(record)} {record.levelname} {record.name}: {message}"
         extras = _extras(record)
         if extras:
             shown = (f"{k}={json.dumps(v, ensure_ascii=False, default=str)}" for k, v in extras.items())
-            line += " " + " ".join(shown)
+            line += " " + escape_controls(" ".join(shown))
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            line += "\n" + record.exc_text
-        if record.stack_info:
-            line += "\n" + record.stack_info
+        for block in (record.exc_text, record.stack_info):
+            if block:  # indented: a text inside it can never pass for a log line of its own
+                line += "".join(f"\n  {escape_controls(part)}" for part in block.split("\n"))
         return redact(line)
 
 

@@ -11,7 +11,10 @@ Guarantees (each one has a test in tests/foundation/test_scheduler.py):
   occurrence passed without a success (the machine was off, or it never ran) runs once now;
 - each run happens in its own worker thread with a `JobContext` (deadline, cancel event); a run
   past its timeout is recorded failed at once, and the job stays blocked until its thread ends;
-- an exception from an action is a failed run with `TypeName: message` (traceback at debug).
+- an exception from an action is a failed run with `TypeName: message` (traceback at debug);
+- watchdog: a run stopped at its timeout sets the job aside for `limits.cooldown`, doubling
+  with each timeout in a row (`agent.watchdog`); a success clears it; it survives a restart
+  (tests in tests/reliability/test_b_watchdog.py).
 
 Clocks are passed in (`agent.timing.Clocks`) so tests move time without sleeping.
 """
@@ -27,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent import watchdog
 from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.logs import redact
@@ -98,6 +102,7 @@ class _Entry:
         self.target: float | None = None  # `at` jobs: wall time of the occurrence aimed at
         self.done_wall: float | None = None  # `at` jobs: wall time the last occurrence was handled
         self.run: _Run | None = None
+        self.cooldown_until = 0.0  # monotonic: set aside by the watchdog until then
 
     @property
     def busy(self) -> bool:
@@ -127,6 +132,7 @@ class Scheduler:
         self._entries: dict[str, _Entry] = {}
         self._retired: list[_Run] = []  # runs of jobs removed by a reload, still waited for at shutdown
         self._offset = self._clocks.wall() - self._clocks.monotonic()
+        self._aside = watchdog.load(state, watchdog.JOBS_RECORD)  # job -> set aside (wall clock)
         self.update(jobs, config)
 
     # -- planning ----------------------------------------------------------------------------
@@ -171,6 +177,9 @@ class Scheduler:
     def _plan_first(self, entry: _Entry, now_mono: float, now_wall: float) -> None:
         schedule = entry.job.schedule
         last_ok = self._last_success(entry.job.name)
+        aside = self._aside.get(entry.job.name)
+        if aside is not None:
+            entry.cooldown_until = now_mono + watchdog.remaining(aside, self._config.limits, now_wall)
         entry.jitter = self._draw_jitter(schedule)
         if schedule.every is not None:
             interval = float(schedule.every)
@@ -239,6 +248,12 @@ class Scheduler:
                             entry.job.name,
                             now_mono - entry.run.started_mono,
                         )
+                    elif now_mono < entry.cooldown_until:
+                        log.info(
+                            "job %s is set aside by the watchdog for %.0fs more; skipping this run",
+                            entry.job.name,
+                            entry.cooldown_until - now_mono,
+                        )
                     else:
                         self._start(entry, now_mono, now_wall)
                     self._advance(entry, now_mono, now_wall)
@@ -275,7 +290,11 @@ class Scheduler:
         """Whether `--once` runs the job: interval jobs always; `at` jobs when the last
         success is older than their latest scheduled occurrence."""
         with self._lock:
-            schedule = self._entries[name].job.schedule
+            entry = self._entries[name]
+            schedule = entry.job.schedule
+            if self._clocks.monotonic() < entry.cooldown_until:
+                log.warning("job %s is set aside by the watchdog; not run", name)
+                return False
         hour_minute = schedule.time_of_day()
         if hour_minute is None:
             return True
@@ -384,11 +403,38 @@ class Scheduler:
             if run.claim():
                 run.cancel.set()
                 error = f"timed out after {format_duration(run.timeout)}"
+                self._set_aside(entry, now_mono, error)
                 self._record(run, now_mono - run.started_mono, False, error)
+
+    def _set_aside(self, entry: _Entry, now_mono: float, reason: str) -> None:
+        """The watchdog's strike: the job waits a cool-down that doubles with each stop in a row."""
+        name, limits = entry.job.name, self._config.limits
+        aside = watchdog.strike(self._aside.get(name), limits, self._clocks.wall(), reason)
+        self._aside[name] = aside
+        entry.cooldown_until = now_mono + watchdog.remaining(aside, limits, self._clocks.wall())
+        log.warning(
+            "watchdog: job %s stopped (%s, %d in a row); set aside for %s",
+            name,
+            reason,
+            aside.strikes,
+            format_duration(round(entry.cooldown_until - now_mono)),
+        )
+        watchdog.save(self._state, watchdog.JOBS_RECORD, self._aside)
+
+    def _clear_aside(self, name: str) -> None:
+        with self._lock:
+            if self._aside.pop(name, None) is None:
+                return
+            entry = self._entries.get(name)
+            if entry is not None:
+                entry.cooldown_until = 0.0
+            log.info("watchdog: job %s succeeded; no longer set aside", name)
+            watchdog.save(self._state, watchdog.JOBS_RECORD, self._aside)
 
     def _record(self, run: _Run, duration: float, success: bool, error: str) -> None:
         error = redact(error)
         if success:
+            self._clear_aside(run.job)
             log.info("job %s ok in %.2fs", run.job, duration)
         else:
             log.warning("job %s failed after %.2fs: %s", run.job, duration, error)

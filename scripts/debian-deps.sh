@@ -7,7 +7,7 @@ set -euo pipefail
 run_pkgs=(python3 python3-venv python3-pip)
 test_pkgs=("${run_pkgs[@]}" restic snmpd snmp snmpsim openssh-server openssh-client
     prometheus prometheus-alertmanager chromium fonts-wqy-microhei clamav usbguard lynis iproute2 sqlite3
-    e2fsprogs util-linux procps)
+    e2fsprogs util-linux procps openssl faketime)
 bench_pkgs=("${test_pkgs[@]}" prometheus-node-exporter prometheus-snmp-exporter)
 
 case "${1:-}" in

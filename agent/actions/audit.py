@@ -15,13 +15,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from agent import watchdog
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.journal import Journal, JournalError
 from agent.state import State
 from collectors.errors import HostwardError
 from collectors.system.linux import usb
-from collectors.system.runner import Runner
+from collectors.system.runner import Runner, SubprocessRunner
 from policies import audit as policy_audit
 from policies.engine import AuditReport
 from policies.library import PolicyStore
@@ -56,20 +57,27 @@ def perform_audit(
     root: str = "/",
     runner: Runner | None = None,
     only: Iterable[str] | None = None,
+    watch: bool = False,
 ) -> AuditOutcome:
-    """Run the audit; with a state and the live host in its configured role, remember baselines."""
+    """Run the audit; with a state and the live host in its configured role, remember baselines.
+    `watch` (the scheduled job): checks the watchdog set aside are not run, and checks stopped
+    at a limit this time are set aside (agent.watchdog)."""
     baseline = state.get(BASELINE_KEY) if state is not None else None
+    aside = watchdog.checks_set_aside(state, config.limits) if watch and state is not None else None
     run = policy_audit.run(
         config.audit,
         role or config.host.role,
         hostname=config.host.name,
         root=root,
-        runner=runner,
+        runner=runner or SubprocessRunner(memory_limit=config.limits.check_memory_max_bytes),
         baseline=baseline,
         store=store_for(config.audit.policy_dirs),
         only=only,
+        set_aside=aside,
     )
     report = run.report
+    if watch and state is not None:
+        watchdog.note_checks(state, config.limits, report.results)
     if state is not None and report.host["live"] and report.host["role"] == config.host.role:
         remember(state, report)
     return AuditOutcome(report, [str(p) for p in run.policy_problems])
@@ -145,7 +153,7 @@ def payload(outcome: AuditOutcome, state: State | None = None) -> dict[str, Any]
 def audit_job(ctx: JobContext) -> JobOutcome:
     """Audit, store the record, journal a one-line summary. Check failures are findings, not job
     failures; checks that could not be determined make the run partial."""
-    outcome = perform_audit(ctx.config, ctx.state)
+    outcome = perform_audit(ctx.config, ctx.state, watch=True)
     data = payload(outcome, ctx.state)
     ctx.state.put_record(RECORD_KIND, data)
     failing = [r.check for r in outcome.report.results if r.status == "fail" and not r.waived]

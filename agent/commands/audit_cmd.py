@@ -14,6 +14,7 @@ import unicodedata
 from agent.actions.audit import accept_network_baseline, payload, perform_audit, store_for
 from agent.commands import common
 from agent.config import LoadedConfig
+from agent.logs import escape_controls
 from agent.state import State, StateError
 from agent.web.audit_report import STATUS_TEXT, render_report
 from policies.library import PolicyStore
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         if state is not None:
             state.close()
     for problem in outcome.problems:
-        print(f"policy file rejected / 策略文件无效: {problem}", file=sys.stderr)
+        print(f"policy file rejected / 策略文件无效: {escape_controls(str(problem))}", file=sys.stderr)
     results = outcome.report.results
     if args.json:
         print(json.dumps(outcome.report.to_json(), ensure_ascii=False, indent=2))
@@ -104,7 +105,9 @@ def format_table(results: list[CheckResult], lang: str) -> str:
         status = zh if lang == "zh" else en
         if r.waived:
             status += "（豁免）" if lang == "zh" else " (waived)"
-        rows.append((status, r.check, ",".join(r.rules), r.severity, r.reason))
+        # Reasons quote what the host holds (process, package, file names): no raw control
+        # character reaches the terminal.
+        rows.append((status, r.check, ",".join(r.rules), r.severity, escape_controls(r.reason_in(lang))))
     widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(4)]
     lines = [
         "  ".join(c + " " * (w - _width(c)) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
@@ -121,7 +124,7 @@ def _width(text: str) -> int:
 def validate(paths: tuple[str, ...]) -> int:
     library, problems = PolicyStore(paths).load()
     for problem in problems:
-        print(problem, file=sys.stderr)
+        print(escape_controls(str(problem)), file=sys.stderr)
     if problems:
         return common.EXIT_USAGE
     print(f"{len(library.checks)} checks, {len(library.rules)} rules: valid / 策略文件有效")

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from agent.config import LoadedConfig, SchemaError, load_config
+from agent.logs import escape_controls
 from agent.state import State
 
 EXIT_OK = 0
@@ -43,5 +44,5 @@ def open_state(loaded: LoadedConfig) -> State:
 
 
 def print_problems(error: SchemaError) -> None:
-    for problem in error.problems:
-        print(problem, file=sys.stderr)
+    for problem in error.problems:  # a key or value may hold control characters: escaped
+        print(escape_controls(str(problem)), file=sys.stderr)

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from agent.config.limits import LimitsConfig
+from agent.report.config import ReportConfig
 from backup.config import BackupConfig
 from collectors.devices.config import DeviceConfig, DevicesSchedule
 from collectors.schema import Duration, setting
@@ -158,8 +160,10 @@ class Config:
         ),
     )
     devices_schedule: DevicesSchedule = setting(factory=DevicesSchedule, doc="When the device jobs run.")
+    report: ReportConfig = setting(factory=ReportConfig, doc="Printable reports (ROOM-3).")
     history: HistoryConfig = setting(factory=HistoryConfig, doc="How much history the state keeps.")
     log: LogConfig = setting(factory=LogConfig, doc="Logging.")
+    limits: LimitsConfig = setting(factory=LimitsConfig, doc="Agent caps; the watchdog of hung work.")
 
     def problems(self) -> Iterator[tuple[str, str]]:
         names = [d.name for d in self.devices]

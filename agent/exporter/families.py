@@ -16,6 +16,7 @@ from agent.exporter.families_backup import backup_families
 from agent.exporter.families_devices import device_families
 from agent.exporter.families_host import host_families
 from agent.exporter.families_jobs import build_info, job_families
+from agent.exporter.families_watchdog import watchdog_families
 from agent.state import Snapshot
 
 FamilyBuilder = Callable[[Snapshot], Iterable[Metric]]
@@ -27,4 +28,5 @@ BUILDERS: tuple[FamilyBuilder, ...] = (
     device_families,
     audit_families,
     backup_families,
+    watchdog_families,
 )

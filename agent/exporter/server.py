@@ -1,10 +1,13 @@
 """The exporter's HTTP server: /metrics, the status page at / and /healthz.
 
-Threads: one accept loop and at most `exporter.max_concurrent_requests` workers. The accept
-loop hands a connection to a worker only when one is free; beyond the cap it answers 503 itself,
-with no thread, and drains the socket briefly (bounded) so the client reads the answer. TLS
-handshakes happen in the worker, so a slow handshake never stalls accepting; the accept loop
-shuts down a handshake still unfinished at `exporter.request_timeout`.
+Threads: one accept loop and at most `exporter.max_concurrent_requests` workers. Over plain
+HTTP the accept loop itself waits for each request head (pending.py: bounded, oldest dropped
+first, each by its deadline) and hands a worker only a complete request, so idle or slow
+clients never hold a worker; a keep-alive connection comes back to the loop between requests.
+Beyond the cap it answers 503 itself, with no thread, and drains the socket briefly (bounded)
+so the client reads the answer. TLS connections go to a worker at once: the handshake happens
+there, so a slow handshake never stalls accepting; the accept loop shuts down a handshake still
+unfinished at `exporter.request_timeout`.
 A scrape never collects: it renders the latest stored snapshot, cached per state version.
 """
 
@@ -33,11 +36,14 @@ from agent.exporter.http import (
     plain,
     read_request,
 )
+from agent.exporter.pending import HEAD, LINGER, PendingHeads, Refusals, Waiting
 from agent.state import State
 
 log = logging.getLogger(__name__)
 _LINGER_SECONDS = 1.0
 _LINGER_MAX = 256
+_BACKLOG = 1024  # capped by net.core.somaxconn
+_PENDING_MAX = 512  # connections waiting for their request head, well under a 1024 fd limit
 _BUSY = encode_response(plain(503, "busy, try again"), keep_alive=False)
 
 __all__ = ["ExporterError", "ExporterHandle", "start_exporter"]
@@ -68,7 +74,9 @@ def start_exporter(loaded: LoadedConfig, state: State) -> ExporterHandle:
     host, port = parse_listen(cfg.listen)
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.create_server((host or "0.0.0.0", port), family=family, backlog=128)  # noqa: S104
+        # A deep backlog: with a full accept queue Linux drops the client's last handshake
+        # packet and the connection lands seconds later, outliving its request deadline.
+        sock = socket.create_server((host or "0.0.0.0", port), family=family, backlog=_BACKLOG)  # noqa: S104
     except OSError as exc:
         raise ExporterError(f"exporter cannot listen on {cfg.listen}: {exc}") from exc
     server = _Server(sock, Routes(state, auth), tls, cfg.max_concurrent_requests, float(cfg.request_timeout))
@@ -106,15 +114,19 @@ class _Server:
         self._busy_lock = threading.Lock()
         self._active: set[socket.socket] = set()  # connections workers hold (under _busy_lock)
         self._handshakes: dict[socket.socket, float] = {}  # TLS handshakes in progress -> deadline
-        self._queue: queue.SimpleQueue[socket.socket | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[socket.socket, bytearray] | None] = queue.SimpleQueue()
+        self._returned: queue.SimpleQueue[tuple[socket.socket, bytearray]] = queue.SimpleQueue()
+        self._sel = selectors.DefaultSelector()  # the accept loop's
+        self._pending = PendingHeads(self._sel, _PENDING_MAX, timeout)
+        self._refusals = Refusals(self._sel, _BUSY, _LINGER_MAX, _LINGER_SECONDS)
         self._workers: list[threading.Thread] = []
         self._closing = threading.Event()
         self._wake_r, self._wake_w = socket.socketpair()
-        self._linger: dict[socket.socket, float] = {}
         self._thread = threading.Thread(target=self._accept_loop, name="exporter-accept", daemon=True)
 
     def start(self) -> None:
         self._sock.setblocking(False)
+        self._wake_r.setblocking(False)
         self._thread.start()
 
     def close(self) -> None:
@@ -131,30 +143,36 @@ class _Server:
             self._queue.put(None)
         for worker in self._workers:
             worker.join(self._timeout + 1)
+        while not self._returned.empty():  # handed back after the loop ended
+            self._returned.get_nowait()[0].close()
         self._wake_r.close()
         self._wake_w.close()
 
     # -- accept loop --------------------------------------------------------------------------
 
     def _accept_loop(self) -> None:
-        sel = selectors.DefaultSelector()
+        sel, pending = self._sel, self._pending
         sel.register(self._sock, selectors.EVENT_READ, "listen")
         sel.register(self._wake_r, selectors.EVENT_READ, "wake")
         try:
             while not self._closing.is_set():
                 for key, _ in sel.select(timeout=_LINGER_SECONDS / 2):
+                    conn: socket.socket = key.fileobj  # type: ignore[assignment]
                     if key.data == "listen":
                         self._accept(sel)
-                    elif key.data == "linger":
-                        self._drain(sel, key.fileobj)  # type: ignore[arg-type]
+                    elif key.data == HEAD:
+                        self._dispatch(sel, conn, pending.read(conn))
+                    elif key.data == "wake":
+                        self._take_back(sel, pending)
+                    elif key.data == LINGER:
+                        self._refusals.drain(conn)
                 now = time.monotonic()
-                for conn, until in list(self._linger.items()):
-                    if now >= until:
-                        self._drop(sel, conn)
+                pending.expire(now)
+                self._refusals.expire(now)
                 self._reap_handshakes(now)
         finally:
-            for conn in list(self._linger):
-                self._drop(sel, conn)
+            self._refusals.close()
+            pending.close()
             sel.close()
             self._sock.close()
 
@@ -177,6 +195,15 @@ class _Server:
             log.warning("exporter accept failed: %s", exc)
             time.sleep(0.05)
             return
+        if self._tls is None:
+            self._dispatch(sel, conn, self._pending.add(conn))
+        else:  # TLS: the worker shakes hands, then reads the head itself
+            self._dispatch(sel, conn, Waiting(bytearray(), 0.0))
+
+    def _dispatch(self, sel: selectors.BaseSelector, conn: socket.socket, entry: Waiting | None) -> None:
+        """A worker for `conn` if one is free, else 503; nothing while its head is still coming."""
+        if entry is None:
+            return
         with self._busy_lock:
             free = self._busy < self._max
             if free:
@@ -187,9 +214,17 @@ class _Server:
                 needed = len(self._workers) < self._busy
             if needed:
                 self._spawn_worker()
-            self._queue.put(conn)
+            self._queue.put((conn, entry.buffer))
             return
         self._reject(sel, conn)
+
+    def _take_back(self, sel: selectors.BaseSelector, pending: PendingHeads) -> None:
+        """Keep-alive connections the workers handed back wait here for their next request."""
+        with contextlib.suppress(OSError):
+            self._wake_r.recv(4096)
+        while not self._returned.empty():
+            conn, buffer = self._returned.get_nowait()
+            self._dispatch(sel, conn, pending.add(conn, buffer))
 
     def _spawn_worker(self) -> None:
         worker = threading.Thread(target=self._work, name=f"exporter-{len(self._workers)}", daemon=True)
@@ -198,58 +233,45 @@ class _Server:
 
     def _reject(self, sel: selectors.BaseSelector, conn: socket.socket) -> None:
         """503 without a worker. With TLS there is no cheap way to answer: just close."""
-        if self._tls is not None or len(self._linger) >= _LINGER_MAX:
+        if self._tls is not None:
             conn.close()
-            return
-        conn.setblocking(False)
-        try:
-            conn.send(_BUSY)
-            conn.shutdown(socket.SHUT_WR)
-        except OSError:
-            conn.close()
-            return
-        # Keep reading (and discarding) the request so closing does not reset the connection
-        # before the client has read the 503.
-        self._linger[conn] = time.monotonic() + _LINGER_SECONDS
-        sel.register(conn, selectors.EVENT_READ, "linger")
-
-    def _drain(self, sel: selectors.BaseSelector, conn: socket.socket) -> None:
-        try:
-            if conn.recv(4096):
-                return
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            pass
-        self._drop(sel, conn)
-
-    def _drop(self, sel: selectors.BaseSelector, conn: socket.socket) -> None:
-        self._linger.pop(conn, None)
-        with contextlib.suppress(KeyError, ValueError):
-            sel.unregister(conn)
-        conn.close()
+        else:
+            self._refusals.refuse(conn)
 
     # -- workers ------------------------------------------------------------------------------
 
     def _work(self) -> None:
         while True:
-            conn = self._queue.get()
-            if conn is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            conn, buffer = item
             with self._busy_lock:
                 self._active.add(conn)
+            again = False
             try:
                 if not self._closing.is_set():
-                    self._serve(conn)
+                    again = self._serve(conn, buffer)
             except Exception:
                 log.exception("exporter: unexpected error serving a connection")
             finally:
                 with self._busy_lock:
                     self._active.discard(conn)
                     self._busy -= 1
-                conn.close()
+                if again:
+                    self._hand_back(conn, buffer)
+                else:
+                    conn.close()
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _hand_back(self, conn: socket.socket, buffer: bytearray) -> None:
+        """Give a kept-alive plain connection back to the accept loop until its next request."""
+        self._returned.put((conn, buffer))
+        with contextlib.suppress(OSError):  # closing: close() closes what is still queued
+            self._wake_w.send(b"r")
+
+    def _serve(self, conn: socket.socket, buffer: bytearray) -> bool:
+        """Serve requests on `conn`; True when a plain keep-alive connection should wait for
+        its next request in the accept loop (with `buffer` holding any pipelined bytes)."""
         deadline = time.monotonic() + self._timeout
         sock = conn
         try:
@@ -262,16 +284,15 @@ class _Server:
                 finally:
                     with self._busy_lock:
                         self._handshakes.pop(conn, None)
-            buffer = bytearray()
             while not self._closing.is_set():
                 try:
                     request = read_request(sock, buffer, deadline)
                 except BadRequest as exc:
                     sock.settimeout(self._timeout)
                     sock.sendall(encode_response(plain(exc.status, str(exc)), keep_alive=False))
-                    return
+                    return False
                 if request is None:
-                    return
+                    return False
                 if request.method not in ("GET", "HEAD"):
                     response = plain(405, headers={"Allow": "GET, HEAD"})
                     keep = False
@@ -281,10 +302,13 @@ class _Server:
                 sock.settimeout(self._timeout)
                 sock.sendall(encode_response(response, keep, head_only=request.method == "HEAD"))
                 if not keep:
-                    return
+                    return False
+                if sock is conn:
+                    return not self._closing.is_set()
                 deadline = time.monotonic() + self._timeout
         except (ClientGone, OSError) as exc:  # ssl.SSLError is an OSError
             log.debug("exporter: connection dropped: %s", exc)
         finally:
             if sock is not conn:
                 sock.close()
+        return False

@@ -1,8 +1,11 @@
-"""The last result of every job."""
+"""The last result of every job, and whether the watchdog has set it aside."""
 
 from __future__ import annotations
 
+import time
+
 from agent.state import Snapshot
+from agent.watchdog import JOBS_RECORD
 from agent.web.text import e, t, when
 
 
@@ -16,6 +19,8 @@ def jobs_section(snapshot: Snapshot, lang: str) -> str:
                        ("耗时", "Duration"), ("错误", "Error"), ("上次成功", "Last success"))
     )  # fmt: skip
     rows = []
+    aside_record = snapshot.records.get(JOBS_RECORD)
+    aside = aside_record.payload if aside_record is not None else {}
     for name, status in sorted(snapshot.jobs.items()):
         run = status.last
         if run.success:
@@ -23,6 +28,10 @@ def jobs_section(snapshot: Snapshot, lang: str) -> str:
         else:
             label = t(lang, f"失败（第 {run.attempt} 次）", f"failed (attempt {run.attempt})")
             result = f'<span class="badge crit">{label}</span>'
+        until = _set_aside_until(aside.get(name))
+        if until > time.time():
+            label = t(lang, f"已暂停至 {when(until)}", f"set aside until {when(until)}")
+            result += f' <span class="badge warn" data-set-aside="{until:.0f}">{label}</span>'
         rows.append(
             f'<tr data-job="{e(name)}" class="{"ok" if run.success else "crit"}"><td>{e(name)}</td>'
             f"<td>{when(run.started)}</td><td>{result}</td>"
@@ -31,3 +40,10 @@ def jobs_section(snapshot: Snapshot, lang: str) -> str:
         )
     table = f'<table id="jobs-table"><thead><tr>{columns}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     return head + table + "</section>"
+
+
+def _set_aside_until(entry: object) -> float:
+    try:
+        return float(entry.get("until", 0)) if isinstance(entry, dict) else 0.0
+    except (TypeError, ValueError):
+        return 0.0

@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 
+from collectors.schema.events import MAX_DEPTH, node_at, scan
 from collectors.schema.fields import Duration, parse_duration
 
 T = TypeVar("T")
@@ -81,11 +82,10 @@ def load_text(cls: type[T], text: str | bytes, filename: str = "<string>") -> T:
     if len(text) > MAX_BYTES * 4:
         raise SchemaError([Problem(filename, 0, "", "document is too large")])
     try:
-        alias_lines = [
-            _line(event.start_mark)
-            for event in yaml.parse(text, Loader=yaml.SafeLoader)
-            if isinstance(event, yaml.AliasEvent)
-        ]
+        alias_lines, deep_line = scan(text)
+        if deep_line is not None:  # composing it would exhaust the stack
+            message = f"YAML nesting deeper than {MAX_DEPTH} levels"
+            raise SchemaError([Problem(filename, deep_line, "", message)])
         if alias_lines:  # refused before composing: an alias bomb never grows
             more = f" ({len(alias_lines)} in this file)" if len(alias_lines) > 1 else ""
             message = f"YAML aliases (*name) are not allowed{more}"
@@ -153,7 +153,6 @@ class _Walker:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         hints = typing.get_type_hints(cls)
         values: dict[str, Any] = {}
-        nodes: dict[str, yaml.Node] = {}
         bad = False
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
@@ -170,7 +169,6 @@ class _Walker:
                 self.problem(key_node, sub, f"unknown key{hint}")
                 bad = True
             else:
-                nodes[key] = value_node
                 value = self.convert(value_node, hints[key], sub)
                 if value is _INVALID:
                     bad = True
@@ -191,7 +189,7 @@ class _Walker:
             return _INVALID
         instance = cls(**values)
         for sub, message in _class_checks(instance):
-            where = nodes.get(sub.split(".")[0].split("[")[0], node)
+            where = node_at(node, sub)
             self.problem(where, f"{path}.{sub}" if path and sub else (sub or path), message)
             bad = True
         return _INVALID if bad else instance

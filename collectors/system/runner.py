@@ -21,10 +21,14 @@ from typing import IO, Protocol
 
 from collectors.errors import CommandNotFound, CommandPermissionDenied
 
+if sys.platform != "win32":
+    import resource
+
 DEFAULT_MAX_OUTPUT = 32 * 1024 * 1024
 # A child inherits only these from the agent's environment: no secret leaks by accident.
 _INHERITED_ENV = ("PATH", "HOME", "TMPDIR", "SYSTEMROOT", "WINDIR", "USERPROFILE", "PROGRAMDATA")
 _PR_SET_PDEATHSIG = 1
+_OOM_MARKS = (b"MemoryError", b"Cannot allocate memory", b"out of memory", b"Out of memory")
 
 LineCallback = Callable[[bytes], None]
 
@@ -44,6 +48,17 @@ class CommandResult:
     duration: float
     timed_out: bool = False
     truncated: bool = False
+    memory_limit: int = 0  # the address-space cap the child ran under (bytes), 0 for none
+
+    @property
+    def memory_exhausted(self) -> bool:
+        """The child failed under a memory cap the way programs do when an allocation is refused
+        (MemoryError, ENOMEM, or killed by SIGSEGV/SIGABRT/SIGKILL without a timeout)."""
+        if not self.memory_limit or self.returncode == 0 or self.timed_out:
+            return False
+        if self.returncode in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGKILL):
+            return True
+        return any(m in self.stderr for m in _OOM_MARKS)
 
     @property
     def ok(self) -> bool:
@@ -71,10 +86,12 @@ class Runner(Protocol):
     ) -> CommandResult: ...
 
 
-def _child_setup() -> None:  # pragma: no cover - runs in the forked child
+def _child_setup(memory_limit: int = 0) -> None:  # pragma: no cover - runs in the forked child
     libc = _LIBC
     if libc is not None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if memory_limit > 0:  # the watchdog's memory cap: an allocation past it fails in the child only
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
 
 def _load_libc() -> ctypes.CDLL | None:
@@ -122,9 +139,11 @@ class _Reader(threading.Thread):
 
 
 class SubprocessRunner:
-    """The real runner. `base_env` replaces the inherited environment's selected variables."""
+    """The real runner. `base_env` replaces the inherited environment's selected variables;
+    `memory_limit` (bytes, 0 = none) caps each child's address space (RLIMIT_AS)."""
 
-    def __init__(self, base_env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, base_env: Mapping[str, str] | None = None, memory_limit: int = 0) -> None:
+        self.memory_limit = max(0, int(memory_limit))
         if base_env is None:
             base_env = {k: os.environ[k] for k in _INHERITED_ENV if k in os.environ}
             base_env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
@@ -159,7 +178,7 @@ class SubprocessRunner:
                 env=child_env,
                 cwd=cwd,
                 start_new_session=True,
-                preexec_fn=_child_setup if _LIBC is not None else None,
+                preexec_fn=self._preexec(),
             )
         except FileNotFoundError as exc:
             raise CommandNotFound(args[0], "program not found") from exc
@@ -176,13 +195,7 @@ class SubprocessRunner:
                 proc.stdin.close()
             except BrokenPipeError:
                 pass
-        timed_out = False
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-            proc.wait()
+        timed_out = self._wait(proc, timeout)
         out.join()
         err.join()
         return CommandResult(
@@ -193,7 +206,27 @@ class SubprocessRunner:
             duration=time.monotonic() - started,
             timed_out=timed_out,
             truncated=out.truncated or err.truncated,
+            memory_limit=self.memory_limit,
         )
+
+    def _wait(self, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+        """Wait for `proc`; past `timeout`, kill its group and return True (timed out).
+        `collectors/system/cancellable.py` overrides this to honour a cancel event."""
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            proc.wait()
+            return True
+        return False
+
+    def _preexec(self) -> Callable[[], None] | None:
+        if sys.platform == "win32":  # no preexec_fn there: the per-command memory cap is POSIX only
+            return None
+        if _LIBC is None and not self.memory_limit:
+            return None
+        limit = self.memory_limit
+        return lambda: _child_setup(limit)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -66,13 +66,18 @@ def test_one_keep_alive_connection_serves_several_scrapes(
 
 
 def _slow_clients(address: tuple[str, int], count: int) -> list[socket.socket]:
-    """Connections that start a request and never finish their headers."""
+    """Connections that ask for many pages and never read them: each holds a worker, blocked
+    sending into a full socket buffer. (A client that never finishes its headers holds no
+    worker: the accept loop waits for request heads.)"""
     socks = []
     for _ in range(count):
-        sock = socket.create_connection(address, timeout=10)
-        sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        sock.settimeout(10)
+        sock.connect(address)
+        sock.sendall(b"GET /?lang=en HTTP/1.1\r\nHost: x\r\n\r\n" * 200)
         socks.append(sock)
-    time.sleep(0.3)  # let the accept loop hand them to workers
+    time.sleep(0.5)  # let the workers fill the socket buffers
     return socks
 
 

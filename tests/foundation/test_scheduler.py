@@ -245,7 +245,7 @@ def test_a_run_past_its_timeout_is_recorded_failed_and_blocks_the_job_until_it_e
     slow.release.set()
     assert s.wait_idle(10)
     assert len(state.runs("backup")) == 1  # the late end is not recorded a second time
-    fake_clocks.advance(10)
+    fake_clocks.advance(300)  # past the watchdog's cool-down (limits.cooldown, 5m)
     tick(s, slow)
     assert slow.calls == 2
 

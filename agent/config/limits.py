@@ -1,0 +1,47 @@
+"""The `limits:` section: the agent's own caps and the watchdog's limits for jobs and checks.
+
+The agent runs as root on every PC: a check that hangs or eats memory must cost only itself.
+Commands a check runs get an address-space cap; a job or a check stopped at its limit is set
+aside for a cool-down that doubles with each further stop. The agent's own caps are applied at
+start (RLIMIT_AS, nice); the resident-memory and CPU-share caps belong to the service manager
+(systemd `MemoryMax=`, `CPUQuota=` in packaging/systemd/hostward.service).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from collectors.schema import Duration, setting
+from collectors.schema.fields import at_least, between
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    memory_max_bytes: int = setting(
+        0,
+        "The agent's own address-space cap (RLIMIT_AS) in bytes; 0: none. Children inherit it\n"
+        "unless they have their own. For a resident-memory cap use systemd MemoryMax=.",
+        check=lambda v: None if v == 0 or v >= 256 * MiB else "must be 0 or at least 268435456 (256 MiB)",
+    )
+    nice: int = setting(
+        0, "CPU priority of the agent: 0 normal .. 19 lowest (systemd CPUQuota= caps its share).",
+        check=between(0, 19),
+    )
+    check_memory_max_bytes: int = setting(
+        1024 * MiB,
+        "Address-space cap of each command a compliance check runs; 0: none.",
+        check=lambda v: None if v == 0 or v >= 16 * MiB else "must be 0 or at least 16777216 (16 MiB)",
+    )
+    cooldown: Duration = setting(
+        Duration(300),
+        "A job or check stopped at its time or memory limit is set aside this long, doubling\n"
+        "with each further stop in a row.",
+        check=at_least(1),
+    )
+    cooldown_max: Duration = setting(Duration(6 * 3600), "The longest cool-down.", check=at_least(1))
+
+    def cooldown_for(self, strikes: int) -> float:
+        """Seconds set aside after the `strikes`-th stop in a row (1, 2, ...)."""
+        return float(min(float(self.cooldown_max), float(self.cooldown) * 2 ** max(0, min(strikes, 32) - 1)))
