@@ -19,10 +19,9 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "devices"))
 from devices_kit import Snmpsim, free_tcp_port, secret, stop
+from testkit import wait_for
 
 from policies.library import load_library
 
@@ -114,20 +114,6 @@ def post_json(url: str, body: Any) -> None:
     request = urllib.request.Request(url, data, {"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200, response.status
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except OSError as exc:
-            last = exc
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}: last saw {last!r}")
 
 
 class _NoAliases(yaml.SafeDumper):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from testkit import free_port as free_tcp_port  # noqa: F401
 
 DATA = Path(__file__).parent / "data"
 COMMUNITY = "hw-c0mmunity"
@@ -38,12 +39,6 @@ def blackhole() -> Iterator[int]:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         yield int(s.getsockname()[1])
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def secret(path: Path, text: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+from testkit import free_port  # noqa: F401
+
 FAKE_HOST: dict[str, Any] = {
     "version": 1,
     "taken": 1_795_400_000.0,
@@ -34,13 +36,6 @@ FAKE_HOST: dict[str, Any] = {
     "users": ["alice", "bob"],
     "errors": {},
 }  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def raw_get(address: tuple[str, int], path: str = "/metrics", headers: str = "", timeout: float = 5) -> bytes:

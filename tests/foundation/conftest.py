@@ -4,7 +4,6 @@ and clocks that tests move by hand."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+from testkit import free_port
 
 from agent.timing import Clocks
 
@@ -46,13 +46,6 @@ class FakeClocks:
 @pytest.fixture
 def fake_clocks() -> FakeClocks:
     return FakeClocks()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import time
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
+
+from testkit import free_port  # noqa: F401
 
 from backup.restic import Repository, Restic
 from collectors.system.runner import SubprocessRunner
@@ -47,13 +48,6 @@ jobs.JOBS = jobs.JOBS + (
 from agent.cli import main
 sys.exit(main(sys.argv[1:]))
 """
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def agent_env(extra: Mapping[str, str] | None = None, path_first: Path | None = None) -> dict[str, str]:

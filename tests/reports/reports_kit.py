@@ -7,18 +7,17 @@ import contextlib
 import io
 import json
 import shutil
-import socket
 import struct
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from testkit import free_port, wait_for  # noqa: F401
 
 from agent.cli import main
 
@@ -51,27 +50,6 @@ def hostward(*argv: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(list(argv))
     return code, out.getvalue(), err.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except OSError as exc:
-            last = exc
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}: last saw {last!r}")
 
 
 def query(prometheus: str, promql: str) -> list[dict[str, Any]]:
