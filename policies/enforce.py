@@ -3,12 +3,14 @@
 Each action compares the wanted state with what is there and returns change records
 (`name, result, changes, comment`): result True = in place (changes lists what was done, empty
 when nothing was needed), None = would change (dry run), False = could not. A second run right
-after a successful one changes nothing.
+after a successful one changes nothing. A check a current waiver or person exemption covers is
+left as it is (`enforce_waivers.py`): result True, no changes, `waived` naming the approver.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -18,9 +20,10 @@ from collectors.system.linux import accounts, changes, kernel, usb
 from collectors.system.linux import network as linux_net
 from collectors.system.runner import Runner
 from policies import enforce_windows
-from policies.config import ParameterOverride
+from policies.config import ParameterOverride, PersonExemption, Waiver
 from policies.context import AuditInputs, Target
 from policies.enforce_base import Action, Change, EnforceContext, run_command, write_file
+from policies.enforce_waivers import covering_waiver, waiver_comment, waiver_record
 from policies.engine import applicability, parameters_for
 from policies.library import Library
 from policies.schema import CheckSpec, Parameters
@@ -214,14 +217,20 @@ def enforce(
     opted_in: Iterable[str],
     only: Iterable[str] | None = None,
     overrides: Sequence[ParameterOverride] = (),
+    waivers: Sequence[Waiver] = (),
+    exemptions: Sequence[PersonExemption] = (),
+    now: datetime | None = None,
     dry_run: bool = False,
     undo: UndoLog | None = None,
 ) -> list[Change]:
     """Apply (or, with dry_run, preview) the enforcement of every opted-in, applicable check.
 
-    A check named in `only` but not opted in gets a result False record saying so. With `undo`,
-    every file's old content and every changing command is logged before it is changed.
+    A check named in `only` but not opted in gets a result False record saying so. A check a
+    current waiver or person exemption covers is not changed: one result True record, no
+    changes, `waived` set. With `undo`, every file's old content and every changing command is
+    logged before it is changed.
     """
+    now = now or datetime.now(UTC)
     allowed = set(opted_in)
     wanted = set(only) if only is not None else None
     ctx = EnforceContext(target, runner, inputs, dry_run, undo)
@@ -239,6 +248,12 @@ def enforce(
             out.append(Change(spec.id, spec.id, True, {}, f"does not apply: {skipped.reason}"))
             continue
         try:
+            note = covering_waiver(
+                spec, target, runner, inputs, params, waivers=waivers, exemptions=exemptions, now=now
+            )
+            if note is not None:
+                out.append(Change(spec.id, spec.id, True, {}, waiver_comment(note), waiver_record(note)))
+                continue
             out.extend(ACTIONS[spec.enforcement.action](ctx, spec, params))
         except HostwardError as exc:
             out.append(Change(spec.id, spec.id, False, {}, f"could not read the current state: {exc}"))

@@ -21,15 +21,19 @@ class Change:
     result: bool | None
     changes: dict[str, Any] = field(default_factory=dict)
     comment: str = ""
+    waived: dict[str, str] | None = None  # a waiver kept this check unchanged: approver, expiry...
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "check": self.check,
             "result": self.result,
             "changes": self.changes,
             "comment": self.comment,
         }
+        if self.waived is not None:
+            out["waived"] = self.waived
+        return out
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Enforcement as an action: run the opted-in remediations and journal every change.
 
-Every record that changed something (result True with changes) or failed (result False) is
-appended to the hash-chained journal; a dry run changes nothing and journals nothing.
+Every record that changed something (result True with changes), failed (result False) or was
+left alone under a waiver (`enforce.waived`) is appended to the hash-chained journal; a dry run
+changes nothing and journals nothing.
 
 Crash safety (policies/undo.py): a real run keeps an undo log in the state directory while it
 changes things; its journal entries carry the log's id, then the log is removed. At the next
@@ -117,14 +118,17 @@ def _enforce(
         opted_in=config.audit.enforce,
         only=only,
         overrides=config.audit.overrides,
+        waivers=config.audit.waivers,
+        exemptions=config.audit.person_exemptions,
         dry_run=dry_run,
         undo=undo,
     )
     if undo is not None:
         journal = Journal(state_dir)
         for change in records:
-            if change.result is False or (change.result and change.changes):
+            if change.waived is not None or change.result is False or (change.result and change.changes):
                 kind = "enforce.apply" if change.result else "enforce.failed"
+                kind = "enforce.waived" if change.waived is not None else kind
                 data = {**change.to_json(), "host": target.hostname, "root": root}
                 journal.append(kind, {**data, "intent": undo.id} if undo.id else data)
         undo.commit()

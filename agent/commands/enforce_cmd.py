@@ -1,7 +1,8 @@
 """`hostward enforce [--check ID ...] [--dry-run] [--json] [-c FILE]`.
 
 Applies the remediations of the checks opted in under `audit.enforce`. Exit 0 when everything
-is (or, in a dry run, could be put) in place, 1 when something could not be fixed.
+is (or, in a dry run, could be put) in place or left alone under a current waiver (SKIP), 1 when
+something could not be fixed.
 """
 
 from __future__ import annotations
@@ -43,5 +44,6 @@ def format_records(records: list[Change]) -> str:
     lines = []
     for c in records:
         detail = f" {json.dumps(c.changes, ensure_ascii=False)}" if c.changes else ""
-        lines.append(f"{mark[c.result]}  {c.check:<28} {c.name}: {c.comment}{detail}")
+        flag = "SKIP " if c.waived is not None else mark[c.result]
+        lines.append(f"{flag}  {c.check:<28} {c.name}: {c.comment}{detail}")
     return "\n".join(lines)

@@ -9,14 +9,17 @@
 - Debian `prometheus-snmp-exporter` 0.21 (already running, warmed up with one scrape) is
   scraped for every device with CONCURRENCY requests in flight (the same concurrency), with a
   module walking the same columns and the same timeout and retries;
-- for comparison, hostward again with v2c sent through pysnmp instead of the built-in codec.
+- for comparison, hostward again with SNMP sent through pysnmp instead of the built-in codec.
 
 Measured: wall time of the round; CPU seconds (hostward: the whole child process, start-up
 included, and the round alone; snmp_exporter: utime+stime delta over the round); peak RSS
 (hostward: ru_maxrss of the child; snmp_exporter: VmHWM). hostward's figures count only if it
 read every live device completely (every interface, no warnings).
 Budgets (DESIGN.md): round <= 10 s for 200 devices and <= 1.5x snmp_exporter's.
-Environment knobs for experiments: BENCH_TIMEOUT (5), BENCH_SIMS (4), BENCH_CONCURRENCY (64).
+Environment knobs for experiments: BENCH_TIMEOUT (5), BENCH_SIMS (4), BENCH_CONCURRENCY (64),
+BENCH_SNMP_VERSION (2c; 3 = SNMPv3 authPriv SHA-256/AES everywhere: snmpsim's full engine with
+one v3 user, hostward's v3 path (built-in USM; the comparison row: pysnmp), snmp_exporter with
+the same user).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ DEVICES, DEAD, PORTS = 200, 5, 24
 SIMS = int(os.environ.get("BENCH_SIMS", "4"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "64"))
 TIMEOUT, RETRIES = float(os.environ.get("BENCH_TIMEOUT", "5")), 1
+V3 = os.environ.get("BENCH_SNMP_VERSION", "2c") == "3"
+V3_USER, V3_AUTH_KEY, V3_PRIV_KEY = "bench", "bench-auth-pass", "bench-priv-pass"
 BUDGET_SECONDS, BUDGET_RATIO = 10.0, 1.5
 COMMUNITY = "bench-switch"
 EXPORTER = "/usr/bin/prometheus-snmp-exporter"
@@ -56,6 +61,11 @@ SCALARS = (
     "1.3.6.1.2.1.1.5.0",
     "1.3.6.1.2.1.1.6.0",
 )
+
+
+# snmpsim's full engine (its --v2c-arch has no USM) with the one v3 user everything uses
+V3_SIM_ARGV = [f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA256",
+               f"--v3-priv-key={V3_PRIV_KEY}", "--v3-priv-proto=AES"]  # fmt: skip
 
 
 def free_port(kind: int) -> int:
@@ -101,18 +111,29 @@ def exporter_config() -> str:
                   "    indexes:", "    - labelname: idx", "      type: gauge"]  # fmt: skip
     for oid in SCALARS:
         lines += [f"  - name: s_{oid.replace('.', '_')}", f"    oid: {oid[:-2]}", "    type: DisplayString"]
-    lines += ["  version: 2", "  max_repetitions: 25", f"  retries: {RETRIES}",
-              f"  timeout: {TIMEOUT / (RETRIES + 1):.2f}s",
-              "  auth:", f"    community: {COMMUNITY}"]  # fmt: skip
+    lines += [f"  version: {3 if V3 else 2}", "  max_repetitions: 25", f"  retries: {RETRIES}",
+              f"  timeout: {TIMEOUT / (RETRIES + 1):.2f}s", "  auth:"]  # fmt: skip
+    if V3:  # the same user as snmpsim's; the context name selects the recording
+        lines += [f"    username: {V3_USER}", "    security_level: authPriv",
+                  f"    password: {V3_AUTH_KEY}", "    auth_protocol: SHA256",
+                  f"    priv_password: {V3_PRIV_KEY}", "    priv_protocol: AES",
+                  f"    context_name: {COMMUNITY}"]  # fmt: skip
+    else:
+        lines.append(f"    community: {COMMUNITY}")
     return "\n".join(lines) + "\n"
 
 
-def hostward_config(targets: list[int], community_file: Path) -> str:
+def hostward_config(targets: list[int], secrets: Path) -> str:
+    if V3:
+        snmp = (f"version: '3', user: {V3_USER}, auth_protocol: SHA-256, auth_key_file: {secrets / 'auth'}, "
+                f"priv_protocol: AES, priv_key_file: {secrets / 'priv'}, context: {COMMUNITY}")  # fmt: skip
+    else:
+        snmp = f"version: '2c', community_file: {secrets / 'community'}"
     lines = ["devices:"]
     for n, port in enumerate(targets):
         lines.append(
-            f"  - {{name: sw{n:03d}, kind: switch, address: '127.0.0.1:{port}', snmp: {{version: '2c', "
-            f"community_file: {community_file}, timeout: {TIMEOUT}, retries: {RETRIES}}}}}"
+            f"  - {{name: sw{n:03d}, kind: switch, address: '127.0.0.1:{port}', snmp: {{{snmp}, "
+            f"timeout: {TIMEOUT}, retries: {RETRIES}}}}}"
         )
     return "\n".join(lines) + "\n"
 
@@ -212,7 +233,7 @@ def main() -> int:
             # simulator must not be what is measured.
             argv = [
                 "snmpsimd",
-                "--v2c-arch",
+                *(V3_SIM_ARGV if V3 else ["--v2c-arch"]),
                 f"--data-dir={data}",
                 f"--cache-dir={cache}",
                 "--logging-method=null",
@@ -224,11 +245,11 @@ def main() -> int:
         for n in range(SIMS):
             wait_udp(live[n * per], procs[n])
         targets = live[: len(live) // 2] + dead + live[len(live) // 2 :]
-        secret = work / "community"
-        secret.write_text(COMMUNITY + "\n")
-        secret.chmod(0o600)
+        for name, text in (("community", COMMUNITY), ("auth", V3_AUTH_KEY), ("priv", V3_PRIV_KEY)):
+            (work / name).write_text(text + "\n")
+            (work / name).chmod(0o600)
         config = work / "hostward.yaml"
-        config.write_text(hostward_config(targets, secret))
+        config.write_text(hostward_config(targets, work))
         (work / "snmp.yml").write_text(exporter_config())
         exporter_port = free_port(socket.SOCK_STREAM)
         exporter = subprocess.Popen(
@@ -255,8 +276,10 @@ def main() -> int:
     for warning in hw["warnings"]:
         print(f"hostward warning (sample): {warning}")
     ratio = hw["round_seconds"] / ex["round_seconds"]
+    protocol = "SNMPv3 authPriv SHA-256/AES" if V3 else "SNMPv2c"
     print(
-        f"devices: {DEVICES} ({DEAD} dead), timeout {TIMEOUT:g}s, retries {RETRIES}, {SIMS} snmpsim processes"
+        f"{protocol}, devices: {DEVICES} ({DEAD} dead), timeout {TIMEOUT:g}s, retries {RETRIES}, "
+        f"{SIMS} snmpsim processes"
     )
     print(f"{'':16}{'round s':>9}{'CPU s':>9}{'peak RSS MiB':>14}{'up':>6}")
     print(
@@ -266,7 +289,7 @@ def main() -> int:
         f"{'snmp_exporter':16}{ex['round_seconds']:9.2f}{ex['cpu_seconds']:9.2f}{ex['peak_rss_mib']:14.1f}{ex['up']:6.0f}"
     )
     print(f"{'hostward/pysnmp':16}{slow['round_seconds']:9.2f}{slow['cpu_seconds']:9.2f}"
-          f"{slow['peak_rss_mib']:14.1f}{slow['up']:6.0f}  (v2c through pysnmp, for comparison)")  # fmt: skip
+          f"{slow['peak_rss_mib']:14.1f}{slow['up']:6.0f}  (all through pysnmp, for comparison)")  # fmt: skip
     print(f"hostward process total {hw['process_seconds']:.2f}s wall (start-up and imports included); "
           f"round alone {hw['round_cpu_seconds']:.2f} CPU s; "
           f"{hw['interfaces']:.0f} interfaces read")  # fmt: skip

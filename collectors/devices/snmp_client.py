@@ -1,8 +1,9 @@
 """A small asyncio SNMP client over pysnmp 7 (`pysnmp.hlapi.v3arch.asyncio`).
 
-Used for SNMPv3 (USM authentication and privacy). Imported only when such a device is
-configured: this module imports pysnmp at the top, and nothing on an office PC's path imports
-it. Values leave as plain Python: int, str (OIDs, dotted) or bytes (OCTET STRINGs).
+Used for the SNMPv3 protocols the built-in `snmp_usm` does not do (MD5, DES, 3DES, AES-192/256,
+noAuthNoPriv) and, on request, for comparison. Imported only when such a device is configured:
+this module imports pysnmp at the top, and nothing on an office PC's path imports it. Values
+leave as plain Python: int, str (OIDs, dotted) or bytes (OCTET STRINGs).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pysnmp.hlapi.v3arch.asyncio import auth as usm
 from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.rfc1902 import ObjectName
 
+from collectors.devices import snmp_session as session
 from collectors.devices.config import SnmpConfig
 from collectors.devices.secrets import Credentials
 from collectors.devices.snmp_session import END_OF_MIB, Bind, Oid, Session, SnmpError, Value
@@ -50,12 +52,12 @@ PRIV_PROTOCOLS = {
 # pysnmp's error indications, said plainly (what an administrator should check)
 _REASONS: tuple[tuple[type[Any], str], ...] = (
     (errind.RequestTimedOut, "no answer (timeout): device down, wrong address/port or wrong credentials"),
-    (errind.WrongDigest, "SNMPv3 authentication failed: wrong auth key or auth protocol"),
-    (errind.DecryptionError, "SNMPv3 decryption failed: wrong privacy key or privacy protocol"),
-    (errind.UnknownUserName, "SNMPv3 user unknown to the device"),
-    (errind.UnsupportedSecurityLevel, "SNMPv3 security level not supported by the device for this user"),
-    (errind.NotInTimeWindow, "SNMPv3 message outside the time window (clock/engine boots)"),
-    (errind.UnknownEngineID, "SNMPv3 engine ID discovery failed"),
+    (errind.WrongDigest, session.WRONG_DIGEST),
+    (errind.DecryptionError, session.DECRYPTION_ERROR),
+    (errind.UnknownUserName, session.UNKNOWN_USER),
+    (errind.UnsupportedSecurityLevel, session.UNSUPPORTED_LEVEL),
+    (errind.NotInTimeWindow, session.NOT_IN_TIME_WINDOW),
+    (errind.UnknownEngineID, session.UNKNOWN_ENGINE_ID),
 )
 
 

@@ -1,9 +1,10 @@
 """What every SNMP session offers the poller: GET and table walks, values as plain Python.
 
-Two implementations: `snmp_client.PysnmpSession` (pysnmp's asyncio API, used for SNMPv3 and
-its USM authentication and privacy) and `snmp_v2c.V2cSession` (a small built-in v2c codec,
-used for v2c: pyasn1's generic BER decoding costs ~40 us per value, too slow for 200 switches
-a round on a small server). Both share the walk logic here.
+Three implementations: `snmp_v2c.V2cSession` (a small built-in v2c codec: pyasn1's generic BER
+decoding costs ~40 us per value, too slow for 200 switches a round on a small server),
+`snmp_usm.UsmSession` (SNMPv3 USM with SHA-1/SHA-2 and AES-128 on that codec) and
+`snmp_client.PysnmpSession` (pysnmp's asyncio API, for the other v3 protocols). All share the
+walk logic here.
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ class SnmpError(HostwardError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+# SNMPv3 failures said plainly (what an administrator should check); both v3 paths use them.
+WRONG_DIGEST = "SNMPv3 authentication failed: wrong auth key or auth protocol"
+DECRYPTION_ERROR = "SNMPv3 decryption failed: wrong privacy key or privacy protocol"
+UNKNOWN_USER = "SNMPv3 user unknown to the device"
+UNSUPPORTED_LEVEL = "SNMPv3 security level not supported by the device for this user"
+NOT_IN_TIME_WINDOW = "SNMPv3 message outside the time window (clock/engine boots)"
+UNKNOWN_ENGINE_ID = "SNMPv3 engine ID discovery failed"
 
 
 def oid_tuple(text: str) -> Oid:

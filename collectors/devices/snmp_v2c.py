@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from collectors.devices.snmp_session import END_OF_MIB, Bind, Oid, Session, SnmpError
@@ -62,9 +62,13 @@ def encode_request(
     community: bytes, pdu_tag: int, request_id: int, a: int, b: int, oids: Sequence[Oid]
 ) -> bytes:
     """A v2c message; for GETBULK `a`, `b` are non-repeaters and max-repetitions, else 0, 0."""
+    return _tlv(_SEQUENCE, _int(1) + _tlv(_OCTETS, community) + encode_pdu(pdu_tag, request_id, a, b, oids))
+
+
+def encode_pdu(pdu_tag: int, request_id: int, a: int, b: int, oids: Sequence[Oid]) -> bytes:
+    """The PDU alone (also the payload of an SNMPv3 scoped PDU)."""
     binds = b"".join(_tlv(_SEQUENCE, _oid(oid) + b"\x05\x00") for oid in oids)
-    pdu = _tlv(pdu_tag, _int(request_id) + _int(a) + _int(b) + _tlv(_SEQUENCE, binds))
-    return _tlv(_SEQUENCE, _int(1) + _tlv(_OCTETS, community) + pdu)
+    return _tlv(pdu_tag, _int(request_id) + _int(a) + _int(b) + _tlv(_SEQUENCE, binds))
 
 
 def _read(data: bytes, pos: int) -> tuple[int, int, int]:
@@ -119,16 +123,23 @@ def _value(tag: int, body: bytes) -> Any:
 
 def decode_response(data: bytes) -> tuple[int, bytes, int, int, int, list[Bind]]:
     """(version, community, request id, error status, error index, binds)."""
-    tag, pos, end = _read(data, 0)
+    tag, pos, _ = _read(data, 0)
     if tag != _SEQUENCE:
         raise BerError("not a SEQUENCE")
     tag, start, stop = _read(data, pos)
     version = int.from_bytes(data[start:stop], "big", signed=True)
     tag, start, stop = _read(data, stop)
     community = data[start:stop]
-    tag, pos, end = _read(data, stop)
+    tag, request_id, status, index, binds = decode_pdu(data, stop)
     if tag != _RESPONSE:
         raise BerError(f"not a Response PDU (tag 0x{tag:02x})")
+    return version, community, request_id, status, index, binds
+
+
+def decode_pdu(data: bytes, pos: int) -> tuple[int, int, int, int, list[Bind]]:
+    """The PDU at `pos`: (tag, request id, error status, error index, binds)."""
+    tag, pos, end = _read(data, pos)
+    pdu_tag = tag
     numbers = []
     for _ in range(3):
         tag, start, pos = _read(data, pos)
@@ -141,17 +152,24 @@ def decode_response(data: bytes) -> tuple[int, bytes, int, int, int, list[Bind]]
         oid = _decode_oid(data[start:stop])
         tag, start, stop = _read(data, stop)
         binds.append((oid, _value(tag, data[start:stop])))
-    return version, community, numbers[0], numbers[1], numbers[2], binds
+    return pdu_tag, numbers[0], numbers[1], numbers[2], binds
 
 
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
+def _request_id(data: bytes) -> int:
+    return decode_response(data)[2]
+
+
+class Protocol(asyncio.DatagramProtocol):
+    """Hands each answer to the request waiting for its id (`key`: answer -> id)."""
+
+    def __init__(self, key: Callable[[bytes], int] = _request_id) -> None:
         self.waiting: dict[int, asyncio.Future[bytes]] = {}
         self.refused = False
+        self._key = key
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
-            _, _, request_id, _, _, _ = decode_response(data)
+            request_id = self._key(data)
         except (BerError, IndexError, ValueError):
             return  # noise
         future = self.waiting.get(request_id)
@@ -171,7 +189,7 @@ class V2cSession(Session):
 
     _ids = itertools.count(secrets.randbelow(1 << 30))
 
-    def __init__(self, transport: asyncio.DatagramTransport, protocol: _Protocol, community: bytes,
+    def __init__(self, transport: asyncio.DatagramTransport, protocol: Protocol, community: bytes,
                  timeout: float, retries: int, max_rows: int) -> None:  # fmt: skip
         super().__init__(max_rows)
         self._transport = transport
@@ -184,7 +202,7 @@ class V2cSession(Session):
     async def open(cls, host: str, port: int, community: str, *, timeout: float, retries: int,
                    max_rows: int = 2048) -> V2cSession:  # fmt: skip
         loop = asyncio.get_running_loop()
-        transport, protocol = await loop.create_datagram_endpoint(_Protocol, remote_addr=(host, port))
+        transport, protocol = await loop.create_datagram_endpoint(Protocol, remote_addr=(host, port))
         return cls(transport, protocol, community.encode(), timeout, retries, max_rows)
 
     def close(self) -> None:
@@ -198,7 +216,18 @@ class V2cSession(Session):
 
     async def _request(self, pdu: int, a: int, b: int, oids: Sequence[Oid]) -> list[Bind]:
         request_id = next(self._ids) & 0x7FFFFFFF
-        message = encode_request(self._community, pdu, request_id, a, b, oids)
+        data = await self._exchange(request_id, encode_request(self._community, pdu, request_id, a, b, oids))
+        try:
+            version, community, _, status, index, binds = decode_response(data)
+        except (BerError, IndexError, ValueError) as exc:
+            raise SnmpError(f"malformed answer from the device: {exc}") from exc
+        if version != 1 or community != self._community:
+            raise SnmpError("answer with another SNMP version or community; dropped")
+        check_status(status, index)
+        return binds
+
+    async def _exchange(self, request_id: int, message: bytes) -> bytes:
+        """Send `message` (retransmitted after each timeout) until the answer keyed `request_id`."""
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._protocol.waiting[request_id] = future
         try:
@@ -215,12 +244,9 @@ class V2cSession(Session):
             self._protocol.waiting.pop(request_id, None)
             if not future.done():
                 future.cancel()
-        try:
-            version, community, _, status, index, binds = decode_response(data)
-        except (BerError, IndexError, ValueError) as exc:
-            raise SnmpError(f"malformed answer from the device: {exc}") from exc
-        if version != 1 or community != self._community:
-            raise SnmpError("answer with another SNMP version or community; dropped")
-        if status:
-            raise SnmpError(f"device answered with SNMP error {_ERRORS.get(status, status)} at {index}")
-        return binds
+        return data
+
+
+def check_status(status: int, index: int) -> None:
+    if status:
+        raise SnmpError(f"device answered with SNMP error {_ERRORS.get(status, status)} at {index}")

@@ -7,7 +7,7 @@ Alertmanager with the shipped sample config. Everything listens on 127.0.0.1 onl
 - `pc-ok` (office_pc) and `srv-room` (server) are healthy: the whole policy library runs on this
   live host, and any check that fails here is waived (waived failures stay visible, never alert).
   `srv-room` also polls a UPS and a room sensor (snmpsim recordings) and holds two restic
-  repositories, backed up, verified and drilled before it starts.
+  repositories, backed up, verified, drilled and copied offline before it starts.
 - `pc-bad` (office_pc) breaks SW-1 for sure: `sw.no_forbidden_software` is overridden for that
   host to forbid `dpkg`, which every Debian host has installed. Nothing waives it.
 """
@@ -193,8 +193,12 @@ def devices_section(snmpsim: Snmpsim) -> list[dict[str, Any]]:
 
 
 def prepare_backups(config: Path) -> None:
-    """Init, back up, verify and drill with the CLI, so the agent starts with a full record."""
-    for argv in (["backup", "init"], ["backup", "run"], ["backup", "verify"], ["backup", "drill"]):
+    """Init, back up, verify, drill and write the offline copy (BAK-1) with the CLI, so the agent
+    starts with a full record and a healthy backup raises no alert."""
+    media = config.parent / "offline-media"
+    media.mkdir(exist_ok=True)
+    offline = ["backup", "offline", "--to", str(media), "--media-id", "USB-0001"]
+    for argv in (["backup", "init"], ["backup", "run"], ["backup", "verify"], ["backup", "drill"], offline):
         done = subprocess.run(
             [str(HOSTWARD), *argv, "-c", str(config)],
             capture_output=True,

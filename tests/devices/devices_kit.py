@@ -19,11 +19,15 @@ from pathlib import Path
 import pytest
 from testkit import free_port as free_tcp_port  # noqa: F401
 
+from collectors.devices.config import DeviceConfig, SnmpConfig
+
 DATA = Path(__file__).parent / "data"
 COMMUNITY = "hw-c0mmunity"
 V3_USER = "hwmon"
 AUTH_KEY = "auth-pass-phrase-1"
 PRIV_KEY = "priv-pass-phrase-1"
+# more snmpd users, same pass phrases: user -> (auth protocol, privacy protocol)
+MORE_V3_USERS = {"hwsha1": ("SHA", "AES"), "hwsha512": ("SHA-512", "AES"), "hwauthonly": ("SHA-256", "none")}
 QUIET_MIBS = {"MIBS": "", "MIBDIRS": "/nonexistent"}
 
 
@@ -106,11 +110,15 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpd]:
     persist.mkdir()
     port = free_udp_port()
     conf = base / "snmpd.conf"
+    users = "".join(
+        f'createUser {user} {auth} "{AUTH_KEY}"' + (f' {priv} "{PRIV_KEY}"' if priv != "none" else "")
+        + f"\nrouser {user} {'auth' if priv == 'none' else 'priv'}\n"
+        for user, (auth, priv) in MORE_V3_USERS.items()
+    )  # fmt: skip
     conf.write_text(
         f"rocommunity {COMMUNITY} 127.0.0.1\n"
         f'createUser {V3_USER} SHA-256 "{AUTH_KEY}" AES "{PRIV_KEY}"\n'
-        f"rouser {V3_USER} priv\n"
-        "sysName lab-router\n"
+        f"rouser {V3_USER} priv\n" + users + "sysName lab-router\n"
         "sysLocation 机房 Room 101\n"
         f"[snmp] persistentDir {persist}\n"
     )
@@ -142,6 +150,18 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpd]:
         )
     finally:
         stop(proc)
+
+
+def v3(name: str, agent: Snmpd, auth_key_file: str, priv_key_file: str) -> DeviceConfig:
+    snmp = SnmpConfig(
+        user=V3_USER,
+        auth_protocol=agent.auth_protocol,  # type: ignore[arg-type]
+        auth_key_file=auth_key_file,
+        priv_protocol="AES",
+        priv_key_file=priv_key_file,
+        timeout=2,
+    )
+    return DeviceConfig(name, "router", f"127.0.0.1:{agent.port}", snmp=snmp)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from devices_kit import Snmpd, Snmpsim, free_udp_port
+from devices_kit import Snmpd, Snmpsim, free_udp_port, v3
 
 from collectors.devices.config import DeviceConfig, SnmpConfig
 from collectors.devices.poll import poll_devices
@@ -20,18 +20,6 @@ def v2c(name: str, kind: str, port: int, community_file: str, **snmp: object) ->
         site="room-1",  # type: ignore[arg-type]
         snmp=SnmpConfig(version="2c", community_file=community_file, **snmp),  # type: ignore[arg-type]
     )
-
-
-def v3(name: str, agent: Snmpd, auth_key_file: str, priv_key_file: str) -> DeviceConfig:
-    snmp = SnmpConfig(
-        user="hwmon",
-        auth_protocol=agent.auth_protocol,  # type: ignore[arg-type]
-        auth_key_file=auth_key_file,
-        priv_protocol="AES",
-        priv_key_file=priv_key_file,
-        timeout=2,
-    )
-    return DeviceConfig(name, "router", f"127.0.0.1:{agent.port}", snmp=snmp)
 
 
 def by_name(results: list[DeviceResult]) -> dict[str, DeviceResult]:
@@ -60,14 +48,20 @@ def test_snmpd_v3_authpriv_sha2_aes_answers(snmpd: Snmpd) -> None:
     assert result.system is not None and result.system.name == "lab-router"
 
 
-def test_snmpd_v3_wrong_auth_key_is_refused_with_a_clear_reason(snmpd: Snmpd) -> None:
-    [result] = poll_devices([v3("wrong-auth", snmpd, snmpd.wrong_key_file, snmpd.priv_key_file)])
+@pytest.mark.parametrize("engine", ["native", "pysnmp"])
+def test_snmpd_v3_wrong_auth_key_is_refused_with_a_clear_reason(snmpd: Snmpd, engine: str) -> None:
+    [result] = poll_devices(
+        [v3("wrong-auth", snmpd, snmpd.wrong_key_file, snmpd.priv_key_file)], v2c_engine=engine
+    )
     assert not result.up
     assert "authentication failed: wrong auth key" in result.reason
 
 
-def test_snmpd_v3_wrong_priv_key_is_down_and_says_privacy_key(snmpd: Snmpd) -> None:
-    [result] = poll_devices([v3("wrong-priv", snmpd, snmpd.auth_key_file, snmpd.wrong_key_file)])
+@pytest.mark.parametrize("engine", ["native", "pysnmp"])
+def test_snmpd_v3_wrong_priv_key_is_down_and_says_privacy_key(snmpd: Snmpd, engine: str) -> None:
+    [result] = poll_devices(
+        [v3("wrong-priv", snmpd, snmpd.auth_key_file, snmpd.wrong_key_file)], v2c_engine=engine
+    )
     assert not result.up
     assert "privacy key" in result.reason
 
