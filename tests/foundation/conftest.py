@@ -3,22 +3,16 @@ and clocks that tests move by hand."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from pathlib import Path
 
 import pytest
-from testkit import free_port
+from testkit import HOSTWARD, ROOT, AgentProcess, agent_env, free_port
 
 from agent.timing import Clocks
-
-ROOT = Path(__file__).resolve().parents[2]
-HOSTWARD = Path(sys.executable).parent / "hostward"  # the console script of the venv under test
 
 
 class FakeClocks:
@@ -66,9 +60,7 @@ def write_config(tmp_path: Path) -> Callable[[str], Path]:
 
 
 def hostward_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTWARD_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return agent_env()
 
 
 def run_hostward(
@@ -92,61 +84,15 @@ def hostward() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_hostward
 
 
-class AgentProcess:
-    """A real `hostward run` (or a wrapper script around `agent.cli.main`) in the background."""
-
-    def __init__(self, tmp_path: Path, config: Path, script: str | None = None) -> None:
-        self.tmp_path = tmp_path
-        self.config = config
-        self.out_path = tmp_path / f"agent-{id(self)}.out"
-        self.err_path = tmp_path / f"agent-{id(self)}.err"
-        argv: tuple[str, ...]
-        if script is None:
-            argv = (str(HOSTWARD), "run", "-c", str(config))
-        else:
-            argv = (sys.executable, "-c", script, "run", "-c", str(config))
-        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, env=hostward_env(), cwd=ROOT)
-
-    @property
-    def stdout(self) -> str:
-        return self.out_path.read_text(encoding="utf-8", errors="replace")
-
-    @property
-    def stderr(self) -> str:
-        return self.err_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for(self, predicate: Callable[[], object], timeout: float = 15, what: str = "") -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            if self.proc.poll() is not None:
-                raise AssertionError(
-                    f"agent exited {self.proc.returncode} waiting for {what}\n{self.stdout}\n{self.stderr}"
-                )
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}\n{self.stdout}\n{self.stderr}")
-
-    def banner(self) -> str:
-        self.wait_for(lambda: self.stdout.strip(), what="the start banner")
-        return self.stdout.splitlines()[0]
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        return self.proc.wait(10)
-
-
 @pytest.fixture
 def start_agent(tmp_path: Path) -> Iterator[Callable[..., AgentProcess]]:
     started: list[AgentProcess] = []
 
     def start(config: Path, script: str | None = None) -> AgentProcess:
-        agent = AgentProcess(tmp_path, config, script)
+        agent = AgentProcess(tmp_path, config, script=script)
         started.append(agent)
         return agent
 
     yield start
     for agent in started:
-        agent.stop()
+        agent.stop(graceful=False)

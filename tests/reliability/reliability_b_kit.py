@@ -3,23 +3,16 @@ process, fake programs on PATH, restic repositories, and readers of the state da
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from testkit import free_port  # noqa: F401
+from testkit import HOSTWARD, ROOT, AgentProcess, agent_env, free_port  # noqa: F401
 
 from backup.restic import Repository, Restic
 from collectors.system.runner import SubprocessRunner
-
-ROOT = Path(__file__).resolve().parents[2]
-HOSTWARD = Path(sys.executable).parent / "hostward"
 
 # `hostward run` with extra jobs: a wrapper replaces agent.jobs.JOBS, then runs the real main.
 # HANG_JOB: a Python action that never returns (it cannot be killed: the job stays blocked).
@@ -50,15 +43,6 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def agent_env(extra: Mapping[str, str] | None = None, path_first: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTWARD_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    if path_first is not None:
-        env["PATH"] = f"{path_first}:{env.get('PATH', '/usr/bin:/bin')}"
-    env.update(extra or {})
-    return env
-
-
 def fake_program(bindir: Path, name: str, body: str) -> Path:
     """An executable `name` in `bindir` (a shell script), put first on PATH by the test."""
     bindir.mkdir(parents=True, exist_ok=True)
@@ -68,59 +52,7 @@ def fake_program(bindir: Path, name: str, body: str) -> Path:
     return path
 
 
-class Agent:
-    """A real `hostward run` (or a wrapper around `agent.cli.main`) in the background."""
-
-    def __init__(
-        self,
-        workdir: Path,
-        config: Path,
-        *,
-        script: str | None = None,
-        env: Mapping[str, str] | None = None,
-        prefix: tuple[str, ...] = (),
-    ) -> None:
-        self.out_path = workdir / f"agent-{id(self)}.out"
-        self.err_path = workdir / f"agent-{id(self)}.err"
-        argv: tuple[str, ...]
-        if script is None:
-            argv = (*prefix, str(HOSTWARD), "run", "-c", str(config))
-        else:
-            argv = (*prefix, sys.executable, "-c", script, "run", "-c", str(config))
-        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, env=dict(env or agent_env()), cwd=ROOT)
-
-    @property
-    def stdout(self) -> str:
-        return self.out_path.read_text(encoding="utf-8", errors="replace")
-
-    @property
-    def stderr(self) -> str:
-        return self.err_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for(self, predicate: Callable[[], object], timeout: float = 30, what: str = "") -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            if self.proc.poll() is not None:
-                raise AssertionError(f"agent exited {self.proc.returncode} waiting for {what}\n{self.stderr}")
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}\n{self.stdout}\n{self.stderr[-4000:]}")
-
-    def url(self) -> str:
-        self.wait_for(lambda: "status page http" in self.stdout, what="the start banner")
-        line = self.stdout.splitlines()[0]
-        return line.split("status page ", 1)[1].split()[0].rstrip("/")
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                return self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        return self.proc.wait(10)
+Agent = AgentProcess  # the name part A's kit and these tests use
 
 
 def get(url: str, timeout: float = 5) -> tuple[int, str, float]:
