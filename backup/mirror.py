@@ -106,7 +106,7 @@ def mirror(
     p, s = _paths(primary, secondary, name, must_exist=not _config)
     work = s / STATE_DIR
     work.mkdir(exist_ok=True)
-    if _config:
+    if _config:  # `config` is restic's one file not named by its SHA-256; later runs compare it byte for byte
         _copy(p / "config", s / "config", work, verify=False)
     elif (p / "config").read_bytes() != (s / "config").read_bytes():
         raise ResticFailed(name, f"{s} is not a mirror of the primary (its config differs)")

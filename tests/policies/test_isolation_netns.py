@@ -129,25 +129,7 @@ def in_namespace(ns: str, role: str, *extra: str) -> Any:
 
 def audit_in(ns: str, role: str) -> tuple[dict[str, Any], float]:
     started = time.monotonic()
-    out = subprocess.run(
-        [
-            "ip",
-            "netns",
-            "exec",
-            ns,
-            sys.executable,
-            str(HERE / "netns_audit.py"),
-            role,
-            json.dumps(ISOLATION),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=HERE.parent.parent,
-        env={**os.environ, "PYTHONPATH": str(HERE.parent.parent)},
-    )
-    assert out.returncode == 0, out.stderr
-    report = json.loads(out.stdout)
+    report = in_namespace(ns, role)
     return {r["check"]: r for r in report["results"]}, time.monotonic() - started
 
 
