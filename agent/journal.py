@@ -4,23 +4,34 @@ backups and restores, in `journal.jsonl` in the state directory.
 Each line is one JSON entry: `seq` (1, 2, ...), `ts` (UTC, ISO 8601), `kind` (e.g.
 "enforce.apply", "backup.restore"), `actor` (the user running the process), `data`, `prev`
 (the hash of the entry before, 64 zeros for the first) and `hash`, the SHA-256 of the
-canonical JSON of all the other fields. `journal.head` holds the seq and hash of the last
-entry, so cutting entries off the end is detected too. Edited, deleted, reordered or cut
-entries all make `verify()` fail.
+canonical JSON of all the other fields. Edited, deleted, reordered or cut entries all make
+`verify()` fail (agent/journal_verify.py).
+
+The chain's head (seq and hash of the last entry) is kept apart in `journal.head`, replaced
+atomically after each entry, and is where the next entry continues from: a journal deleted or
+cut short is continued from its head, so the gap stays visible to `verify()` instead of a new
+chain starting over it.
+
+Writes are all or nothing: a line is written whole with one write and fsynced; a short or
+failed write is cut back to the last good offset and raises JournalError (counted on /metrics
+as `hostward_journal_write_errors_total`). A torn tail left by a crash or a cut (bytes after
+the last newline) is set aside to `journal.torn-<time>-<sha>.bin` before the next entry and
+journaled as `journal.torn_tail_quarantined` with its size and hash.
 
 The chain proves the journal was not changed *by accident or by someone who did not recompute
 it*; copy it off the host (backups, central log) to protect it against root on the host.
 
 The daemon and CLI commands append concurrently: every append holds an exclusive lock on
-`journal.lock`, writes one line, fsyncs it, then replaces the head atomically.
+`journal.lock`; `verify()` only reads (a shared lock when the lock file can be opened).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import getpass
-import importlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -29,12 +40,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agent import faults
+from agent.journal_verify import (
+    ENTRIES_MISSING,
+    GENESIS,
+    HEAD_REBUILT,
+    QUARANTINED,
+    VerifyResult,
+    check_chain,
+    entry_hash,
+    sha256,
+)
 from collectors.errors import HostwardError
 
-GENESIS = "0" * 64
+__all__ = ["GENESIS", "Entry", "Journal", "JournalError", "VerifyResult", "entry_hash"]
+
+log = logging.getLogger(__name__)
 JOURNAL_FILE = "journal.jsonl"
 HEAD_FILE = "journal.head"
 LOCK_FILE = "journal.lock"
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 class JournalError(HostwardError):
@@ -56,39 +81,25 @@ class Entry:
                 "data": self.data, "prev": self.prev}
 
 
-@dataclass(frozen=True)
-class VerifyResult:
-    """`ok` and the number of intact entries, or the first problem found (with its line)."""
-
-    ok: bool
-    entries: int
-    problem: str = ""
-
-
-def _builtin_sha256() -> Any:
-    """CPython's own SHA-256: hashlib would map libcrypto (~3 MiB resident) into the daemon."""
-    for name in ("_sha2", "_sha256"):  # 3.12+, 3.11
-        try:
-            return importlib.import_module(name).sha256
-        except ImportError:
-            continue
-    return importlib.import_module("hashlib").sha256
-
-
-_sha256 = _builtin_sha256()
-
-
-def entry_hash(body: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical JSON of an entry without its `hash`."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return str(_sha256(canonical.encode("utf-8")).hexdigest())
-
-
 def _actor() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry, no USER variable (containers)
         return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """The end of the journal file: its size, where the last whole line ends, and the (seq,
+    hash) of that line (None: no line, or not an entry)."""
+
+    size: int
+    good_end: int
+    last: tuple[int, str] | None
 
 
 class Journal:
@@ -105,118 +116,148 @@ class Journal:
 
         `kind` is a dotted name ("enforce.apply", "backup.restore"); `data` a JSON-serialisable
         mapping (TypeError otherwise) that never holds a secret. Raises JournalError if the
-        journal cannot be written.
+        entry was not written (nothing of it is left in the file).
         """
         if not kind:
             raise ValueError("journal entry kind must not be empty")
+        payload = dict(data)
+        json.dumps(payload)  # TypeError now, before anything is written
         try:
             self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with self._locked():
-                seq, prev = self._last()
-                ts = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-                actor, payload = _actor(), dict(data)
-                body = {"seq": seq + 1, "ts": ts, "kind": kind, "actor": actor,
-                        "data": payload, "prev": prev}
-                digest = entry_hash(body)
-                line = json.dumps({**body, "hash": digest}, sort_keys=True, ensure_ascii=False) + "\n"
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-                try:
-                    os.write(fd, line.encode("utf-8"))
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                self._write_head(seq + 1, digest)
+            with self._locked(exclusive=True):
+                seq, prev = self._base()
+                return self._write_entry(seq, prev, kind, payload)
         except OSError as exc:
-            raise JournalError(f"cannot append to the journal {self.path}: {exc}") from exc
-        return Entry(seq + 1, ts, kind, actor, payload, prev, digest)
+            fault = faults.note("journal_write", str(exc))
+            raise JournalError(
+                f"cannot append to the journal {self.path}: {exc} (journal write error {fault.count})"
+            ) from exc
 
     def entries(self) -> Iterator[Entry]:
         """Every entry as stored (not verified; use `verify` for that)."""
-        for _, raw in self._lines():
+        for _, raw, _ in self._lines():
             item = json.loads(raw)
             yield Entry(item["seq"], item["ts"], item["kind"], item["actor"], item["data"],
                         item["prev"], item["hash"])
 
     def verify(self) -> VerifyResult:
-        """Check every link of the chain and the head. Never raises for a damaged journal."""
+        """Check every link of the chain and the head. Only reads; never raises for a damaged
+        journal."""
         try:
-            with self._locked():
-                return self._verify()
+            with self._locked(exclusive=False):
+                head = self._read_head()  # first: an append meanwhile only adds entries
+                return check_chain(self._lines(), head, self.path.name, self.head_path.name)
         except OSError as exc:
             return VerifyResult(False, 0, f"cannot read the journal: {exc}")
 
-    # -- internals ---------------------------------------------------------------------------
+    # -- appending ---------------------------------------------------------------------------
 
-    def _verify(self) -> VerifyResult:
-        prev, count = GENESIS, 0
-        hashes: dict[int, str] = {}
-        for number, raw in self._lines():
-            where = f"{self.path.name}:{number}"
-            try:
-                item = json.loads(raw)
-                body = {k: item[k] for k in ("seq", "ts", "kind", "actor", "data", "prev")}
-                stored = item["hash"]
-            except (ValueError, KeyError, TypeError):
-                return VerifyResult(False, count, f"{where}: not a journal entry (edited or cut)")
-            if set(item) != {*body, "hash"}:
-                return VerifyResult(False, count, f"{where}: unexpected fields (edited)")
-            if body["seq"] != count + 1:
-                return VerifyResult(
-                    False, count, f"{where}: seq {body['seq']} where {count + 1} was expected "
-                    "(an entry was deleted or moved)")
-            if body["prev"] != prev:
-                return VerifyResult(False, count, f"{where}: does not link to the entry before")
-            if entry_hash(body) != stored:
-                return VerifyResult(False, count, f"{where}: hash mismatch (entry {body['seq']} was edited)")
-            prev = stored
-            count += 1
-            hashes[count] = stored
+    def _base(self) -> tuple[int, str]:
+        """(seq, hash) the next entry continues from, after setting aside a torn tail and
+        recording a lost head or lost entries (each journaled once, when found)."""
         head = self._read_head()
-        if head is None:
-            if count:
-                return VerifyResult(False, count, f"{self.head_path.name} is missing or unreadable")
-            return VerifyResult(True, 0)
-        head_seq, head_hash = head
-        if head_seq > count:
-            return VerifyResult(
-                False, count, f"the journal ends at entry {count} but entry {head_seq} was written "
-                "(entries were cut off the end)")
-        if hashes.get(head_seq, GENESIS) != head_hash:
-            return VerifyResult(False, count, f"entry {head_seq} differs from the one recorded in the head")
-        # head_seq < count only after a crash between writing an entry and its head: the next
-        # append rewrites the head. The chain itself is intact.
-        return VerifyResult(True, count)
+        tail = self._tail()
+        last = tail.last
+        if last is not None and (head is None or last[0] > head[0]):
+            base = last  # the head lags (its write failed after the entry's) or was lost
+        else:
+            base = head if head is not None else (0, GENESIS)
+        if tail.size > tail.good_end:
+            return self._quarantine(tail, head, base)
+        if head is None and last is not None:
+            log.warning("journal: %s is missing; rebuilding it from entry %d", self.head_path, last[0])
+            entry = self._write_entry(*base, HEAD_REBUILT, {"last_seq": last[0], "last_hash": last[1]})
+            return entry.seq, entry.hash
+        lost = last[0] < head[0] if last is not None and head is not None else tail.size == 0
+        if head is not None and lost:
+            where = last[0] if last is not None else 0
+            log.error(
+                "journal: %s ends at entry %d but its head says %d: entries were lost; continuing "
+                "from the head so that `hostward journal verify` keeps reporting the gap",
+                self.path, where, head[0])
+            entry = self._write_entry(*base, ENTRIES_MISSING, {"file_last_seq": where, "head_seq": head[0]})
+            return entry.seq, entry.hash
+        return base
 
-    def _lines(self) -> Iterator[tuple[int, str]]:
+    def _quarantine(self, tail: _Tail, head: tuple[int, str] | None, base: tuple[int, str]) -> tuple[int, str]:
+        with open(self.path, "rb") as fh:
+            fh.seek(tail.good_end)
+            torn = fh.read(tail.size - tail.good_end)
+        digest = str(sha256(torn).hexdigest())
+        side = self.dir / f"journal.torn-{_now().strftime('%Y%m%dT%H%M%S')}-{digest[:12]}.bin"
+        fd = os.open(side, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY, 0o600)
+        try:
+            _write_all(fd, torn)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fd = os.open(self.path, os.O_WRONLY | _BINARY)
+        try:
+            os.ftruncate(fd, tail.good_end)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        after = tail.last[0] if tail.last is not None else 0
+        log.warning("journal: a torn tail of %d bytes after entry %d was set aside to %s",
+                    len(torn), after, side.name)
+        entry = self._write_entry(*base, QUARANTINED, {
+            "size": len(torn), "sha256": digest, "file": side.name, "after_seq": after,
+            "head_seq": head[0] if head is not None else None,
+            "head_hash": head[1] if head is not None else None,
+        })  # fmt: skip
+        return entry.seq, entry.hash
+
+    def _write_entry(self, seq: int, prev: str, kind: str, payload: dict[str, Any]) -> Entry:
+        ts = _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        actor = _actor()
+        body = {"seq": seq + 1, "ts": ts, "kind": kind, "actor": actor, "data": payload, "prev": prev}
+        digest = entry_hash(body)
+        line = json.dumps({**body, "hash": digest}, sort_keys=True, ensure_ascii=False) + "\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _BINARY, 0o600)
+        try:
+            good = os.fstat(fd).st_size
+            try:
+                _write_all(fd, line.encode("utf-8"))
+                os.fsync(fd)
+            except OSError:
+                with contextlib.suppress(OSError):  # else the next append sets the torn tail aside
+                    os.ftruncate(fd, good)
+                    os.fsync(fd)
+                raise
+        finally:
+            os.close(fd)
+        try:
+            self._write_head(seq + 1, digest)
+        except OSError as exc:  # the entry is written: the next append continues from it
+            fault = faults.note("journal_write", f"head: {exc}")
+            log.error("journal: entry %d (%s) was written but its head could not be updated: %s "
+                      "(journal write error %d)", seq + 1, kind, exc, fault.count)
+        return Entry(seq + 1, ts, kind, actor, payload, prev, digest)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _lines(self) -> Iterator[tuple[int, str, bool]]:
         try:
             with open(self.path, encoding="utf-8", errors="replace", newline="\n") as fh:
                 for number, raw in enumerate(fh, start=1):
                     if raw.strip():
-                        yield number, raw
+                        yield number, raw, raw.endswith("\n")
         except FileNotFoundError:
             return
 
-    def _last(self) -> tuple[int, str]:
-        """(seq, hash) of the last entry, read from the end of the file."""
+    def _tail(self) -> _Tail:
         try:
             with open(self.path, "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                size = fh.tell()
-                fh.seek(max(0, size - 65536))
-                tail = fh.read().decode("utf-8", "replace")
+                size = fh.seek(0, os.SEEK_END)
+                good_end, line = _last_line(fh, size)
         except FileNotFoundError:
-            return 0, GENESIS
-        lines = [line for line in tail.splitlines() if line.strip()]
-        if not lines:
-            return 0, GENESIS
+            return _Tail(0, 0, None)
         try:
-            last = json.loads(lines[-1])
-            return int(last["seq"]), str(last["hash"])
+            item = json.loads(line) if line is not None else None
+            last = (int(item["seq"]), str(item["hash"])) if item is not None else None
         except (ValueError, KeyError, TypeError):
-            # A damaged tail: keep appending after it (verify reports the damage) rather than
-            # lose the new entry, but never pretend to be the first entry.
-            head = self._read_head()
-            return head if head is not None else (len(lines), GENESIS)
+            last = None  # not an entry: verify reports it; continue from the head
+        return _Tail(size, good_end, last)
 
     def _read_head(self) -> tuple[int, str] | None:
         try:
@@ -227,32 +268,70 @@ class Journal:
 
     def _write_head(self, seq: int, digest: str) -> None:
         tmp = self.head_path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, json.dumps({"seq": seq, "hash": digest}).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.head_path)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY, 0o600)
+            try:
+                _write_all(fd, json.dumps({"seq": seq, "hash": digest}).encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.head_path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    def _locked(self, exclusive: bool) -> Iterator[None]:
+        """Exclusive: create what is missing and wait for the lock. Shared (verify): use the lock
+        file if it can be opened read-only, else read without it (a read-only copy)."""
+        if exclusive:
+            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        else:
+            try:
+                fd = os.open(self.lock_path, os.O_RDONLY)
+            except OSError:
+                yield
+                return
         try:
-            _lock(fd)
+            _lock(fd, exclusive)
             yield
         finally:
             os.close(fd)  # closing releases the lock
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """One write; a short one (a full disk) is an error: the caller cuts it back."""
+    written = os.write(fd, data)
+    if written != len(data):
+        raise OSError(errno.ENOSPC, f"short write: {written} of {len(data)} bytes (disk full?)")
+
+
+def _last_line(fh: Any, size: int) -> tuple[int, bytes | None]:
+    """(offset just after the last newline, the last whole line) of a binary file of `size`."""
+    pos, buf = size, b""
+    while pos > 0:
+        step = min(65536, pos)
+        pos -= step
+        fh.seek(pos)
+        buf = fh.read(step) + buf
+        end = buf.rfind(b"\n")
+        if end < 0:
+            continue
+        start = buf.rfind(b"\n", 0, end)
+        if start >= 0 or pos == 0:
+            return pos + end + 1, buf[start + 1:end]
+    return 0, None
+
+
 if sys.platform == "win32":  # pragma: no cover - Windows
     import msvcrt
 
-    def _lock(fd: int) -> None:
-        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+    def _lock(fd: int, exclusive: bool) -> None:
+        msvcrt.locking(fd, msvcrt.LK_LOCK if exclusive else msvcrt.LK_RLCK, 1)
 else:
     import fcntl
 
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    def _lock(fd: int, exclusive: bool) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)

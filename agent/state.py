@@ -7,6 +7,14 @@ one transaction, so a `kill -9` loses at most the write in flight and never corr
 Readers on the scrape path call `snapshot()`, which serves from memory and reloads only when
 another process (a CLI command next to the daemon) has committed since: a scrape never waits
 on the disk in the common case.
+
+Faults (agent/state_recovery.py for the second):
+- a write that fails (a full disk) raises StateError and is counted on /metrics
+  (`hostward_state_write_errors_total`); a job run that cannot be recorded is shown failed
+  ("the state could not be written: ...") from memory until a later run is written;
+- a damaged database (not a database, truncated, malformed) is set aside as
+  `state.db.damaged-<time>` (with its -wal/-shm) and a fresh one started: logged, journaled
+  (`state.recovered`) and shown as `hostward_state_recovered_timestamp_seconds`.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent import faults
 from collectors.errors import HostwardError
 
 SCHEMA_VERSION = 1
@@ -41,8 +50,41 @@ CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, update
 """
 
 
+DB_FILE = "state.db"
+
+
 class StateError(HostwardError):
     """The state database cannot be opened or written."""
+
+
+def connect(state_dir: Path) -> sqlite3.Connection:
+    """Open (create) `state.db` in `state_dir` and check it. Raises state_recovery.Damaged for
+    a file that is not an intact database, StateError for anything else."""
+    from agent.state_recovery import Damaged, is_damage
+
+    path = state_dir / DB_FILE
+    conn: sqlite3.Connection | None = None
+    try:
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+        os.chmod(path, 0o600)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        with conn:
+            conn.executescript(_SCHEMA)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+    except (OSError, sqlite3.Error) as exc:
+        if conn is not None:
+            conn.close()
+        if isinstance(exc, sqlite3.Error) and is_damage(exc):
+            raise Damaged(str(exc)) from exc
+        raise StateError(f"cannot open state database in {state_dir}: {exc}") from exc
+    if check != "ok":
+        conn.close()
+        raise Damaged(str(check))
+    return conn
 
 
 @dataclass(frozen=True)
@@ -100,30 +142,22 @@ class State:
         self._version = 0
         self._snapshot = Snapshot(0)
         self._inserts = 0
+        self._unsaved: dict[str, JobRun] = {}  # runs that could not be written, shown from memory
         self._reload()
 
     @classmethod
     def open(cls, state_dir: Path, max_runs_per_job: int = 2000) -> State:
-        """Create the directory (0700) and database if needed; raise StateError if impossible."""
+        """Create the directory (0700) and database if needed; a damaged database is set aside
+        and a fresh one started (agent/state_recovery.py); raise StateError if impossible."""
+        from agent import state_recovery
+
         try:
-            state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            path = state_dir / "state.db"
-            conn = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
-            os.chmod(path, 0o600)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            with conn:
-                conn.executescript(_SCHEMA)
-                conn.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
-            check = conn.execute("PRAGMA quick_check").fetchone()[0]
-        except (OSError, sqlite3.Error) as exc:
-            raise StateError(f"cannot open state database in {state_dir}: {exc}") from exc
-        if check != "ok":
-            raise StateError(f"state database {path} is damaged: {check}")
-        return cls(conn, path, max_runs_per_job)
+            return cls(connect(state_dir), state_dir / DB_FILE, max_runs_per_job)
+        except state_recovery.Damaged as exc:
+            aside = state_recovery.set_aside(state_dir / DB_FILE, exc)
+        state = cls(connect(state_dir), state_dir / DB_FILE, max_runs_per_job)
+        state_recovery.announce(state, state_dir, aside)
+        return state
 
     def close(self) -> None:
         with self._lock:
@@ -137,11 +171,18 @@ class State:
             previous = self._snapshot.jobs.get(job)
             attempt = 1 if previous is None or previous.last.success else previous.last.attempt + 1
             run = JobRun(job, attempt, started, duration, success, error[:2000])
-            self._write(
-                "INSERT INTO job_runs (job, attempt, started, duration, success, error) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (job, attempt, started, duration, int(success), run.error),
-            )
+            try:
+                self._write(
+                    "INSERT INTO job_runs (job, attempt, started, duration, success, error) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (job, attempt, started, duration, int(success), run.error),
+                )
+            except StateError as exc:  # shown failed from memory: never a frozen success
+                why = f"the state could not be written: {exc}" + (f"; the run itself: {error}" if error else "")
+                self._unsaved[job] = JobRun(job, attempt, started, duration, False, why[:2000])
+                self._reload()
+                raise
+            self._unsaved.pop(job, None)
             self._inserts += 1
             if self._inserts % 50 == 1:
                 self._prune(job)
@@ -206,7 +247,10 @@ class State:
             with self._conn:
                 self._conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise StateError(f"cannot write state database {self.path}: {exc}") from exc
+            fault = faults.note("state_write", str(exc))
+            raise StateError(
+                f"cannot write state database {self.path}: {exc} (state write error {fault.count})"
+            ) from exc
 
     def _reload(self) -> None:
         conn = self._conn
@@ -214,7 +258,10 @@ class State:
         jobs: dict[str, JobStatus] = {}
         rows = conn.execute(
             "SELECT r.job, r.attempt, r.started, r.duration, r.success, r.error, "
-            "(SELECT MAX(started + duration) FROM job_runs s WHERE s.job = r.job AND s.success), "
+            # the newest success written, not the largest time: after a clock set back (a run
+            # stamped 2038), the next real success replaces it
+            "(SELECT started + duration FROM job_runs s WHERE s.job = r.job AND s.success "
+            "ORDER BY s.id DESC LIMIT 1), "
             "(SELECT COUNT(*) FROM job_runs c WHERE c.job = r.job) "
             "FROM job_runs r WHERE r.id IN (SELECT MAX(id) FROM job_runs GROUP BY job)"
         ).fetchall()
@@ -222,6 +269,9 @@ class State:
             jobs[job] = JobStatus(
                 JobRun(job, attempt, started, duration, bool(success), error), last_ok, count
             )
+        for job, unsaved in self._unsaved.items():
+            known = jobs.get(job)
+            jobs[job] = JobStatus(unsaved, known.last_success if known else None, known.runs if known else 0)
         records = {
             kind: Record(kind, taken, json.loads(payload))
             for kind, taken, payload in conn.execute("SELECT kind, taken, payload FROM records")

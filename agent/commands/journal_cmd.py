@@ -1,4 +1,6 @@
-"""`hostward journal verify [-c FILE]`: check the hash chain of the journal (ROOM-4)."""
+"""`hostward journal verify [-c FILE]`: check the hash chain of the journal (ROOM-4).
+
+Only reads: it works on a read-only state directory (a mounted copy) and creates nothing."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ def verify_journal(args: argparse.Namespace) -> int:
     loaded = common.load(args)
     journal = Journal(loaded.state_dir)
     result = journal.verify()
+    for note in result.notes:  # recorded events (a torn tail set aside, a head rebuilt)
+        print(f"{journal.path}: note / 注意: {note}")
     if result.ok:
         print(f"{journal.path}: intact, {result.entries} entries / 完整")
         return common.EXIT_OK

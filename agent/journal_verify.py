@@ -1,0 +1,138 @@
+"""Checking the journal's chain (`Journal.verify`): every link, the head, and the set-asides.
+
+Only reads: no file is created and no lock taken that needs write access, so `hostward journal
+verify` works on a read-only copy (a mounted backup, an auditor's USB stick).
+
+What counts as intact: entries 1..N each linking to the one before, and the head (kept apart in
+`journal.head`) naming an entry the file holds. Two recorded events keep a chain intact and are
+reported as notes: `journal.torn_tail_quarantined` (a line torn by a crash or a cut was set
+aside to a side file; if it was the entry the head named, that one entry is the gap the event
+explains) and `journal.head_rebuilt` (the head was lost and written again from the file).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+GENESIS = "0" * 64
+QUARANTINED = "journal.torn_tail_quarantined"
+HEAD_REBUILT = "journal.head_rebuilt"
+ENTRIES_MISSING = "journal.entries_missing"
+_FIELDS = ("seq", "ts", "kind", "actor", "data", "prev")
+
+
+def _builtin_sha256() -> Any:
+    """CPython's own SHA-256: hashlib would map libcrypto (~3 MiB resident) into the daemon."""
+    for name in ("_sha2", "_sha256"):  # 3.12+, 3.11
+        try:
+            return importlib.import_module(name).sha256
+        except ImportError:
+            continue
+    return importlib.import_module("hashlib").sha256
+
+
+sha256 = _builtin_sha256()
+
+
+def entry_hash(body: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of an entry without its `hash`."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return str(sha256(canonical.encode("utf-8")).hexdigest())
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """`ok` and the number of intact entries, or the first problem found (with its line).
+    `notes`: recorded events an operator should see even when the chain is intact."""
+
+    ok: bool
+    entries: int
+    problem: str = ""
+    notes: tuple[str, ...] = ()
+
+
+def _explained_gap(item: Mapping[str, Any], count: int) -> bool:
+    """A quarantine entry that records exactly one torn entry (the one the head named) after
+    entry `count`, and links to that entry's hash as the head had it."""
+    data = item.get("data")
+    if item.get("kind") != QUARANTINED or not isinstance(data, Mapping):
+        return False
+    return (
+        data.get("after_seq") == count
+        and data.get("head_seq") == count + 1 == item["seq"] - 1
+        and data.get("head_hash") == item["prev"]
+    )
+
+
+def _note(item: Mapping[str, Any], where: str) -> str:
+    data = item.get("data") if isinstance(item.get("data"), Mapping) else {}
+    assert isinstance(data, Mapping)
+    if item["kind"] == QUARANTINED:
+        torn = f"; it held entry {data.get('head_seq')}" if data.get("head_seq") == item["seq"] - 1 else ""
+        return (
+            f"{where}: a torn tail of {data.get('size')} bytes (sha256 {data.get('sha256')}) was set "
+            f"aside to {data.get('file')} at {item['ts']}{torn} / 残缺的末行已移至 {data.get('file')}"
+        )
+    return f"{where}: the head was lost and rebuilt from entry {data.get('last_seq')} at {item['ts']} / 链头丢失后已重建"
+
+
+def check_chain(
+    lines: Iterable[tuple[int, str, bool]], head: tuple[int, str] | None, name: str, head_name: str
+) -> VerifyResult:
+    """`lines`: (line number, text, ends with a newline) of every non-blank line; `head`: the
+    (seq, hash) kept apart, read *before* the lines (an append in between only adds entries)."""
+    prev, count, notes = GENESIS, 0, []
+    hashes: dict[int, str] = {}
+    for number, raw, whole in lines:
+        where = f"{name}:{number}"
+        try:
+            item = json.loads(raw)
+            body = {k: item[k] for k in _FIELDS}
+            stored = item["hash"]
+        except (ValueError, KeyError, TypeError):
+            if not whole:
+                return VerifyResult(
+                    False, count, f"{where}: a torn last line ({len(raw.encode('utf-8'))} bytes, an "
+                    "interrupted write or a cut); the agent sets it aside at its next entry", tuple(notes))
+            return VerifyResult(False, count, f"{where}: not a journal entry (edited or cut)", tuple(notes))
+        if set(item) != {*body, "hash"}:
+            return VerifyResult(False, count, f"{where}: unexpected fields (edited)", tuple(notes))
+        gap = body["seq"] != count + 1 and _explained_gap(item, count)
+        if body["seq"] != count + 1 and not gap:
+            missing = "an entry was deleted or moved"
+            if isinstance(body["seq"], int) and body["seq"] > count + 2:
+                missing = f"entries {count + 1}..{body['seq'] - 1} are missing"
+            return VerifyResult(
+                False, count, f"{where}: seq {body['seq']} where {count + 1} was expected ({missing})",
+                tuple(notes))
+        if body["prev"] != prev and not gap:
+            return VerifyResult(False, count, f"{where}: does not link to the entry before", tuple(notes))
+        if entry_hash(body) != stored:
+            return VerifyResult(
+                False, count, f"{where}: hash mismatch (entry {body['seq']} was edited)", tuple(notes))
+        if body["kind"] in (QUARANTINED, HEAD_REBUILT):
+            notes.append(_note(item, where))
+        if gap:
+            hashes[count + 1] = body["prev"]
+        prev, count = stored, body["seq"]
+        hashes[count] = stored
+    if head is None:
+        if count:
+            return VerifyResult(False, count, f"{head_name} is missing or unreadable", tuple(notes))
+        return VerifyResult(True, 0, "", tuple(notes))
+    head_seq, head_hash = head
+    if head_seq > count:
+        what = "the journal file is missing or empty" if count == 0 else f"the journal ends at entry {count}"
+        return VerifyResult(
+            False, count, f"{what} but entry {head_seq} was written (entries were cut off the end)",
+            tuple(notes))
+    if hashes.get(head_seq, GENESIS) != head_hash:
+        return VerifyResult(
+            False, count, f"entry {head_seq} differs from the one recorded in the head", tuple(notes))
+    # head_seq < count only when writing the head failed after its entry was written (a full
+    # disk, a crash in between): the next append rewrites the head. The chain itself is intact.
+    return VerifyResult(True, count, "", tuple(notes))

@@ -1,0 +1,86 @@
+"""A damaged state database is set aside, never fatal: the agent (and its backups) keep running.
+
+`state.db` that is not a database (garbage bytes), truncated or malformed is renamed to
+`state.db.damaged-<UTC time>` with its `-wal` and `-shm`, kept as evidence, and a fresh
+database is started. The recovery is logged, journaled (`state.recovered`) and stored in the
+fresh database (record `state.recovered`: `hostward_state_recovered_timestamp_seconds`). A
+database that merely cannot be opened (permissions, a full disk, a lock) is not touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from collectors.errors import HostwardError
+
+if TYPE_CHECKING:
+    from agent.state import State
+
+log = logging.getLogger(__name__)
+RECORD_KIND = "state.recovered"
+_DAMAGE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+_DAMAGE_WORDS = ("not a database", "malformed", "corrupt")
+
+
+class Damaged(HostwardError):
+    """The state database is not an intact SQLite database."""
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """Where the damaged files went, when, and why."""
+
+    path: Path
+    when: float
+    reason: str
+    files: tuple[str, ...]
+
+
+def is_damage(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return int(code) & 0xFF in _DAMAGE_CODES
+    return any(word in str(exc).lower() for word in _DAMAGE_WORDS)
+
+
+def set_aside(path: Path, damage: Damaged) -> SetAside:
+    """Rename the damaged database and its -wal/-shm; raise StateError if that fails too."""
+    from agent.state import StateError
+
+    when = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    moved = []
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            source = path.with_name(path.name + suffix)
+            if source.exists():
+                source.replace(target.with_name(target.name + suffix))
+                moved.append(target.name + suffix)
+    except OSError as exc:
+        raise StateError(f"state database {path} is damaged ({damage}) and cannot be set aside: {exc}") from exc
+    log.error(
+        "state database %s is damaged (%s): set aside as %s; starting a fresh one "
+        "(job history and baselines start over; backups keep running)",
+        path, damage, target.name)
+    return SetAside(target, when, str(damage), tuple(moved))
+
+
+def announce(state: State, state_dir: Path, aside: SetAside) -> None:
+    """Record the recovery in the fresh database (for /metrics) and in the journal."""
+    data = {"time": aside.when, "damaged": aside.path.name, "files": list(aside.files), "reason": aside.reason}
+    try:
+        state.put_record(RECORD_KIND, data, taken=aside.when)
+    except HostwardError as exc:
+        log.error("cannot store the state recovery: %s", exc)
+    try:
+        from agent.journal import Journal
+
+        Journal(state_dir).append("state.recovered", data)
+    except HostwardError as exc:
+        log.error("cannot write the journal: %s", exc)
