@@ -14,7 +14,12 @@ Guarantees (each one has a test in tests/foundation/test_scheduler.py):
 - an exception from an action is a failed run with `TypeName: message` (traceback at debug);
 - watchdog: a run stopped at its timeout sets the job aside for `limits.cooldown`, doubling
   with each timeout in a row (`agent.watchdog`); a success clears it; it survives a restart
-  (tests in tests/reliability/test_b_watchdog.py).
+  (tests in tests/reliability/test_b_watchdog.py);
+- an `at` job's last success stamped more than a day in the future (the clock ran ahead, then
+  was set back) is stale: logged and journaled once, and the job runs at its next slot instead
+  of waiting for the clock to catch up (tests/reliability/test_c_clock.py);
+- a run whose record cannot be written (a full disk) is a failed run: "the state could not be
+  written" (tests/reliability/test_c_state.py).
 
 Clocks are passed in (`agent.timing.Clocks`) so tests move time without sleeping.
 """
@@ -36,6 +41,7 @@ from agent.config.schema import Config
 from agent.logs import redact
 from agent.state import State
 from agent.timing import Clocks, latest_occurrence, next_occurrence
+from collectors.clock import is_future
 from collectors.errors import HostwardError
 from collectors.schema.common import Schedule
 from collectors.schema.fields import format_duration
@@ -44,6 +50,9 @@ log = logging.getLogger(__name__)
 
 WALL_JUMP = 2.0  # seconds the two clocks may drift apart between ticks before it counts as a jump
 MAX_SLEEP = 1.0  # the run loop looks at the clocks at least this often (jumps, timeouts, signals)
+# An `at` job's last run stamped up to a day ahead is the same day's slot seen again after a
+# clock set back (never run twice); beyond a day the stamp is stale (the clock ran ahead).
+AT_FUTURE_TOLERANCE = 86400.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,9 @@ class Scheduler:
         self._retired: list[_Run] = []  # runs of jobs removed by a reload, still waited for at shutdown
         self._offset = self._clocks.wall() - self._clocks.monotonic()
         self._aside = watchdog.load(state, watchdog.JOBS_RECORD)  # job -> set aside (wall clock)
+        if watchdog.clamp(self._aside, config.limits, self._clocks.wall()):
+            watchdog.save(state, watchdog.JOBS_RECORD, self._aside)
+        self._future_noted: set[str] = set()  # jobs whose future last success was reported
         self.update(jobs, config)
 
     # -- planning ----------------------------------------------------------------------------
@@ -192,6 +204,30 @@ class Scheduler:
                 entry.done_wall = last_ok
             self._aim(entry, now_mono, now_wall)
 
+    def _done(self, entry: _Entry, now_wall: float) -> float | None:
+        """When the `at` job last handled an occurrence; one stamped beyond the tolerance in the
+        future is stale: taken as handled now (it runs at its next slot), reported once."""
+        done = entry.done_wall
+        if done is None or not is_future(done, now_wall, AT_FUTURE_TOLERANCE):
+            return done
+        name = entry.job.name
+        if name not in self._future_noted:
+            self._future_noted.add(name)
+            stamped = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(done))
+            log.warning(
+                "job %s: its last run is stamped %s, %.0fs in the future (the clock was set back); "
+                "taken as done now: it runs at its next slot", name, stamped, done - now_wall)
+            self._journal("clock.future_timestamp", {"job": name, "stamped": done, "now": now_wall})
+        return now_wall
+
+    def _journal(self, kind: str, data: dict[str, object]) -> None:
+        from agent.journal import Journal
+
+        try:
+            Journal(self._state_dir).append(kind, data)
+        except HostwardError as exc:
+            log.error("cannot write the journal: %s", exc)
+
     def _aim(self, entry: _Entry, now_mono: float, now_wall: float) -> None:
         """Point an `at` job at its occurrence: the latest one if not yet handled, else the next."""
         hour_minute = entry.job.schedule.time_of_day()
@@ -199,11 +235,12 @@ class Scheduler:
         hour, minute = hour_minute
         tz = self._clocks.tz
         latest = latest_occurrence(now_wall, hour, minute, tz)
-        if entry.done_wall is None or entry.done_wall < latest:
+        done = self._done(entry, now_wall)
+        if done is None or done < latest:
             entry.target = latest
             entry.due = now_mono + entry.jitter
         else:
-            entry.target = next_occurrence(max(now_wall, entry.done_wall), hour, minute, tz)
+            entry.target = next_occurrence(max(now_wall, done), hour, minute, tz)
             entry.due = now_mono + (entry.target - now_wall) + entry.jitter
 
     def _advance(self, entry: _Entry, now_mono: float, now_wall: float) -> None:
@@ -298,8 +335,11 @@ class Scheduler:
         hour_minute = schedule.time_of_day()
         if hour_minute is None:
             return True
-        last_ok = self._last_success(name)
-        latest = latest_occurrence(self._clocks.wall(), *hour_minute, self._clocks.tz)
+        last_ok, now_wall = self._last_success(name), self._clocks.wall()
+        if is_future(last_ok, now_wall, AT_FUTURE_TOLERANCE):  # stale: taken as done now (see `_done`)
+            log.warning("job %s: its last success is stamped in the future; taken as done now", name)
+            last_ok = now_wall
+        latest = latest_occurrence(now_wall, *hour_minute, self._clocks.tz)
         return last_ok is None or last_ok < latest
 
     def run_due_once(self) -> list[RunResult]:
@@ -440,8 +480,9 @@ class Scheduler:
             log.warning("job %s failed after %.2fs: %s", run.job, duration, error)
         try:
             self._state.record_run(run.job, run.started_wall, duration, success, error)
-        except HostwardError as exc:
+        except HostwardError as exc:  # the run failed: what it did is not stored
             log.error("cannot record the run of job %s: %s", run.job, exc)
+            success, error = False, redact(f"the state could not be written: {exc}")
         finally:
             # Only now: `run_due_once` returns (and the process may exit) once this is set, so
             # the run must already be in the database.

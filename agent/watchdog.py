@@ -81,6 +81,19 @@ def remaining(entry: SetAside, limits: LimitsConfig, now_wall: float) -> float:
     return max(0.0, min(entry.until - now_wall, float(limits.cooldown_max)))
 
 
+def clamp(entries: dict[str, SetAside], limits: LimitsConfig, now_wall: float) -> bool:
+    """Bring set-asides ending further away than `cooldown_max` (the clock was set back after
+    they were stamped) back to it, in place; True if one changed (then save it)."""
+    changed = False
+    for name, entry in list(entries.items()):
+        if entry.until - now_wall > float(limits.cooldown_max):
+            entries[name] = SetAside(now_wall + remaining(entry, limits, now_wall), entry.strikes, entry.reason)
+            log.warning("watchdog: %s was set aside until a time beyond cooldown_max (clock set back); "
+                        "brought back to %s", name, time.strftime("%H:%M:%S", time.localtime(entries[name].until)))
+            changed = True
+    return changed
+
+
 def apply_own_limits(limits: LimitsConfig) -> None:
     """Apply the agent's own caps to this process: RLIMIT_AS and nice (POSIX only).
 
@@ -112,11 +125,8 @@ def checks_set_aside(state: State, limits: LimitsConfig, now_wall: float | None 
     now = time.time() if now_wall is None else now_wall
     out = {}
     aside = load(state, CHECKS_RECORD)
-    clamped = False
-    for check, entry in list(aside.items()):
-        if entry.until - now > float(limits.cooldown_max):
-            entry = aside[check] = SetAside(now + remaining(entry, limits, now), entry.strikes, entry.reason)
-            clamped = True
+    clamped = clamp(aside, limits, now)
+    for check, entry in aside.items():
         if entry.until > now:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.until))
             out[check] = f"{entry.reason} ({entry.strikes} in a row); next try after {when}"

@@ -14,6 +14,7 @@ from prometheus_client.metrics_core import Metric
 from agent.exporter.families_audit import audit_families
 from agent.exporter.families_backup import backup_families
 from agent.exporter.families_devices import device_families
+from agent.exporter.families_faults import fault_families, future_families
 from agent.exporter.families_host import host_families
 from agent.exporter.families_jobs import build_info, job_families
 from agent.exporter.families_watchdog import watchdog_families
@@ -29,4 +30,6 @@ BUILDERS: tuple[FamilyBuilder, ...] = (
     audit_families,
     backup_families,
     watchdog_families,
+    fault_families,
+    future_families,
 )

@@ -2,7 +2,7 @@
 
 One `MetricsRenderer` owns one CollectorRegistry (ours, never the global one) holding one
 custom collector that runs every builder over the snapshot being rendered. The bytes are
-cached per (snapshot version, content type): scrapes between two job runs cost a dict lookup.
+cached per (snapshot version, fault count, content type): scrapes between two job runs cost a dict lookup.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import CollectorRegistry
 
+from agent import faults
 from agent.exporter.families import BUILDERS, FamilyBuilder
 from agent.exporter.textformat import choose_encoder
 from agent.state import Snapshot
@@ -54,14 +55,15 @@ class MetricsRenderer:
         self._registry.register(self._collector)
         self._lock = threading.Lock()
         self._cache: dict[str, bytes] = {}
-        self._version = -1
+        self._version: tuple[int, int] = (-1, -1)
 
     def render(self, snapshot: Snapshot, accept: str = "") -> tuple[bytes, str]:
         encoder, content_type = choose_encoder(accept)
         with self._lock:
-            if snapshot.version != self._version:
+            version = (snapshot.version, faults.snapshot()[0])  # a write error changes no snapshot
+            if version != self._version:
                 self._cache.clear()
-                self._version = snapshot.version
+                self._version = version
             body = self._cache.get(content_type)
             if body is None:
                 self._collector.snapshot = snapshot
