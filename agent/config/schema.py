@@ -7,9 +7,12 @@ Sections owned by lower floors (backup, devices) are defined there and composed 
 from __future__ import annotations
 
 import ipaddress
+import posixpath
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import PureWindowsPath
 from typing import Literal
 
 from agent.config.limits import LimitsConfig
@@ -44,6 +47,44 @@ def _check_listen(value: object) -> str | None:
     except ValueError as exc:
         return str(exc) if "HOST:PORT" in str(exc) else f"not an IP address: {exc}"
     return None
+
+
+_SYSTEM_DIRS = frozenset({
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media",
+    "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin",
+    "/usr/lib", "/usr/local", "/usr/sbin", "/usr/share", "/var", "/var/lib", "/var/log", "/var/tmp",
+})
+_PSEUDO_DIRS = ("/proc", "/sys", "/dev", "/run")  # nothing below them may hold state either
+_WINDOWS_DIRS = frozenset({
+    "", "windows", "windows/system32", "windows/syswow64", "program files", "program files (x86)",
+    "programdata", "users", "system volume information",
+})
+
+
+def state_dir_problem(value: str, windows: bool = sys.platform == "win32") -> str | None:
+    """Why `value` cannot be the state directory, or None. Relative paths and system directories
+    are refused: the agent (root/SYSTEM) creates, chmods and renames files there."""
+    if not value:
+        return None  # the platform's default
+    if windows or re.match(r"^[A-Za-z]:", value):
+        path = PureWindowsPath(value)
+        if not path.is_absolute() or path.drive.startswith("\\\\"):
+            return f"must be an absolute local path (e.g. C:\\ProgramData\\hostward), not {value!r}"
+        rest = "/".join(path.parts[1:]).lower()
+        if rest in _WINDOWS_DIRS or rest.startswith("windows/"):
+            return f"{value!r} is a system directory; use a directory of its own, e.g. C:\\ProgramData\\hostward"
+        return None
+    if not value.startswith("/"):
+        return f"must be an absolute path (e.g. /var/lib/hostward), not the relative {value!r}"
+    norm = posixpath.normpath(value)
+    norm = "/" if norm == "//" else norm
+    if norm in _SYSTEM_DIRS or any(norm.startswith(p + "/") for p in _PSEUDO_DIRS):
+        return f"{value!r} is a system directory; use a directory of its own, e.g. /var/lib/hostward"
+    return None
+
+
+def _check_state_dir(value: object) -> str | None:
+    return state_dir_problem(str(value))
 
 
 def _check_users(value: object) -> str | None:
@@ -140,7 +181,9 @@ class Config:
     state_dir: str = setting(
         "",
         "Where state lives (SQLite database, journal, reports). Empty: /var/lib/hostward as root,\n"
-        "~/.local/state/hostward as a normal user, %ProgramData%\\hostward on Windows.",
+        "~/.local/state/hostward as a normal user, %ProgramData%\\hostward on Windows.\n"
+        "Must be absolute, and not a system directory (/, /etc, /usr, C:\\Windows, ...).",
+        check=_check_state_dir,
     )
     host: HostConfig = setting(factory=HostConfig, doc="This machine.")
     exporter: ExporterConfig = setting(
