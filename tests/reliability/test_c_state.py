@@ -1,0 +1,160 @@
+"""State faults: a damaged state.db never stops the agent; a state_dir that is a system
+directory or relative is refused at validation with FILE:LINE."""
+
+from __future__ import annotations
+
+import sqlite3
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from reliability_c_kit import fill, hostward, kinds, needs_root, sample, tmpfs
+from testkit import AgentProcess, free_port
+
+from agent import faults
+from agent.actions.base import JobOutcome
+from agent.config.schema import Config, state_dir_problem
+from agent.scheduler import ScheduledJob, Scheduler
+from collectors.schema.common import Schedule
+from collectors.schema.fields import Duration
+from agent.state import State, StateError
+
+Damage = Callable[[Path], None]
+
+
+def _garbage(db: Path) -> None:
+    db.write_bytes(bytes(range(256)) * 40)
+
+
+def _truncated(db: Path) -> None:
+    raw = db.read_bytes()
+    db.write_bytes(raw[: len(raw) // 2])
+
+
+def _text_file(db: Path) -> None:
+    db.write_text("this is not a database\n", encoding="utf-8")
+
+
+def _torn_page(db: Path) -> None:
+    raw = bytearray(db.read_bytes())
+    raw[4096 : 4096 + 2000] = b"\xff" * 2000  # a page overwritten (a bad sector, a stray write)
+    db.write_bytes(bytes(raw))
+
+
+def populated(state: Path) -> Path:
+    """A state with some history, checkpointed into state.db (no -wal left to hide the damage)."""
+    s = State.open(state)
+    for i in range(300):
+        s.record_run("collect", 1_795_392_000.0 + i, 0.1, True)
+        s.put_record(f"kind{i % 30}", {"i": i, "text": "x" * 200})
+    s.close()
+    db = sqlite3.connect(state / "state.db")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return state / "state.db"
+
+
+@pytest.mark.parametrize("damage", [_garbage, _truncated, _text_file, _torn_page],
+                         ids=["garbage", "truncated", "text", "torn-page"])
+def test_a_damaged_state_database_is_set_aside_and_the_agent_keeps_running(tmp_path: Path, damage: Damage) -> None:
+    state = tmp_path / "state"
+    db = populated(state)
+    damage(db)
+    damaged = db.read_bytes()
+    cfg = tmp_path / "hostward.yaml"
+    cfg.write_text(
+        f"version: 1\nstate_dir: {state}\n"
+        f'exporter: {{listen: "127.0.0.1:{free_port()}"}}\n'
+        "collect: {schedule: {every: 1s, timeout: 5s}}\n"
+        "audit: {schedule: {every: 1h, enabled: false}}\n"
+        'report: {daily: {schedule: {at: "23:55", enabled: false}}}\n',
+        encoding="utf-8",
+    )
+    agent = AgentProcess(tmp_path, cfg)
+    try:
+        url = agent.url()
+
+        def collected() -> str | None:
+            with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+                body = str(response.read().decode("utf-8"))
+            return body if sample(body, "hostward_job_success", job="collect") == 1 else None
+
+        agent.wait_for(collected, what="a collection in the fresh database")
+        body = collected()
+    finally:
+        assert agent.stop() == 0
+    assert body is not None
+    assert sample(body, "hostward_state_recovered_timestamp_seconds") is not None
+    [aside] = list(state.glob("state.db.damaged-*"))
+    assert not aside.name.endswith(("-wal", "-shm"))
+    assert aside.read_bytes() == damaged  # kept as evidence, byte for byte
+    assert "is damaged" in agent.stderr and aside.name in agent.stderr
+    assert "state.recovered" in kinds(state)
+    assert hostward("journal", "verify", "-c", str(cfg)).returncode == 0
+
+
+def test_a_database_that_cannot_be_opened_is_not_mistaken_for_damage(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    (state / "state.db").mkdir(parents=True)  # cannot be opened at all: not evidence of damage
+    with pytest.raises(StateError, match="cannot open state database"):
+        State.open(state)
+    assert (state / "state.db").is_dir() and not list(state.glob("state.db.damaged-*"))
+
+
+BAD_STATE_DIRS = ["/", "/etc", "/etc/", "/usr", "/proc", "/proc/self", "/sys/kernel", "/dev/shm", "/bin",
+                  "/boot", "/lib64", "/var", "/var/lib/../..", "state", "./var/lib/hostward", "C:\\\\",
+                  "C:\\\\Windows", "C:state"]
+
+
+@pytest.mark.parametrize("value", BAD_STATE_DIRS)
+def test_a_system_or_relative_state_dir_is_refused_with_file_and_line(tmp_path: Path, value: str) -> None:
+    cfg = tmp_path / "hostward.yaml"
+    cfg.write_text(f'version: 1\n# where state lives\nstate_dir: "{value}"\n', encoding="utf-8")
+    done = hostward("config", "validate", "-c", str(cfg))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(f"{cfg}:3: state_dir: "), done.stderr
+    assert "system directory" in done.stderr or "absolute" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "windows", "refused"),
+    [
+        ("/var/lib/hostward", False, False), ("/srv/hostward/state", False, False), ("", False, False),
+        ("/usr/local/var/hostward", False, False), ("/sbin", False, True), ("/lib", False, True),
+        ("C:\\ProgramData\\hostward", True, False), ("D:\\hostward", True, False),
+        ("C:\\", True, True), ("c:/", True, True), ("C:\\Windows", True, True),
+        ("C:\\Windows\\System32\\config", True, True), ("C:\\Program Files", True, True),
+        ("C:\\Users", True, True), ("hostward", True, True), ("\\hostward", True, True),
+        ("\\\\server\\share\\hostward", True, True),
+    ],
+)
+def test_state_dir_rules_on_both_platforms(value: str, windows: bool, refused: bool) -> None:
+    assert (state_dir_problem(value, windows=windows) is not None) is refused
+
+
+@needs_root
+def test_a_run_that_cannot_be_stored_is_a_failed_run_and_counted(tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "disk", "1m") as disk:
+        state = State.open(disk / "state")
+        job = ScheduledJob("collect", Schedule(every=Duration(60), timeout=Duration(5)), lambda ctx: JobOutcome(True))
+        scheduler = Scheduler([job], config=Config(), state=state, state_dir=disk / "state")
+        [first] = scheduler.run_due_once()
+        assert first.success
+        before = faults.snapshot()[1].get("state_write")
+        filler = fill(disk)
+        [second] = scheduler.run_due_once()
+        assert not second.success and second.error.startswith("the state could not be written: ")
+        shown = state.snapshot().jobs["collect"]
+        assert not shown.last.success and "could not be written" in shown.last.error
+        assert shown.last_success == first_end(state)  # the last stored success, not the lost run
+        assert faults.snapshot()[1]["state_write"].count > (before.count if before else 0)
+        filler.unlink()
+        [third] = scheduler.run_due_once()
+        assert third.success and state.snapshot().jobs["collect"].last.success
+        state.close()
+
+
+def first_end(state: State) -> float:
+    """The end of the newest stored successful run."""
+    return [r for r in state.runs("collect") if r.success][0].finished
