@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from agent.state import State
+from collectors.clock import is_future
 from collectors.devices import outages
 from collectors.host import HostSnapshot
 
@@ -81,10 +82,11 @@ def health_item(state: State, now: float) -> Item:
     if host.memory is not None and host.memory.total and host.memory.available < 0.1 * host.memory.total:
         notes_zh.append("可用内存低于10%")
         notes_en.append("less than 10% memory available")
-    if now - record.taken > RECORD_STALE:
-        notes_zh.append("采集数据已超过一天")
-        notes_en.append("the reading is more than a day old")
-    level: Level = "crit" if full or now - record.taken > RECORD_STALE else "warn" if notes_zh else "ok"
+    stale = now - record.taken > RECORD_STALE or is_future(record.taken, now)  # a clock set back
+    if stale:
+        notes_zh.append("采集数据已超过一天或时间戳在未来")
+        notes_en.append("the reading is more than a day old or stamped in the future")
+    level: Level = "crit" if full or stale else "warn" if notes_zh else "ok"
     if not notes_zh:
         return Item("health", "ok", "正常", "normal")
     return Item("health", level, "；".join(notes_zh), "; ".join(notes_en))
@@ -121,6 +123,9 @@ def backup_item(state: State, now: float, configured: bool) -> Item:
         elif not isinstance(last, int | float) or now - last > BACKUP_MAX_AGE:
             bad_zh.append(f"{name}：超过26小时无成功备份")
             bad_en.append(f"{name}: no successful backup for over 26 h")
+        elif is_future(last, now):  # stamped while the clock ran ahead: not evidence of a backup
+            bad_zh.append(f"{name}：最近成功备份的时间在未来（时钟曾走快）")
+            bad_en.append(f"{name}: the last successful backup is stamped in the future (the clock ran ahead)")
     if bad_zh:
         return Item("backups", "crit", "；".join(bad_zh), "; ".join(bad_en))
     names = ", ".join(sorted(repos))

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from collectors.clock import is_future
+
 THRESHOLDS_SECONDS = {"2h": 7200.0, "4h": 14400.0}
 HISTORY_KEPT = 500
 HOST_TARGET = "host"
@@ -53,6 +55,11 @@ def update(
         new.setdefault(key, value)
     started: list[Outage] = []
     ended: list[Outage] = []
+    for current in new["open"].values():
+        # Opened while the clock ran ahead: its length would stay negative (never past 2 h or
+        # 4 h) until the clock caught up. Counted from now instead, and marked.
+        if is_future(float(current.get("start", now)), now):
+            current["start"], current["restamped"] = now, True
     for target, (up, reason) in observed.items():
         current = new["open"].get(target)
         if not up and current is None:

@@ -5,8 +5,8 @@
   real clock: the stale stamps are flagged on /metrics, logged and journaled, and the jobs run
   at their next slot (the test moves the agent's clock to just before it); afterwards the
   exported backup timestamps are not in the future.
-- In process, with clocks the test moves: a restart and a live set-back, a recent set-back still
-  never runs a slot twice, the last success is the newest written one, a set-aside from 2038.
+- In process, with clocks the test moves: a restart and a live set-back, the last success is the
+  newest written one, a set-aside from 2038; the daily record and a device outage opened in 2038.
 - The shipped alert rules: every "too old" alert also fires on a timestamp an hour or more in
   the future (promtool), and the unit tests catch a rule that forgets it.
 """
@@ -31,10 +31,12 @@ from test_b_time import FAKETIME_LIB, faketime_env
 from agent.actions.base import JobOutcome
 from agent.config import Config
 from agent.journal import Journal
+from agent.report.daily import backup_item
 from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State
 from agent.timing import Clocks
 from agent.watchdog import JOBS_RECORD, SetAside, load, save
+from collectors.devices import outages
 from collectors.schema.common import Schedule
 from collectors.schema.fields import Duration
 
@@ -210,6 +212,31 @@ def test_a_set_aside_stamped_in_2038_is_brought_back_to_cooldown_max_and_stored(
     scheduler(state, clock, Count())
     until = load(state, JOBS_RECORD)["backup"].until
     assert until <= clock.wall + Config().limits.cooldown_max
+
+
+@pytest.mark.parametrize(("stamped", "level"), [(-3600.0, "ok"), (400.0, "crit"), (12 * 365 * 86400.0, "crit")],
+                         ids=["an-hour-ago", "minutes-ahead", "2038"])
+def test_the_daily_record_takes_a_backup_stamped_in_the_future_as_no_backup(
+    state: State, stamped: float, level: str
+) -> None:
+    now = utc("2026-11-23T10:00:00")
+    entry = {"status": "ok", "last_success": now + stamped, "last_attempt": now + stamped - 30}
+    state.put_record("backup", {"repositories": {"primary": entry}})
+    item = backup_item(state, now, configured=True)
+    assert item.level == level, item
+    if level == "crit":
+        assert "stamped in the future" in item.en and "时间在未来" in item.zh
+
+
+def test_an_outage_opened_while_the_clock_ran_ahead_still_passes_its_thresholds() -> None:
+    now = utc("2026-11-23T10:00:00")
+    book = {"open": {"core-switch": {"start": Y2038, "reason": "no answer"}}}
+    book, _ = outages.update(book, {"core-switch": (False, "no answer")}, now)
+    assert book["open"]["core-switch"] == {"start": now, "reason": "no answer", "restamped": True}
+    [outage] = outages.open_outages(book)
+    assert outages.over_thresholds(outage, now + 2 * 3600 + 1) == {"2h": True, "4h": False}
+    kept, _ = outages.update({"open": {"ups": {"start": now - 60, "reason": "x"}}}, {}, now)
+    assert kept["open"]["ups"] == {"start": now - 60, "reason": "x"}  # a past start is left alone
 
 
 # -- the shipped alert rules ------------------------------------------------------------------------
