@@ -179,7 +179,9 @@ class Journal:
             return entry.seq, entry.hash
         return base
 
-    def _quarantine(self, tail: _Tail, head: tuple[int, str] | None, base: tuple[int, str]) -> tuple[int, str]:
+    def _quarantine(
+        self, tail: _Tail, head: tuple[int, str] | None, base: tuple[int, str]
+    ) -> tuple[int, str]:
         with open(self.path, "rb") as fh:
             fh.seek(tail.good_end)
             torn = fh.read(tail.size - tail.good_end)

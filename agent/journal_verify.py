@@ -77,7 +77,8 @@ def _note(item: Mapping[str, Any], where: str) -> str:
             f"{where}: a torn tail of {data.get('size')} bytes (sha256 {data.get('sha256')}) was set "
             f"aside to {data.get('file')} at {item['ts']}{torn} / 残缺的末行已移至 {data.get('file')}"
         )
-    return f"{where}: the head was lost and rebuilt from entry {data.get('last_seq')} at {item['ts']} / 链头丢失后已重建"
+    return (f"{where}: the head was lost and rebuilt from entry {data.get('last_seq')} at {item['ts']}"
+            " / 链头丢失后已重建")
 
 
 def check_chain(
@@ -85,7 +86,8 @@ def check_chain(
 ) -> VerifyResult:
     """`lines`: (line number, text, ends with a newline) of every non-blank line; `head`: the
     (seq, hash) kept apart, read *before* the lines (an append in between only adds entries)."""
-    prev, count, notes = GENESIS, 0, []
+    prev, count = GENESIS, 0
+    notes: list[str] = []
     hashes: dict[int, str] = {}
     for number, raw, whole in lines:
         where = f"{name}:{number}"

@@ -178,7 +178,8 @@ class State:
                     (job, attempt, started, duration, int(success), run.error),
                 )
             except StateError as exc:  # shown failed from memory: never a frozen success
-                why = f"the state could not be written: {exc}" + (f"; the run itself: {error}" if error else "")
+                why = f"the state could not be written: {exc}"
+                why += f"; the run itself: {error}" if error else ""
                 self._unsaved[job] = JobRun(job, attempt, started, duration, False, why[:2000])
                 self._reload()
                 raise

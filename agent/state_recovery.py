@@ -63,7 +63,9 @@ def set_aside(path: Path, damage: Damaged) -> SetAside:
                 source.replace(target.with_name(target.name + suffix))
                 moved.append(target.name + suffix)
     except OSError as exc:
-        raise StateError(f"state database {path} is damaged ({damage}) and cannot be set aside: {exc}") from exc
+        raise StateError(
+            f"state database {path} is damaged ({damage}) and cannot be set aside: {exc}"
+        ) from exc
     log.error(
         "state database %s is damaged (%s): set aside as %s; starting a fresh one "
         "(job history and baselines start over; backups keep running)",
@@ -73,7 +75,8 @@ def set_aside(path: Path, damage: Damaged) -> SetAside:
 
 def announce(state: State, state_dir: Path, aside: SetAside) -> None:
     """Record the recovery in the fresh database (for /metrics) and in the journal."""
-    data = {"time": aside.when, "damaged": aside.path.name, "files": list(aside.files), "reason": aside.reason}
+    data = {"time": aside.when, "damaged": aside.path.name, "files": list(aside.files),
+            "reason": aside.reason}
     try:
         state.put_record(RECORD_KIND, data, taken=aside.when)
     except HostwardError as exc:

@@ -87,9 +87,10 @@ def clamp(entries: dict[str, SetAside], limits: LimitsConfig, now_wall: float) -
     changed = False
     for name, entry in list(entries.items()):
         if entry.until - now_wall > float(limits.cooldown_max):
-            entries[name] = SetAside(now_wall + remaining(entry, limits, now_wall), entry.strikes, entry.reason)
+            until = now_wall + remaining(entry, limits, now_wall)
+            entries[name] = SetAside(until, entry.strikes, entry.reason)
             log.warning("watchdog: %s was set aside until a time beyond cooldown_max (clock set back); "
-                        "brought back to %s", name, time.strftime("%H:%M:%S", time.localtime(entries[name].until)))
+                        "brought back to %s", name, time.strftime("%H:%M:%S", time.localtime(until)))
             changed = True
     return changed
 

@@ -49,10 +49,12 @@ def _check_listen(value: object) -> str | None:
     return None
 
 
+# Directories the state may not be (exact): the system's own, where chmod/rename would harm.
 _SYSTEM_DIRS = frozenset({
     "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media",
-    "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin",
-    "/usr/lib", "/usr/local", "/usr/sbin", "/usr/share", "/var", "/var/lib", "/var/log", "/var/tmp",
+    "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/usr", "/usr/bin",
+    "/usr/lib", "/usr/local", "/usr/sbin", "/usr/share", "/var", "/var/lib", "/var/log",
+    "/tmp", "/var/tmp",  # noqa: S108 - names refused here; no temporary file is made
 })
 _PSEUDO_DIRS = ("/proc", "/sys", "/dev", "/run")  # nothing below them may hold state either
 _WINDOWS_DIRS = frozenset({
@@ -72,7 +74,7 @@ def state_dir_problem(value: str, windows: bool = sys.platform == "win32") -> st
             return f"must be an absolute local path (e.g. C:\\ProgramData\\hostward), not {value!r}"
         rest = "/".join(path.parts[1:]).lower()
         if rest in _WINDOWS_DIRS or rest.startswith("windows/"):
-            return f"{value!r} is a system directory; use a directory of its own, e.g. C:\\ProgramData\\hostward"
+            return f"{value!r} is a system directory; use one of its own, e.g. C:\\ProgramData\\hostward"
         return None
     if not value.startswith("/"):
         return f"must be an absolute path (e.g. /var/lib/hostward), not the relative {value!r}"

@@ -125,7 +125,7 @@ def backup_item(state: State, now: float, configured: bool) -> Item:
             bad_en.append(f"{name}: no successful backup for over 26 h")
         elif is_future(last, now):  # stamped while the clock ran ahead: not evidence of a backup
             bad_zh.append(f"{name}：最近成功备份的时间在未来（时钟曾走快）")
-            bad_en.append(f"{name}: the last successful backup is stamped in the future (the clock ran ahead)")
+            bad_en.append(f"{name}: the last successful backup is stamped in the future (clock ran ahead)")
     if bad_zh:
         return Item("backups", "crit", "；".join(bad_zh), "; ".join(bad_en))
     names = ", ".join(sorted(repos))

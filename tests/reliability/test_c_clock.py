@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from reliability_b_kit import Agent, backup_yaml, copy_repos, free_port, init_repos, job_runs
+from reliability_b_kit import Agent, backup_yaml, free_port, init_repos, job_runs
 from reliability_c_kit import kinds, sample
 from test_b_time import FAKETIME_LIB, faketime_env
 
@@ -38,7 +38,6 @@ from agent.timing import Clocks
 from agent.watchdog import JOBS_RECORD, SetAside, load, save
 from collectors.devices import outages
 from collectors.schema.common import Schedule
-from collectors.schema.fields import Duration
 
 PASSWORD = "CANARY-clock-restic-77a0\n"
 Y2038 = datetime(2038, 1, 10, tzinfo=UTC).timestamp()
@@ -106,7 +105,7 @@ def test_after_a_run_in_2038_the_nightly_jobs_run_at_their_next_slot_with_the_re
         # Move the agent's clock to 3 s before the next slot: the job must fire there.
         nxt = (slot + timedelta(days=1)).replace(second=0, microsecond=0).timestamp()
         offset.write_text(f"+{int(nxt - time.time() - 3)}\n")
-        again.wait_for(lambda: len(job_runs(state, "backup")) == 2 and len(job_runs(state, "report_daily")) == 2,
+        again.wait_for(lambda: len(job_runs(state, "backup")) == 2 == len(job_runs(state, "report_daily")),
                        timeout=60, what="the nightly jobs at their next slot")
         after = metrics(url)
     finally:
@@ -214,7 +213,8 @@ def test_a_set_aside_stamped_in_2038_is_brought_back_to_cooldown_max_and_stored(
     assert until <= clock.wall + Config().limits.cooldown_max
 
 
-@pytest.mark.parametrize(("stamped", "level"), [(-3600.0, "ok"), (400.0, "crit"), (12 * 365 * 86400.0, "crit")],
+@pytest.mark.parametrize(("stamped", "level"),
+                         [(-3600.0, "ok"), (400.0, "crit"), (12 * 365 * 86400.0, "crit")],
                          ids=["an-hour-ago", "minutes-ahead", "2038"])
 def test_the_daily_record_takes_a_backup_stamped_in_the_future_as_no_backup(
     state: State, stamped: float, level: str

@@ -51,7 +51,7 @@ def test_a_line_that_does_not_fit_is_cut_back_and_counted(tmp_path: Path) -> Non
         before = (journal.path.read_bytes(), journal.head_path.read_bytes())
         errors = faults.snapshot()[1].get("journal_write")
         filler = fill(disk)
-        with pytest.raises(JournalError, match="No space left|short write"):
+        with pytest.raises(JournalError, match=r"No space left|short write"):
             journal.append("backup.run", {"status": "ok", "note": "病历" * 40})
         assert (journal.path.read_bytes(), journal.head_path.read_bytes()) == before
         after = faults.snapshot()[1]["journal_write"]
@@ -74,9 +74,10 @@ def test_an_entry_written_when_its_head_is_not_stands_and_the_chain_goes_on(
             entry = journal.append("backup.run", {"status": "ok"})
         assert journal_lines(disk / "state")[-1]["hash"] == entry.hash
         assert journal.head_path.read_bytes() == head  # lagging, never half-written
+        count = faults.snapshot()[1]["journal_write"].count
         assert [r.getMessage() for r in caplog.records] == [
             f"journal: entry {entry.seq} (backup.run) was written but its head could not be updated: "
-            f"[Errno 28] No space left on device (journal write error {faults.snapshot()[1]['journal_write'].count})"
+            f"[Errno 28] No space left on device (journal write error {count})"
         ]
         assert journal.verify().ok
         filler.unlink()
@@ -99,7 +100,8 @@ def note(ctx):
     journal(ctx.state_dir, "test.note", {"text": "ward 3 病历 " * 8})
     return JobOutcome(True)
 
-jobs.JOBS = jobs.JOBS + (jobs.JobSpec("note", lambda c: Schedule(every=Duration(1), timeout=Duration(5)), note),)
+every = Schedule(every=Duration(1), timeout=Duration(5))
+jobs.JOBS = jobs.JOBS + (jobs.JobSpec("note", lambda c: every, note),)
 from agent.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -147,7 +149,7 @@ def test_the_agent_on_a_disk_that_fills_and_frees_keeps_its_journal_whole_and_sa
             journal_lines(state)  # lines that still fitted in the last page are whole
             full_since = notes(state)
             filler.unlink()
-            agent.wait_for(lambda: notes(state) >= full_since + 3, timeout=20, what="entries after space returned")
+            agent.wait_for(lambda: notes(state) >= full_since + 3, timeout=20, what="entries after the space")
             agent.wait_for(lambda: sample(scrape(url), "hostward_job_success", job="collect") == 1,
                            timeout=20, what="collect recorded again")
             time.sleep(0.5)

@@ -77,7 +77,9 @@ def _cut_whole_lines(state: Path) -> bytes:
     return b""
 
 
-@pytest.mark.parametrize("damage", [_delete, _empty, _cut_whole_lines], ids=["deleted", "emptied", "cut-at-a-line"])
+@pytest.mark.parametrize(
+    "damage", [_delete, _empty, _cut_whole_lines], ids=["deleted", "emptied", "cut-at-a-line"]
+)
 def test_a_journal_deleted_or_shortened_stays_tampered_after_the_agent_starts_and_stops(
     tmp_path: Path, damage: Damage
 ) -> None:
@@ -118,9 +120,12 @@ def _garbage_tail(state: Path) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "damage", [_cut_mid_last_line, _crash_mid_write, _garbage_tail], ids=["cut-mid-line", "crash-mid-write", "garbage"]
+    "damage", [_cut_mid_last_line, _crash_mid_write, _garbage_tail],
+    ids=["cut-mid-line", "crash-mid-write", "garbage"],
 )
-def test_a_torn_tail_is_set_aside_journaled_and_then_verify_is_intact_again(tmp_path: Path, damage: Damage) -> None:
+def test_a_torn_tail_is_set_aside_journaled_and_then_verify_is_intact_again(
+    tmp_path: Path, damage: Damage
+) -> None:
     state = tmp_path / "state"
     seeded(state)
     cfg = config(tmp_path, state)

@@ -16,9 +16,9 @@ from agent import faults
 from agent.actions.base import JobOutcome
 from agent.config.schema import Config, state_dir_problem
 from agent.scheduler import ScheduledJob, Scheduler
+from agent.state import State, StateError
 from collectors.schema.common import Schedule
 from collectors.schema.fields import Duration
-from agent.state import State, StateError
 
 Damage = Callable[[Path], None]
 
@@ -57,7 +57,9 @@ def populated(state: Path) -> Path:
 
 @pytest.mark.parametrize("damage", [_garbage, _truncated, _text_file, _torn_page],
                          ids=["garbage", "truncated", "text", "torn-page"])
-def test_a_damaged_state_database_is_set_aside_and_the_agent_keeps_running(tmp_path: Path, damage: Damage) -> None:
+def test_a_damaged_state_database_is_set_aside_and_the_agent_keeps_running(
+    tmp_path: Path, damage: Damage
+) -> None:
     state = tmp_path / "state"
     db = populated(state)
     damage(db)
@@ -137,7 +139,8 @@ def test_state_dir_rules_on_both_platforms(value: str, windows: bool, refused: b
 def test_a_run_that_cannot_be_stored_is_a_failed_run_and_counted(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "disk", "1m") as disk:
         state = State.open(disk / "state")
-        job = ScheduledJob("collect", Schedule(every=Duration(60), timeout=Duration(5)), lambda ctx: JobOutcome(True))
+        schedule = Schedule(every=Duration(60), timeout=Duration(5))
+        job = ScheduledJob("collect", schedule, lambda ctx: JobOutcome(True))
         scheduler = Scheduler([job], config=Config(), state=state, state_dir=disk / "state")
         [first] = scheduler.run_due_once()
         assert first.success
@@ -157,4 +160,4 @@ def test_a_run_that_cannot_be_stored_is_a_failed_run_and_counted(tmp_path: Path)
 
 def first_end(state: State) -> float:
     """The end of the newest stored successful run."""
-    return [r for r in state.runs("collect") if r.success][0].finished
+    return next(r for r in state.runs("collect") if r.success).finished
