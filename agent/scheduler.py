@@ -32,13 +32,13 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from agent import watchdog
 from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.logs import redact
+from agent.scheduler_plan import Entry, Run, RunResult, ScheduledJob
 from agent.state import State
 from agent.timing import Clocks, latest_occurrence, next_occurrence
 from collectors.clock import is_future
@@ -46,6 +46,7 @@ from collectors.errors import HostwardError
 from collectors.schema.common import Schedule
 from collectors.schema.fields import format_duration
 
+__all__ = ["RunResult", "ScheduledJob", "Scheduler"]
 log = logging.getLogger(__name__)
 
 WALL_JUMP = 2.0  # seconds the two clocks may drift apart between ticks before it counts as a jump
@@ -53,69 +54,6 @@ MAX_SLEEP = 1.0  # the run loop looks at the clocks at least this often (jumps, 
 # An `at` job's last run stamped up to a day ahead is the same day's slot seen again after a
 # clock set back (never run twice); beyond a day the stamp is stale (the clock ran ahead).
 AT_FUTURE_TOLERANCE = 86400.0
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    """A job as the scheduler sees it: a name, an enabled schedule and an action."""
-
-    name: str
-    schedule: Schedule
-    action: JobAction
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """How one run ended, as recorded in the state."""
-
-    job: str
-    success: bool
-    error: str
-    duration: float
-
-
-class _Run:
-    """One run in flight. Whoever claims it first (the worker or the timeout) records it."""
-
-    def __init__(self, job: str, started_wall: float, started_mono: float, timeout: float) -> None:
-        self.job = job
-        self.started_wall = started_wall
-        self.started_mono = started_mono
-        self.deadline = started_mono + timeout
-        self.timeout = timeout
-        self.cancel = threading.Event()
-        self.finished = threading.Event()  # the worker thread has returned
-        self.result: RunResult | None = None
-        self._claim = threading.Lock()
-        self._claimed = False
-
-    def claim(self) -> bool:
-        with self._claim:
-            first = not self._claimed
-            self._claimed = True
-            return first
-
-    @property
-    def recorded(self) -> bool:
-        return self.result is not None
-
-
-class _Entry:
-    """The plan of one job: when it is next due (monotonic) and what is running."""
-
-    def __init__(self, job: ScheduledJob) -> None:
-        self.job = job
-        self.base = 0.0  # interval jobs: the unjittered due time (monotonic)
-        self.due = 0.0  # monotonic time of the next run, jitter included
-        self.jitter = 0.0
-        self.target: float | None = None  # `at` jobs: wall time of the occurrence aimed at
-        self.done_wall: float | None = None  # `at` jobs: wall time the last occurrence was handled
-        self.run: _Run | None = None
-        self.cooldown_until = 0.0  # monotonic: set aside by the watchdog until then
-
-    @property
-    def busy(self) -> bool:
-        return self.run is not None and not self.run.finished.is_set()
 
 
 class Scheduler:
@@ -138,8 +76,8 @@ class Scheduler:
         self._rng = rng or random.Random()  # noqa: S311 - jitter spreads a fleet, it is no secret
         self._lock = threading.RLock()
         self._finished = threading.Event()  # set whenever a worker ends, to wake `run_due_once`
-        self._entries: dict[str, _Entry] = {}
-        self._retired: list[_Run] = []  # runs of jobs removed by a reload, still waited for at shutdown
+        self._entries: dict[str, Entry] = {}
+        self._retired: list[Run] = []  # runs of jobs removed by a reload, still waited for at shutdown
         self._offset = self._clocks.wall() - self._clocks.monotonic()
         self._aside = watchdog.load(state, watchdog.JOBS_RECORD)  # job -> set aside (wall clock)
         if watchdog.clamp(self._aside, config.limits, self._clocks.wall()):
@@ -155,14 +93,14 @@ class Scheduler:
             self._config = config
             now_mono, now_wall = self._clocks.monotonic(), self._clocks.wall()
             old = self._entries
-            new: dict[str, _Entry] = {}
+            new: dict[str, Entry] = {}
             for job in jobs:
                 previous = old.pop(job.name, None)
                 if previous is not None and previous.job.schedule == job.schedule:
                     previous.job = job
                     new[job.name] = previous
                     continue
-                entry = _Entry(job)
+                entry = Entry(job)
                 if previous is not None:
                     entry.run, entry.done_wall = previous.run, previous.done_wall
                 self._plan_first(entry, now_mono, now_wall)
@@ -186,7 +124,7 @@ class Scheduler:
     def _draw_jitter(self, schedule: Schedule) -> float:
         return self._rng.uniform(0.0, float(schedule.jitter)) if schedule.jitter > 0 else 0.0
 
-    def _plan_first(self, entry: _Entry, now_mono: float, now_wall: float) -> None:
+    def _plan_first(self, entry: Entry, now_mono: float, now_wall: float) -> None:
         schedule = entry.job.schedule
         last_ok = self._last_success(entry.job.name)
         aside = self._aside.get(entry.job.name)
@@ -204,7 +142,7 @@ class Scheduler:
                 entry.done_wall = last_ok
             self._aim(entry, now_mono, now_wall)
 
-    def _done(self, entry: _Entry, now_wall: float) -> float | None:
+    def _done(self, entry: Entry, now_wall: float) -> float | None:
         """When the `at` job last handled an occurrence; one stamped beyond the tolerance in the
         future is stale: taken as handled now (it runs at its next slot), reported once."""
         done = entry.done_wall
@@ -228,7 +166,7 @@ class Scheduler:
         except HostwardError as exc:
             log.error("cannot write the journal: %s", exc)
 
-    def _aim(self, entry: _Entry, now_mono: float, now_wall: float) -> None:
+    def _aim(self, entry: Entry, now_mono: float, now_wall: float) -> None:
         """Point an `at` job at its occurrence: the latest one if not yet handled, else the next."""
         hour_minute = entry.job.schedule.time_of_day()
         assert hour_minute is not None
@@ -243,7 +181,7 @@ class Scheduler:
             entry.target = next_occurrence(max(now_wall, done), hour, minute, tz)
             entry.due = now_mono + (entry.target - now_wall) + entry.jitter
 
-    def _advance(self, entry: _Entry, now_mono: float, now_wall: float) -> None:
+    def _advance(self, entry: Entry, now_mono: float, now_wall: float) -> None:
         """Plan the next occurrence only: missed ones are never queued up."""
         schedule = entry.job.schedule
         entry.jitter = self._draw_jitter(schedule)
@@ -392,9 +330,9 @@ class Scheduler:
                 took = self._clocks.monotonic() - run.started_mono
                 self._record(run, took, False, f"abandoned at shutdown after {format_duration(round(took))}")
 
-    def _start(self, entry: _Entry, now_mono: float, now_wall: float) -> _Run:
+    def _start(self, entry: Entry, now_mono: float, now_wall: float) -> Run:
         job = entry.job
-        run = _Run(job.name, now_wall, now_mono, float(job.schedule.timeout))
+        run = Run(job.name, now_wall, now_mono, float(job.schedule.timeout))
         ctx = JobContext(
             config=self._config,
             state=self._state,
@@ -412,7 +350,7 @@ class Scheduler:
         thread.start()
         return run
 
-    def _work(self, action: JobAction, run: _Run, ctx: JobContext) -> None:
+    def _work(self, action: JobAction, run: Run, ctx: JobContext) -> None:
         outcome = JobOutcome(False, "the run ended without an outcome")
         try:
             returned: object = action(ctx)  # checked: a buggy action must not kill the worker
@@ -446,7 +384,7 @@ class Scheduler:
                 self._set_aside(entry, now_mono, error)
                 self._record(run, now_mono - run.started_mono, False, error)
 
-    def _set_aside(self, entry: _Entry, now_mono: float, reason: str) -> None:
+    def _set_aside(self, entry: Entry, now_mono: float, reason: str) -> None:
         """The watchdog's strike: the job waits a cool-down that doubles with each stop in a row."""
         name, limits = entry.job.name, self._config.limits
         aside = watchdog.strike(self._aside.get(name), limits, self._clocks.wall(), reason)
@@ -471,7 +409,7 @@ class Scheduler:
             log.info("watchdog: job %s succeeded; no longer set aside", name)
             watchdog.save(self._state, watchdog.JOBS_RECORD, self._aside)
 
-    def _record(self, run: _Run, duration: float, success: bool, error: str) -> None:
+    def _record(self, run: Run, duration: float, success: bool, error: str) -> None:
         error = redact(error)
         if success:
             self._clear_aside(run.job)
