@@ -3,7 +3,8 @@
 Snapshots are paired by their `hostward-run:<id>` tag (and, for snapshots made by `restic
 copy`, by the `original` id). A run present in one repository and missing in another is a gap.
 Only runs inside `window` seconds of the newest run are judged, so that a repository added
-later, or retention, does not report old history forever.
+later, or retention, does not report old history forever; a run stamped in the future (the
+clock ran ahead) is judged but never taken as the newest.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backup.model import Snapshot
+from collectors.clock import is_future
 
 DEFAULT_WINDOW = 35 * 86400.0
 
@@ -66,7 +68,11 @@ def coverage(
             all_runs[run_id] = min(all_runs.get(run_id, snap.time), snap.time)
     if not all_runs:
         return Coverage()
-    newest = max(all_runs.values()) if now is None else now
+    if now is None:  # the newest run not stamped in the future: a snapshot made while the clock
+        wall = time.time()  # ran ahead (2038) would push every real run out of the window
+        current = [t for t in all_runs.values() if not is_future(t, wall)]
+        now = max(current) if current else wall
+    newest = now
     rows = []
     missing: dict[str, list[str]] = {name: [] for name in by_repo}
     for run_id, when in sorted(all_runs.items(), key=lambda kv: kv[1]):

@@ -181,7 +181,14 @@ def do_backup(
     result = run_backup(
         plan, runner, timeout=timeout, on_status=on_status, cancel=cancel, list_history=gap_suspected(state)
     )
-    store_run(state, result, float(config.backup.offline.max_age))
+    try:
+        store_run(state, result, float(config.backup.offline.max_age))
+    finally:  # journaled even when the state cannot be written (the backup itself happened)
+        _journal_run(state_dir, plan, result)
+    return result
+
+
+def _journal_run(state_dir: Path, plan: Plan, result: RunResult) -> None:
     journal(state_dir, "backup.run", {
         "run_id": result.run_id, "status": result.status, "sources": list(plan.sources),
         "repositories": {
@@ -191,7 +198,6 @@ def do_backup(
         },
         "coverage_gap": result.coverage.gap, "interrupted": result.interrupted,
     })  # fmt: skip
-    return result
 
 
 def gap_suspected(state: State) -> bool:

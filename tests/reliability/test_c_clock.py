@@ -6,7 +6,7 @@
   at their next slot (the test moves the agent's clock to just before it); afterwards the
   exported backup timestamps are not in the future.
 - In process, with clocks the test moves: a restart and a live set-back, the last success is the
-  newest written one, a set-aside from 2038; the daily record and a device outage opened in 2038.
+  newest written one, a set-aside from 2038; the daily record, a device outage opened in 2038 and a snapshot of 2038 in the coverage.
 - The shipped alert rules: every "too old" alert also fires on a timestamp an hour or more in
   the future (promtool), and the unit tests catch a rule that forgets it.
 """
@@ -36,6 +36,8 @@ from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State
 from agent.timing import Clocks
 from agent.watchdog import JOBS_RECORD, SetAside, load, save
+from backup.coverage import coverage
+from backup.model import Snapshot
 from collectors.devices import outages
 from collectors.schema.common import Schedule
 
@@ -237,6 +239,20 @@ def test_an_outage_opened_while_the_clock_ran_ahead_still_passes_its_thresholds(
     assert outages.over_thresholds(outage, now + 2 * 3600 + 1) == {"2h": True, "4h": False}
     kept, _ = outages.update({"open": {"ups": {"start": now - 60, "reason": "x"}}}, {}, now)
     assert kept["open"]["ups"] == {"start": now - 60, "reason": "x"}  # a past start is left alone
+
+
+def test_a_snapshot_stamped_in_2038_does_not_push_real_gaps_out_of_the_coverage_window() -> None:
+    def snap(sid: str, run: str, t: float) -> Snapshot:
+        return Snapshot(sid, sid, t, ("/srv",), "h", (f"hostward-run:{run}",))
+
+    now = time.time()
+    cover = coverage({
+        "primary": [snap("p1", "r1", now - 7200), snap("p2", "r2", now - 3600), snap("p9", "r9", Y2038)],
+        "secondary": [snap("s1", "r1", now - 7200), snap("s9", "r9", Y2038)],
+    }, window=86400)  # fmt: skip
+    assert cover.missing == {"secondary": ("r2",)}
+    clean = coverage({"primary": [snap("p1", "r1", now - 60)], "secondary": [snap("s1", "r1", now - 60)]})
+    assert clean.gap == 0
 
 
 # -- the shipped alert rules ------------------------------------------------------------------------
