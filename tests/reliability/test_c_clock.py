@@ -6,7 +6,8 @@
   at their next slot (the test moves the agent's clock to just before it); afterwards the
   exported backup timestamps are not in the future.
 - In process, with clocks the test moves: a restart and a live set-back, the last success is the
-  newest written one, a set-aside from 2038; the daily record, a device outage opened in 2038 and a snapshot of 2038 in the coverage.
+  newest written one, a set-aside from 2038; the daily record, a device outage opened in 2038
+  and a snapshot of 2038 in the coverage.
 - The shipped alert rules: every "too old" alert also fires on a timestamp an hour or more in
   the future (promtool), and the unit tests catch a rule that forgets it.
 """
