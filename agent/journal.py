@@ -134,11 +134,16 @@ class Journal:
             ) from exc
 
     def entries(self) -> Iterator[Entry]:
-        """Every entry as stored (not verified; use `verify` for that)."""
+        """Every entry as stored (not verified; use `verify` for that). A line that is not an
+        entry (torn, edited) is skipped: `verify` reports it."""
         for _, raw, _ in self._lines():
-            item = json.loads(raw)
-            yield Entry(item["seq"], item["ts"], item["kind"], item["actor"], item["data"],
-                        item["prev"], item["hash"])
+            try:
+                item = json.loads(raw)
+                entry = Entry(item["seq"], item["ts"], item["kind"], item["actor"], item["data"],
+                              item["prev"], item["hash"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            yield entry
 
     def verify(self) -> VerifyResult:
         """Check every link of the chain and the head. Only reads; never raises for a damaged

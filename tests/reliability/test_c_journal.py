@@ -215,3 +215,10 @@ def test_verify_as_a_user_who_may_only_read_the_directory() -> None:
         assert sorted(p.name for p in state.iterdir()) == before
     finally:
         shutil.rmtree(base)
+
+
+def test_readers_of_the_entries_skip_a_torn_line_instead_of_failing(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    journal = seeded(state, count=3)
+    _crash_mid_write(state)
+    assert [e.seq for e in journal.entries()] == [1, 2, 3]
