@@ -13,22 +13,28 @@ from agent.state import Snapshot
 from agent.state_recovery import RECORD_KIND as RECOVERED_KIND
 from collectors.clock import is_future
 
-_WHAT = {"journal_write": ("journal", "journal entries not written"),
-         "state_write": ("state", "state database writes that failed")}  # fmt: skip
+# kind -> (counter, last-error gauge, what failed)
+_FAMILIES = {
+    "journal_write": ("hostward_journal_write_errors_total",
+                      "hostward_journal_last_write_error_timestamp_seconds",
+                      "journal writes that failed (an entry not written, or its head)"),
+    "state_write": ("hostward_state_write_errors_total",
+                    "hostward_state_last_write_error_timestamp_seconds",
+                    "state database writes that failed"),
+}  # fmt: skip
 
 
 def fault_families(snapshot: Snapshot) -> Iterator[Metric]:
     _, found = faults.snapshot()
     for kind in faults.KINDS:
-        area, doc = _WHAT[kind]
+        counter, last, doc = _FAMILIES[kind]
         fault = found.get(kind)
         yield CounterMetricFamily(
-            f"hostward_{area}_write_errors", f"Write errors: {doc} (a full disk, an I/O error).",
+            counter, f"Write errors since the agent started: {doc} (a full disk, an I/O error).",
             value=fault.count if fault else 0)
         if fault is not None:
             yield GaugeMetricFamily(
-                f"hostward_{area}_last_write_error_timestamp_seconds",
-                f"When the last {area} write error happened (Unix time).", value=fault.last)
+                last, f"When the last of the {doc} happened (Unix time).", value=fault.last)
     recovered = snapshot.records.get(RECOVERED_KIND)
     if recovered is not None:
         yield GaugeMetricFamily(
