@@ -196,8 +196,11 @@ class Journal:
         try:
             _write_all(fd, torn)
             os.fsync(fd)
-        finally:
+        except OSError:  # nothing moved yet: the tail stays where it is for the next try
             os.close(fd)
+            side.unlink()
+            raise
+        os.close(fd)
         fd = os.open(self.path, os.O_WRONLY | _BINARY)
         try:
             os.ftruncate(fd, tail.good_end)
@@ -205,13 +208,23 @@ class Journal:
         finally:
             os.close(fd)
         after = tail.last[0] if tail.last is not None else 0
+        try:
+            entry = self._write_entry(*base, QUARANTINED, {
+                "size": len(torn), "sha256": digest, "file": side.name, "after_seq": after,
+                "head_seq": head[0] if head is not None else None,
+                "head_hash": head[1] if head is not None else None,
+            })  # fmt: skip
+        except OSError:  # not journaled: put the tail back, so that the next append retries
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | _BINARY)
+            try:
+                _write_all(fd, torn)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            side.unlink()
+            raise
         log.warning("journal: a torn tail of %d bytes after entry %d was set aside to %s",
                     len(torn), after, side.name)
-        entry = self._write_entry(*base, QUARANTINED, {
-            "size": len(torn), "sha256": digest, "file": side.name, "after_seq": after,
-            "head_seq": head[0] if head is not None else None,
-            "head_hash": head[1] if head is not None else None,
-        })  # fmt: skip
         return entry.seq, entry.hash
 
     def _write_entry(self, seq: int, prev: str, kind: str, payload: dict[str, Any]) -> Entry:

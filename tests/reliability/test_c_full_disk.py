@@ -168,3 +168,24 @@ def test_the_agent_on_a_disk_that_fills_and_frees_keeps_its_journal_whole_and_sa
         print(f"\nFIGURE full disk: {errors:.0f} journal write errors, "
               f"{sample(during, 'hostward_state_write_errors_total'):.0f}+ state write errors; "
               f"{len(items)} entries intact")
+
+
+def test_a_torn_tail_that_cannot_be_set_aside_on_a_full_disk_stays_until_space_returns(
+    tmp_path: Path,
+) -> None:
+    with tmpfs(tmp_path / "disk", "1m") as disk:
+        journal = Journal(disk / "state")
+        for i in range(3):
+            journal.append("test.seed", {"i": i})
+        with open(journal.path, "ab") as fh:
+            fh.write(b'{"actor": "root", "da')  # a write cut by a crash
+        before = sorted((p.name, p.read_bytes()) for p in journal.dir.iterdir())
+        filler = fill(disk)
+        with pytest.raises(JournalError):
+            journal.append("agent.start", {})
+        assert sorted((p.name, p.read_bytes()) for p in journal.dir.iterdir()) == before
+        filler.unlink()
+        journal.append("agent.start", {})
+        assert [e.kind for e in journal.entries()][-2:] == ["journal.torn_tail_quarantined", "agent.start"]
+        result = journal.verify()
+        assert result.ok and len(result.notes) == 1, result
