@@ -296,6 +296,7 @@ class Journal:
             finally:
                 os.close(fd)
             os.replace(tmp, self.head_path)
+            _fsync_dir(self.dir)
         except OSError:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -319,6 +320,18 @@ class Journal:
             yield
         finally:
             os.close(fd)  # closing releases the lock
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in `directory` durable (POSIX; Windows cannot open a directory)."""
+    if not hasattr(os, "O_DIRECTORY"):  # pragma: no cover - Windows
+        return
+    with contextlib.suppress(OSError):  # best effort: the head itself is already in place
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
