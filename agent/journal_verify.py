@@ -72,7 +72,9 @@ def _note(item: Mapping[str, Any], where: str) -> str:
     data = item.get("data") if isinstance(item.get("data"), Mapping) else {}
     assert isinstance(data, Mapping)
     if item["kind"] == QUARANTINED:
-        torn = f"; it held entry {data.get('head_seq')}" if data.get("head_seq") == item["seq"] - 1 else ""
+        after, head = data.get("after_seq"), data.get("head_seq")
+        held = isinstance(after, int) and head == after + 1  # the head named the torn entry
+        torn = f"; it held entry {head}" if held else ""
         return (
             f"{where}: a torn tail of {data.get('size')} bytes (sha256 {data.get('sha256')}) was set "
             f"aside to {data.get('file')} at {item['ts']}{torn} / 残缺的末行已移至 {data.get('file')}"
