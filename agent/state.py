@@ -151,10 +151,17 @@ class State:
         and a fresh one started (agent/state_recovery.py); raise StateError if impossible."""
         from agent import state_recovery
 
+        kept = state_recovery.keep_sidecars(state_dir / DB_FILE)
         try:
-            return cls(connect(state_dir), state_dir / DB_FILE, max_runs_per_job)
+            conn = connect(state_dir)
         except state_recovery.Damaged as exc:
-            aside = state_recovery.set_aside(state_dir / DB_FILE, exc)
+            aside = state_recovery.set_aside(state_dir / DB_FILE, exc, kept)
+        except BaseException:
+            state_recovery.drop(kept)
+            raise
+        else:
+            state_recovery.drop(kept)
+            return cls(conn, state_dir / DB_FILE, max_runs_per_job)
         state = cls(connect(state_dir), state_dir / DB_FILE, max_runs_per_job)
         state_recovery.announce(state, state_dir, aside)
         return state

@@ -9,7 +9,10 @@ database that merely cannot be opened (permissions, a full disk, a lock) is not 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import shutil
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -48,8 +51,41 @@ def is_damage(exc: sqlite3.Error) -> bool:
     return any(word in str(exc).lower() for word in _DAMAGE_WORDS)
 
 
-def set_aside(path: Path, damage: Damaged) -> SetAside:
-    """Rename the damaged database and its -wal/-shm; raise StateError if that fails too."""
+def keep_sidecars(path: Path) -> dict[str, Path]:
+    """Before opening: keep the -wal/-shm as they are (SQLite removes or rewrites them when a
+    damaged database is closed). The -wal by a hard link (free), else a copy; {suffix: kept}."""
+    kept = {}
+    for suffix in ("-wal", "-shm"):
+        source = path.with_name(path.name + suffix)
+        if not source.exists():
+            continue
+        copy = path.with_name(f"{path.name}{suffix}.pre-open")
+        try:
+            copy.unlink(missing_ok=True)
+            if suffix == "-wal":
+                try:
+                    os.link(source, copy)
+                except OSError:  # no hard links here (FAT): a copy
+                    shutil.copyfile(source, copy)
+            else:
+                shutil.copyfile(source, copy)
+        except OSError as exc:
+            log.warning("cannot keep %s before opening the state database: %s", source.name, exc)
+            continue
+        kept[suffix] = copy
+    return kept
+
+
+def drop(kept: dict[str, Path]) -> None:
+    """The database opened fine: the kept -wal/-shm are not needed."""
+    for copy in kept.values():
+        with contextlib.suppress(OSError):
+            copy.unlink()
+
+
+def set_aside(path: Path, damage: Damaged, kept: dict[str, Path]) -> SetAside:
+    """Rename the damaged database and its -wal/-shm as they were before the open attempt;
+    raise StateError if that fails."""
     from agent.state import StateError
 
     when = time.time()
@@ -59,6 +95,9 @@ def set_aside(path: Path, damage: Damaged) -> SetAside:
     try:
         for suffix in ("", "-wal", "-shm"):
             source = path.with_name(path.name + suffix)
+            if suffix in kept:
+                source.unlink(missing_ok=True)  # what SQLite left of it
+                source = kept[suffix]
             if source.exists():
                 source.replace(target.with_name(target.name + suffix))
                 moved.append(target.name + suffix)

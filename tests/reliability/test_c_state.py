@@ -25,6 +25,9 @@ Damage = Callable[[Path], None]
 
 def _garbage(db: Path) -> None:
     db.write_bytes(bytes(range(256)) * 40)
+    # and the -wal/-shm a crash left next to it: SQLite would delete them when it gives up
+    db.with_name("state.db-wal").write_bytes(b"WAL frames of a crash " * 50)
+    db.with_name("state.db-shm").write_bytes(b"\x01" * 32768)
 
 
 def _truncated(db: Path) -> None:
@@ -63,7 +66,8 @@ def test_a_damaged_state_database_is_set_aside_and_the_agent_keeps_running(
     state = tmp_path / "state"
     db = populated(state)
     damage(db)
-    damaged = db.read_bytes()
+    damaged = {suffix: db.with_name(db.name + suffix).read_bytes()
+               for suffix in ("", "-wal", "-shm") if db.with_name(db.name + suffix).exists()}
     cfg = tmp_path / "hostward.yaml"
     cfg.write_text(
         f"version: 1\nstate_dir: {state}\n"
@@ -88,9 +92,11 @@ def test_a_damaged_state_database_is_set_aside_and_the_agent_keeps_running(
         assert agent.stop() == 0
     assert body is not None
     assert sample(body, "hostward_state_recovered_timestamp_seconds") is not None
-    [aside] = list(state.glob("state.db.damaged-*"))
-    assert not aside.name.endswith(("-wal", "-shm"))
-    assert aside.read_bytes() == damaged  # kept as evidence, byte for byte
+    [aside] = [p for p in state.glob("state.db.damaged-*") if not p.name.endswith(("-wal", "-shm"))]
+    kept = {suffix: aside.with_name(aside.name + suffix).read_bytes()
+            for suffix in ("", "-wal", "-shm") if aside.with_name(aside.name + suffix).exists()}
+    assert kept == damaged  # kept as evidence, byte for byte, with the -wal/-shm as they were
+    assert not list(state.glob("*.pre-open"))
     assert "is damaged" in agent.stderr and aside.name in agent.stderr
     assert "state.recovered" in kinds(state)
     assert hostward("journal", "verify", "-c", str(cfg)).returncode == 0
@@ -164,3 +170,19 @@ def test_a_run_that_cannot_be_stored_is_a_failed_run_and_counted(tmp_path: Path)
 def first_end(state: State) -> float:
     """The end of the newest stored successful run."""
     return next(r for r in state.runs("collect") if r.success).finished
+
+
+def test_a_healthy_database_left_with_its_wal_by_a_crash_opens_with_nothing_lost(tmp_path: Path) -> None:
+    live = State.open(tmp_path / "live")
+    for i in range(20):
+        live.record_run("collect", 1_795_392_000.0 + i, 0.1, True)
+    crashed = tmp_path / "crashed"  # the files as a power cut leaves them: the WAL not checkpointed
+    crashed.mkdir()
+    for name in ("state.db", "state.db-wal", "state.db-shm"):
+        (crashed / name).write_bytes((tmp_path / "live" / name).read_bytes())
+    live.close()
+    assert (crashed / "state.db-wal").stat().st_size > 0
+    reopened = State.open(crashed)
+    assert len(reopened.runs("collect")) == 20
+    reopened.close()
+    assert not list(crashed.glob("state.db.damaged-*")) and not list(crashed.glob("*.pre-open"))
