@@ -1,7 +1,8 @@
 """A damaged state database is set aside, never fatal: the agent (and its backups) keep running.
 
 `state.db` that is not a database (garbage bytes), truncated or malformed is renamed to
-`state.db.damaged-<UTC time>` with its `-wal` and `-shm`, kept as evidence, and a fresh
+`state.db.damaged-<UTC time>` with its `-wal` and `-shm` as they were before the open attempt
+(`keep_sidecars`: SQLite deletes them when it gives up), kept as evidence, and a fresh
 database is started. The recovery is logged, journaled (`state.recovered`) and stored in the
 fresh database (record `state.recovered`: `hostward_state_recovered_timestamp_seconds`). A
 database that merely cannot be opened (permissions, a full disk, a lock) is not touched.
