@@ -31,6 +31,7 @@ from backup.mirror import MirrorMismatch, is_mirror_of, local_path, mirror
 from backup.model import RUN_TAG, BackupSummary, Snapshot, Status
 from backup.outcome import INTERRUPTED, HookResult, RepoOutcome, RunResult
 from backup.restic import Repository, Restic
+from backup.sources import SourceProblem, check_sources
 from collectors.errors import CommandError, HostwardError
 from collectors.system.runner import Runner
 
@@ -55,6 +56,7 @@ class Plan:
     command_timeout: float = 300.0
     secondary_mode: str = "mirror"  # "mirror" (where the secondary is one) or "independent"
     coverage_window: float = DEFAULT_WINDOW
+    inspect_sources: bool = True  # look at every source before the backup (backup/sources.py)
 
     def restic(self, repo: Repository, runner: Runner) -> Restic:
         return Restic(
@@ -134,35 +136,55 @@ def run_backup(
     """
     run_id = run_id or new_run_id()
     started = time.time()
-    night = _Night(plan, runner, run_id, time.monotonic() + timeout, on_status, cancel, list_history)
-    hooks = list(_run_hooks(plan.pre, "pre", runner, run_id, night.deadline))
-    if all(h.ok for h in hooks) and not night.cancelled():
+    hooks = list(_run_hooks(plan.pre, "pre", runner, run_id, time.monotonic() + timeout))
+    # After the pre hooks (a hook may mount a disk or write the dump that is a source).
+    problems = check_sources(plan.sources) if plan.inspect_sources else ()
+    readable = tuple(s for s in plan.sources if s not in {p.path for p in problems})
+    night = _Night(
+        replace(plan, sources=readable), runner, run_id, time.monotonic() + timeout, on_status, cancel,
+        list_history,
+    )  # fmt: skip
+    for problem in problems:
+        log.error("backup source %s", problem)
+    if all(h.ok for h in hooks) and not night.cancelled() and readable:
         outcomes = night.run_all()
     else:
         why, kind = ("cancelled", INTERRUPTED) if night.cancelled() else ("a pre hook failed", "hook")
+        if not readable and all(h.ok for h in hooks) and not night.cancelled():
+            why, kind = "no backup source can be read", "sources"
         outcomes = tuple(
             RepoOutcome(r.name, "failed", time.time(), 0.0, error=f"skipped: {why}", error_kind=kind)
             for r in plan.repositories
         )
+    if problems:  # what was not read is in neither copy: each repository's backup is partial
+        named = "sources not backed up: " + "; ".join(str(p) for p in problems[:5])
+        outcomes = tuple(
+            replace(o, status="partial", error="; ".join(filter(None, (o.error, named))))
+            if o.status == "ok" else o
+            for o in outcomes
+        )  # fmt: skip
     if not night.cancelled():
         hooks += _run_hooks(plan.post, "post", runner, run_id, night.deadline)
-    ran = [o for o in outcomes if o.error_kind != "hook"]
+    ran = [o for o in outcomes if o.error_kind not in ("hook", "sources")]
     # A repository that could not be listed (missing, wrong password) surely lacks this run;
     # its older history is unknown, so it is not judged on the other runs.
     cover = with_missing(
         coverage({o.repository: o.snapshots for o in ran if o.listed}, window=plan.coverage_window),
         {o.repository: run_id for o in ran if not o.listed},
     )
-    status = _status(hooks, outcomes)
+    status = _status(hooks, outcomes, problems)
     return RunResult(
-        run_id, started, time.time() - started, status, outcomes, tuple(hooks), cover, night.cancelled()
-    )
+        run_id, started, time.time() - started, status, outcomes, tuple(hooks), cover, night.cancelled(),
+        problems,
+    )  # fmt: skip
 
 
-def _status(hooks: Sequence[HookResult], outcomes: Sequence[RepoOutcome]) -> Status:
+def _status(
+    hooks: Sequence[HookResult], outcomes: Sequence[RepoOutcome], problems: Sequence[SourceProblem]
+) -> Status:
     if not all(h.ok for h in hooks) or not any(o.summary for o in outcomes):
         return "failed"
-    return "ok" if all(o.status == "ok" for o in outcomes) else "partial"
+    return "ok" if all(o.status == "ok" for o in outcomes) and not problems else "partial"
 
 
 @dataclass(frozen=True)

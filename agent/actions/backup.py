@@ -93,7 +93,7 @@ def store_run(state: State, result: RunResult, offline_max_age: float) -> None:
                 entry["bytes_added"] = o.summary.bytes_added
                 entry["files"] = o.summary.files_processed
                 entry["bytes_processed"] = o.summary.bytes_processed
-                entry["unreadable"] = len(o.summary.unreadable)
+                entry["unreadable"] = len(o.summary.unreadable) + len(result.source_problems)
                 entry["last_snapshot_id"] = o.summary.snapshot_id
                 if o.status == "ok":
                     entry["last_success"] = o.started + o.duration
@@ -190,6 +190,9 @@ def do_backup(
             for o in result.repositories
         },
         "coverage_gap": result.coverage.gap, "interrupted": result.interrupted,
+        "unreadable_sources": [str(p) for p in result.source_problems],
+        "unreadable": {o.repository: list(o.summary.unreadable[:20]) for o in result.repositories
+                       if o.summary is not None and o.summary.unreadable},
     })  # fmt: skip
     return result
 
@@ -221,6 +224,12 @@ def outcome_of_run(result: RunResult) -> JobOutcome:
         if o.status != "ok"
     ]
     problems += [f"{h.phase} hook {h.argv0}: {h.message or h.returncode}" for h in result.hooks if not h.ok]
+    problems += [
+        f"{o.repository}: restic could not read {len(o.summary.unreadable)}: "
+        + ", ".join(o.summary.unreadable[:5])
+        for o in result.repositories
+        if o.summary is not None and o.summary.unreadable
+    ]
     if result.coverage.gap:
         problems.append(f"coverage gap: {result.coverage.as_dict()['missing']}")
     error = "; ".join(problems)[:1000]

@@ -68,6 +68,8 @@ def print_run(result: RunResult) -> None:
     for h in result.hooks:
         mark = "ok" if h.ok else f"FAILED exit {h.returncode}: {h.message}"
         print(f"  hook {h.phase} {h.argv0}: {mark}")
+    for p in result.source_problems:
+        print(f"  来源未备份 source NOT backed up: {p}")
     for o in result.repositories:
         line = f"  {o.repository:<9} {_STATUS[o.status]:<14}"
         if o.summary is not None:
