@@ -26,6 +26,7 @@ from typing import Any
 from backup.config import BackupConfig, HookConfig
 from backup.coverage import DEFAULT_WINDOW, coverage, with_missing
 from backup.errors import BackupError, HookFailed, Interrupted, RepositoryLocked
+from backup.excludes import protected_excludes
 from backup.locks import settle_locks
 from backup.mirror import MirrorMismatch, is_mirror_of, local_path, mirror
 from backup.model import RUN_TAG, BackupSummary, Snapshot, Status
@@ -56,6 +57,7 @@ class Plan:
     command_timeout: float = 300.0
     secondary_mode: str = "mirror"  # "mirror" (where the secondary is one) or "independent"
     coverage_window: float = DEFAULT_WINDOW
+    protect: tuple[str, ...] = ()  # our own paths, kept out of every backup (backup/excludes.py)
     inspect_sources: bool = True  # look at every source before the backup (backup/sources.py)
 
     def restic(self, repo: Repository, runner: Runner) -> Restic:
@@ -86,8 +88,13 @@ class Plan:
         return p, s
 
 
-def build_plan(config: BackupConfig, default_cache_dir: str, require_sources: bool = True) -> Plan:
-    """The plan described by the `backup:` config; raises NotConfigured when it says nothing."""
+def build_plan(
+    config: BackupConfig, default_cache_dir: str, require_sources: bool = True, protect: Sequence[str] = ()
+) -> Plan:
+    """The plan described by the `backup:` config; raises NotConfigured when it says nothing.
+
+    `protect` (the state directory, the offline media) joins the local repositories, restic's
+    cache and the drill scratch directory as paths excluded from every backup."""
     repos = []
     for name in NAMES:
         rc = getattr(config.repositories, name)
@@ -109,7 +116,15 @@ def build_plan(config: BackupConfig, default_cache_dir: str, require_sources: bo
         command_timeout=float(config.command_timeout),
         secondary_mode=config.secondary_mode,
         coverage_window=float(config.coverage_window),
+        protect=_own_paths(repos, config.cache_dir or default_cache_dir, config.drill.scratch_dir, protect),
     )
+
+
+def _own_paths(
+    repos: Sequence[Repository], cache_dir: str, scratch_dir: str, more: Sequence[str]
+) -> tuple[str, ...]:
+    local = [str(p) for p in (local_path(r.url) for r in repos) if p is not None]
+    return tuple(dict.fromkeys(p for p in (*local, cache_dir, scratch_dir, *more) if p))
 
 
 def new_run_id(now: float | None = None) -> str:
@@ -271,7 +286,7 @@ class _Night:
         name, on_status = restic.repo.name, self.on_status
         return restic.backup(
             self.plan.sources,
-            excludes=self.plan.excludes,
+            excludes=(*self.plan.excludes, *protected_excludes(self.plan.sources, self.plan.protect)),
             tags=(f"{RUN_TAG}{self.run_id}", "hostward"),
             timeout=_left(self.deadline),
             on_status=(lambda m: on_status(name, m)) if on_status else None,

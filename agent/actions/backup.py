@@ -39,9 +39,17 @@ RECORD_KIND = "backup"
 PARTS_KEY = "backup.verify.parts"
 
 
-def plan_for(config: Config, state_dir: Path, require_sources: bool = True) -> Plan:
-    """The backup plan of `config`; restic's cache defaults to <state_dir>/restic-cache."""
-    return build_plan(config.backup, str(state_dir / "restic-cache"), require_sources)
+def plan_for(
+    config: Config, state_dir: Path, require_sources: bool = True, state: State | None = None
+) -> Plan:
+    """The backup plan of `config`; restic's cache defaults to <state_dir>/restic-cache. The
+    state directory and the last offline media (from `state`) are kept out of every backup."""
+    protect = [str(state_dir)]
+    record = state.record(RECORD_KIND) if state is not None else None
+    offline = record.payload.get("offline") if record else None
+    if isinstance(offline, Mapping) and isinstance(offline.get("path"), str):
+        protect.append(offline["path"])
+    return build_plan(config.backup, str(state_dir / "restic-cache"), require_sources, protect)
 
 
 def journal(state_dir: Path, kind: str, data: Mapping[str, Any]) -> None:
@@ -175,7 +183,7 @@ def do_backup(
 
     The snapshot listings (a restic start per repository) are made only when a coverage gap is
     suspected: no earlier run stored, or the last one left a gap or a failed repository."""
-    plan = plan_for(config, state_dir)
+    plan = plan_for(config, state_dir, state=state)
     if runner is None:
         runner = CancellableRunner(cancel) if cancel is not None else SubprocessRunner()
     result = run_backup(
