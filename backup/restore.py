@@ -89,7 +89,8 @@ def _below(path: PurePosixPath, top: PurePosixPath) -> bool:
 @dataclass(frozen=True)
 class Target:
     """A restore target as restic will use it (`lexical`: Go's filepath.Abs/Clean, the string
-    restic is given) and where the OS will really write (`physical`: every symlink followed)."""
+    restic is given) and where the OS will really write (`physical`: that string with every
+    symlink followed)."""
 
     lexical: str
     physical: str
@@ -146,7 +147,9 @@ def check_target(target: str, restored: Sequence[str], live: Sequence[str], in_p
     if in_place:
         return resolved
     sources = {form: src for src in live for form in _forms(src)}
-    roots = {PurePath(resolved.lexical), PurePath(resolved.physical)}
+    # Also the target as typed, symlinks followed before `..` (what a shell user means by it).
+    typed = os.path.realpath(target if os.path.isabs(target) else os.path.join(_go_getwd(), target))
+    roots = {PurePath(resolved.lexical), PurePath(resolved.physical), PurePath(typed)}
     for root in roots:
         for form, src in sources.items():
             if _overlap(root, form):

@@ -17,7 +17,7 @@ from agent.commands import common
 from agent.commands.backup_show import Progress, human
 from backup.errors import BackupError
 from backup.plan import NotConfigured
-from backup.restore import check_target, preview, resolve_snapshot, restic_path, restore
+from backup.restore import check_target, preview, resolve_snapshot, resolve_target, restic_path, restore
 from collectors.system.runner import SubprocessRunner
 
 
@@ -26,7 +26,8 @@ def restore_command(args: argparse.Namespace) -> int:
     entry: dict[str, Any] = {
         "who": {"uid": os.getuid(), "sudo_user": os.environ.get("SUDO_USER", "")},
         "from": args.source, "snapshot": args.snapshot, "paths": list(args.path),
-        "target": restic_path(args.target), "in_place": args.in_place, "dry_run": args.dry_run,
+        "target": restic_path(args.target), "target_physical": resolve_target(args.target).physical,
+        "in_place": args.in_place, "dry_run": args.dry_run,
         "started": time.time(),
     }  # fmt: skip
     try:
@@ -38,7 +39,6 @@ def restore_command(args: argparse.Namespace) -> int:
         where = check_target(
             args.target, list(args.path) or list(snapshot.paths), loaded.config.backup.sources, args.in_place
         )
-        entry["target_physical"] = where.physical
     except NotConfigured as exc:
         print(f"hostward backup restore: {exc}", file=sys.stderr)
         return common.EXIT_FAILED
