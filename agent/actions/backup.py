@@ -24,6 +24,7 @@ from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.state import State
 from backup.drill import DrillResult, run_drill, write_report
+from backup.media import password_file_problem, same_media
 from backup.offline import OfflineResult
 from backup.outcome import RunResult
 from backup.plan import NotConfigured, Plan, build_plan, run_backup
@@ -50,6 +51,22 @@ def plan_for(
     if isinstance(offline, Mapping) and isinstance(offline.get("path"), str):
         protect.append(offline["path"])
     return build_plan(config.backup, str(state_dir / "restic-cache"), require_sources, protect)
+
+
+def backup_warnings(config: Config) -> list[str]:
+    """What `config validate` and the status page warn about: both copies on one medium, a
+    password file open to others (refused when used)."""
+    repos = config.backup.repositories
+    out = []
+    if repos.primary is not None and repos.secondary is not None:
+        why = same_media(repos.primary.url, repos.secondary.url)
+        if why:
+            out.append(f"backup.repositories: {why}")
+    for name, repo in (("primary", repos.primary), ("secondary", repos.secondary)):
+        problem = password_file_problem(name, repo.password_file) if repo is not None else ""
+        if problem:
+            out.append(f"backup.repositories.{name}.password_file: {problem}")
+    return out
 
 
 def journal(state_dir: Path, kind: str, data: Mapping[str, Any]) -> None:
@@ -190,6 +207,8 @@ def do_backup(
         plan, runner, timeout=timeout, on_status=on_status, cancel=cancel, list_history=gap_suspected(state)
     )
     store_run(state, result, float(config.backup.offline.max_age))
+    warnings = backup_warnings(config)
+    update_record(state, lambda payload: payload.__setitem__("warnings", warnings))
     journal(state_dir, "backup.run", {
         "run_id": result.run_id, "status": result.status, "sources": list(plan.sources),
         "repositories": {

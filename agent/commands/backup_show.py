@@ -113,7 +113,9 @@ def print_snapshots(
     if cover.gap:
         for repo, runs in cover.missing.items():
             print(f"覆盖缺口 coverage gap: {repo} lacks {', '.join(runs)}")
-    else:
+    if errors:
+        print(f"覆盖 coverage: unknown, {', '.join(sorted(errors))} cannot be listed / 无法确认")
+    elif not cover.gap:
         print("覆盖 coverage: no gap")
 
 
