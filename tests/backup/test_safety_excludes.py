@@ -35,7 +35,7 @@ backup:
     return str(path)
 
 
-@pytest.mark.parametrize("spelling", ["plain", "glob characters", "through a symlink"])
+@pytest.mark.parametrize("spelling", ["glob characters", "through a symlink"])
 def test_a_repository_state_and_cache_inside_the_source_are_not_backed_up_and_do_not_grow(
     env: Env, spelling: str
 ) -> None:
