@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from agent.actions.backup_warnings import backup_warnings
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.state import State
 from backup.drill import DrillResult, run_drill, write_report
-from backup.media import password_file_problem, same_media
 from backup.offline import OfflineResult
 from backup.outcome import RunResult
 from backup.plan import NotConfigured, Plan, build_plan, run_backup
@@ -51,22 +51,6 @@ def plan_for(
     if isinstance(offline, Mapping) and isinstance(offline.get("path"), str):
         protect.append(offline["path"])
     return build_plan(config.backup, str(state_dir / "restic-cache"), require_sources, protect)
-
-
-def backup_warnings(config: Config) -> list[str]:
-    """What `config validate` and the status page warn about: both copies on one medium, a
-    password file open to others (refused when used)."""
-    repos = config.backup.repositories
-    out = []
-    if repos.primary is not None and repos.secondary is not None:
-        why = same_media(repos.primary.url, repos.secondary.url)
-        if why:
-            out.append(f"backup.repositories: {why}")
-    for name, repo in (("primary", repos.primary), ("secondary", repos.secondary)):
-        problem = password_file_problem(name, repo.password_file) if repo is not None else ""
-        if problem:
-            out.append(f"backup.repositories.{name}.password_file: {problem}")
-    return out
 
 
 def journal(state_dir: Path, kind: str, data: Mapping[str, Any]) -> None:

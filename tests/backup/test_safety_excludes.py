@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from backup_kit import Env, run_cli, write_tree
+from backup_kit import Env, run_cli, write_cli_config, write_tree
 
 from backup.excludes import exact_pattern, protected_excludes
 
@@ -77,3 +77,17 @@ def test_protected_paths_become_exact_patterns_in_every_spelling_restic_walks(tm
     assert protected_excludes([str(tmp_path / "elsewhere")], [str(real)]) == ()
     assert exact_pattern("/srv/b[a]ck*up?\\x", windows=False) == "/srv/b\\[a]ck\\*up\\?\\\\x"
     assert exact_pattern("C:\\b[a]ck*up?", windows=True) == "C:\\b[[]a]ck[*]up[?]"
+
+
+def test_the_state_directory_and_the_last_offline_media_are_protected_by_the_agents_plan(env: Env) -> None:
+    from agent.actions.backup import plan_for, update_record
+    from agent.config import load_config
+    from agent.state import State
+
+    loaded = load_config(str(write_cli_config(env)))
+    state = State.open(loaded.state_dir)
+    media = env.source / "usb" / "hostward-offline"
+    update_record(state, lambda payload: payload.__setitem__("offline", {"path": str(media)}))
+    plan = plan_for(loaded.config, loaded.state_dir, state=state)
+    assert {str(loaded.state_dir), str(media), str(env.root / "primary"), str(env.cache)} <= set(plan.protect)
+    assert exact_pattern(str(media)) in protected_excludes(plan.sources, plan.protect)
