@@ -151,14 +151,12 @@ def run_backup(
     """
     run_id = run_id or new_run_id()
     started = time.time()
-    hooks = list(_run_hooks(plan.pre, "pre", runner, run_id, time.monotonic() + timeout))
+    deadline = time.monotonic() + timeout
+    hooks = list(_run_hooks(plan.pre, "pre", runner, run_id, deadline))
     # After the pre hooks (a hook may mount a disk or write the dump that is a source).
     problems = check_sources(plan.sources) if plan.inspect_sources else ()
     readable = tuple(s for s in plan.sources if s not in {p.path for p in problems})
-    night = _Night(
-        replace(plan, sources=readable), runner, run_id, time.monotonic() + timeout, on_status, cancel,
-        list_history,
-    )  # fmt: skip
+    night = _Night(replace(plan, sources=readable), runner, run_id, deadline, on_status, cancel, list_history)
     for problem in problems:
         log.error("backup source %s", problem)
     if all(h.ok for h in hooks) and not night.cancelled() and readable:
