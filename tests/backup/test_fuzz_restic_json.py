@@ -10,8 +10,11 @@ Example counts come from the profiles in tests/conftest.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given
@@ -19,6 +22,7 @@ from hypothesis import strategies as st
 
 from backup import parse
 from backup.errors import BackupError
+from backup.offline import DIRNAME, LABEL, _previous, read_label
 
 REPO = "primary"
 ID = "1" * 64
@@ -220,3 +224,16 @@ def test_deep_nesting_is_refused_with_the_typed_error_not_a_recursion_error() ->
     deep = b"[" * 100_000 + b"]" * 100_000
     assert only_typed(lambda: parse.snapshots(deep, REPO)) is None
     assert parse.json_line(b"{" + b'"a":[' * 50_000 + b"]" * 50_000 + b"}") is None
+
+
+@given(values.map(dumps) | st.binary(max_size=200))
+def test_a_media_label_of_any_content_is_read_or_refused_with_the_typed_error(content: bytes) -> None:
+    """MEDIA.json lives on removable media that anything may have written."""
+    with tempfile.TemporaryDirectory() as tmp:
+        where = Path(tmp) / DIRNAME
+        where.mkdir()
+        (where / LABEL).write_bytes(content)
+        with contextlib.suppress(BackupError):
+            assert isinstance(read_label(tmp), dict)
+        history = _previous(where)
+        assert isinstance(history, list) and all(isinstance(h, dict) for h in history)
