@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 RUN_TAG = "hostward-run:"
 Status = Literal["ok", "partial", "failed"]
@@ -33,18 +32,6 @@ class Snapshot:
     tags: tuple[str, ...] = ()
     original: str = ""  # set on snapshots made by `restic copy`: the id in the source repository
 
-    @classmethod
-    def from_json(cls, item: Mapping[str, Any]) -> Snapshot:
-        return cls(
-            id=str(item["id"]),
-            short_id=str(item.get("short_id") or str(item["id"])[:8]),
-            time=parse_time(str(item["time"])),
-            paths=tuple(item.get("paths") or ()),
-            hostname=str(item.get("hostname", "")),
-            tags=tuple(item.get("tags") or ()),
-            original=str(item.get("original") or ""),
-        )
-
     @property
     def run_id(self) -> str:
         """The hostward run that made this snapshot ("" for snapshots made by hand)."""
@@ -70,24 +57,6 @@ class BackupSummary:
     duration: float
     unreadable: tuple[str, ...] = ()
 
-    @classmethod
-    def from_json(
-        cls, repository: str, item: Mapping[str, Any], status: Status, unreadable: tuple[str, ...]
-    ) -> BackupSummary:
-        return cls(
-            repository=repository,
-            status=status,
-            snapshot_id=str(item["snapshot_id"]),
-            files_new=int(item.get("files_new", 0)),
-            files_changed=int(item.get("files_changed", 0)),
-            files_unmodified=int(item.get("files_unmodified", 0)),
-            bytes_added=int(item.get("data_added", 0)),
-            files_processed=int(item.get("total_files_processed", 0)),
-            bytes_processed=int(item.get("total_bytes_processed", 0)),
-            duration=float(item.get("total_duration", 0.0)),
-            unreadable=unreadable[:100],
-        )
-
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -110,16 +79,6 @@ class LockInfo:
     hostname: str
     pid: int
 
-    @classmethod
-    def from_json(cls, lock_id: str, item: Mapping[str, Any]) -> LockInfo:
-        return cls(
-            id=lock_id,
-            time=parse_time(str(item["time"])),
-            exclusive=bool(item.get("exclusive", False)),
-            hostname=str(item.get("hostname", "")),
-            pid=int(item.get("pid", 0)),
-        )
-
 
 @dataclass(frozen=True)
 class Node:
@@ -129,13 +88,3 @@ class Node:
     type: str  # file, dir, symlink, ...
     size: int
     mtime: float
-
-    @classmethod
-    def from_json(cls, item: Mapping[str, Any]) -> Node:
-        mtime = item.get("mtime")
-        return cls(
-            path=str(item["path"]),
-            type=str(item.get("type", "")),
-            size=int(item.get("size") or 0),
-            mtime=parse_time(str(mtime)) if mtime else 0.0,
-        )

@@ -122,14 +122,18 @@ def _previous(dest_path: Path) -> list[dict[str, Any]]:
     """The earlier writes of this media (date, media id, snapshot count), newest last."""
     try:
         old = json.loads((dest_path / LABEL).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return []
+    if not isinstance(old, dict):  # the media may have been written by anything: keep nothing of it
+        return []
+    snapshots, previous = old.get("snapshots"), old.get("previous")
     entry = {
-        "date": old.get("date"),
-        "media_id": old.get("media_id"),
-        "snapshots": len(old.get("snapshots", [])),
+        "date": old.get("date") if isinstance(old.get("date"), str | int | float) else None,
+        "media_id": old.get("media_id") if isinstance(old.get("media_id"), str) else None,
+        "snapshots": len(snapshots) if isinstance(snapshots, list | dict) else 0,
     }
-    return [*old.get("previous", [])[-23:], entry]
+    kept = [p for p in previous[-23:] if isinstance(p, dict)] if isinstance(previous, list) else []
+    return [*kept, entry]
 
 
 def read_label(to: str) -> dict[str, object]:
@@ -137,6 +141,8 @@ def read_label(to: str) -> dict[str, object]:
     path = Path(to) / DIRNAME / LABEL
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise BackupError(f"offline:{to}", f"no readable {LABEL}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BackupError(f"offline:{to}", f"{LABEL} is not a JSON object")
     return dict(data)

@@ -11,6 +11,7 @@ from typing import Any
 
 from backup.coverage import Coverage
 from backup.model import BackupSummary, Snapshot, Status
+from backup.sources import SourceProblem
 
 INTERRUPTED = "interrupted"  # error_kind of a repository whose backup was cancelled
 
@@ -59,6 +60,7 @@ class RunResult:
     hooks: tuple[HookResult, ...] = ()
     coverage: Coverage = field(default_factory=Coverage)
     interrupted: bool = False  # the job was cancelled (shutdown, timeout): restic was stopped
+    source_problems: tuple[SourceProblem, ...] = ()  # sources that could not be read: not backed up
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (snapshot lists left out)."""
@@ -68,6 +70,7 @@ class RunResult:
             "duration": self.duration,
             "status": self.status,
             "interrupted": self.interrupted,
+            "unreadable_sources": [{"path": p.path, "reason": p.reason} for p in self.source_problems],
             "hooks": [h.__dict__ for h in self.hooks],
             "coverage": self.coverage.as_dict(),
             "repositories": {o.repository: _outcome_dict(o) for o in self.repositories},

@@ -26,11 +26,13 @@ from typing import Any
 from backup.config import BackupConfig, HookConfig
 from backup.coverage import DEFAULT_WINDOW, coverage, with_missing
 from backup.errors import BackupError, HookFailed, Interrupted, RepositoryLocked
+from backup.excludes import protected_excludes
 from backup.locks import settle_locks
 from backup.mirror import MirrorMismatch, is_mirror_of, local_path, mirror
 from backup.model import RUN_TAG, BackupSummary, Snapshot, Status
 from backup.outcome import INTERRUPTED, HookResult, RepoOutcome, RunResult
 from backup.restic import Repository, Restic
+from backup.sources import SourceProblem, check_sources
 from collectors.errors import CommandError, HostwardError
 from collectors.system.runner import Runner
 
@@ -55,6 +57,8 @@ class Plan:
     command_timeout: float = 300.0
     secondary_mode: str = "mirror"  # "mirror" (where the secondary is one) or "independent"
     coverage_window: float = DEFAULT_WINDOW
+    protect: tuple[str, ...] = ()  # our own paths, kept out of every backup (backup/excludes.py)
+    inspect_sources: bool = True  # look at every source before the backup (backup/sources.py)
 
     def restic(self, repo: Repository, runner: Runner) -> Restic:
         return Restic(
@@ -84,8 +88,13 @@ class Plan:
         return p, s
 
 
-def build_plan(config: BackupConfig, default_cache_dir: str, require_sources: bool = True) -> Plan:
-    """The plan described by the `backup:` config; raises NotConfigured when it says nothing."""
+def build_plan(
+    config: BackupConfig, default_cache_dir: str, require_sources: bool = True, protect: Sequence[str] = ()
+) -> Plan:
+    """The plan described by the `backup:` config; raises NotConfigured when it says nothing.
+
+    `protect` (the state directory, the offline media) joins the local repositories, restic's
+    cache and the drill scratch directory as paths excluded from every backup."""
     repos = []
     for name in NAMES:
         rc = getattr(config.repositories, name)
@@ -107,7 +116,15 @@ def build_plan(config: BackupConfig, default_cache_dir: str, require_sources: bo
         command_timeout=float(config.command_timeout),
         secondary_mode=config.secondary_mode,
         coverage_window=float(config.coverage_window),
+        protect=_own_paths(repos, config.cache_dir or default_cache_dir, config.drill.scratch_dir, protect),
     )
+
+
+def _own_paths(
+    repos: Sequence[Repository], cache_dir: str, scratch_dir: str, more: Sequence[str]
+) -> tuple[str, ...]:
+    local = [str(p) for p in (local_path(r.url) for r in repos) if p is not None]
+    return tuple(dict.fromkeys(p for p in (*local, cache_dir, scratch_dir, *more) if p))
 
 
 def new_run_id(now: float | None = None) -> str:
@@ -134,35 +151,53 @@ def run_backup(
     """
     run_id = run_id or new_run_id()
     started = time.time()
-    night = _Night(plan, runner, run_id, time.monotonic() + timeout, on_status, cancel, list_history)
-    hooks = list(_run_hooks(plan.pre, "pre", runner, run_id, night.deadline))
-    if all(h.ok for h in hooks) and not night.cancelled():
+    deadline = time.monotonic() + timeout
+    hooks = list(_run_hooks(plan.pre, "pre", runner, run_id, deadline))
+    # After the pre hooks (a hook may mount a disk or write the dump that is a source).
+    problems = check_sources(plan.sources) if plan.inspect_sources else ()
+    readable = tuple(s for s in plan.sources if s not in {p.path for p in problems})
+    night = _Night(replace(plan, sources=readable), runner, run_id, deadline, on_status, cancel, list_history)
+    for problem in problems:
+        log.error("backup source %s", problem)
+    if all(h.ok for h in hooks) and not night.cancelled() and readable:
         outcomes = night.run_all()
     else:
         why, kind = ("cancelled", INTERRUPTED) if night.cancelled() else ("a pre hook failed", "hook")
+        if not readable and all(h.ok for h in hooks) and not night.cancelled():
+            why, kind = "no backup source can be read", "sources"
         outcomes = tuple(
             RepoOutcome(r.name, "failed", time.time(), 0.0, error=f"skipped: {why}", error_kind=kind)
             for r in plan.repositories
         )
+    if problems:  # what was not read is in neither copy: each repository's backup is partial
+        named = "sources not backed up: " + "; ".join(str(p) for p in problems[:5])
+        outcomes = tuple(
+            replace(o, status="partial", error="; ".join(filter(None, (o.error, named))))
+            if o.status == "ok" else o
+            for o in outcomes
+        )  # fmt: skip
     if not night.cancelled():
         hooks += _run_hooks(plan.post, "post", runner, run_id, night.deadline)
-    ran = [o for o in outcomes if o.error_kind != "hook"]
+    ran = [o for o in outcomes if o.error_kind not in ("hook", "sources")]
     # A repository that could not be listed (missing, wrong password) surely lacks this run;
     # its older history is unknown, so it is not judged on the other runs.
     cover = with_missing(
         coverage({o.repository: o.snapshots for o in ran if o.listed}, window=plan.coverage_window),
         {o.repository: run_id for o in ran if not o.listed},
     )
-    status = _status(hooks, outcomes)
+    status = _status(hooks, outcomes, problems)
     return RunResult(
-        run_id, started, time.time() - started, status, outcomes, tuple(hooks), cover, night.cancelled()
-    )
+        run_id, started, time.time() - started, status, outcomes, tuple(hooks), cover, night.cancelled(),
+        problems,
+    )  # fmt: skip
 
 
-def _status(hooks: Sequence[HookResult], outcomes: Sequence[RepoOutcome]) -> Status:
+def _status(
+    hooks: Sequence[HookResult], outcomes: Sequence[RepoOutcome], problems: Sequence[SourceProblem]
+) -> Status:
     if not all(h.ok for h in hooks) or not any(o.summary for o in outcomes):
         return "failed"
-    return "ok" if all(o.status == "ok" for o in outcomes) else "partial"
+    return "ok" if all(o.status == "ok" for o in outcomes) and not problems else "partial"
 
 
 @dataclass(frozen=True)
@@ -249,7 +284,7 @@ class _Night:
         name, on_status = restic.repo.name, self.on_status
         return restic.backup(
             self.plan.sources,
-            excludes=self.plan.excludes,
+            excludes=(*self.plan.excludes, *protected_excludes(self.plan.sources, self.plan.protect)),
             tags=(f"{RUN_TAG}{self.run_id}", "hostward"),
             timeout=_left(self.deadline),
             on_status=(lambda m: on_status(name, m)) if on_status else None,

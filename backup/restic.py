@@ -10,18 +10,18 @@ Errors are raised as `backup.errors` classes naming the repository (see `classif
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from backup import parse
 from backup.errors import (
     Exit,
     PasswordUnavailable,
-    ResticFailed,
     ResticUnavailable,
     classify,
     error_for,
@@ -55,6 +55,8 @@ class Repository:
         if self.password_file:
             if not os.path.isfile(self.password_file):
                 raise PasswordUnavailable(self.name, f"password file {self.password_file} does not exist")
+            if os.name == "posix":
+                check_password_file_mode_posix(self.name, self.password_file)
             env[f"{prefix}PASSWORD_FILE"] = self.password_file
         else:
             value = os.environ.get(self.password_env)
@@ -62,6 +64,21 @@ class Repository:
                 raise PasswordUnavailable(self.name, f"environment variable {self.password_env} is not set")
             env[f"{prefix}PASSWORD"] = value
         return env
+
+
+def check_password_file_mode_posix(repository: str, path: str) -> None:
+    """Refuse a password file that its group or others may read or write (as ssh refuses such
+    a private key). POSIX modes only: on Windows the file's DACL is checked elsewhere."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError as exc:
+        raise PasswordUnavailable(repository, f"password file {path} cannot be read: {exc}") from exc
+    if mode & 0o077:
+        raise PasswordUnavailable(
+            repository,
+            f"password file {path} is open to others (mode {mode:04o}); "
+            f"run `chmod 600 {path}` / 密码文件权限过宽，请执行 chmod 600",
+        )
 
 
 def restic_version(runner: Runner, binary: str = "restic") -> tuple[int, int, int]:
@@ -130,7 +147,7 @@ class Restic:
     def config(self) -> Mapping[str, Any]:
         """The repository's config (version, chunker polynomial): proves it exists and opens."""
         result, _ = self.run(("cat", "config", "--no-lock"))
-        return _json_object(result, self.repo.name)
+        return parse.json_object(result.stdout, self.repo.name, "cat config")
 
     def init(self, copy_chunker_from: Repository | None = None) -> None:
         """Create the repository; with `copy_chunker_from`, reuse that one's chunker parameters."""
@@ -147,8 +164,7 @@ class Restic:
         if tags:
             args += ("--tag", ",".join(tags))
         result, _ = self.run(args)
-        data = _json_value(result, self.repo.name) or []
-        return tuple(sorted((Snapshot.from_json(item) for item in data), key=lambda s: s.time))
+        return parse.snapshots(result.stdout, self.repo.name)
 
     # -- backup -----------------------------------------------------------------------------
 
@@ -174,24 +190,14 @@ class Restic:
         if self.repo.limit_upload:
             args += ["--limit-upload", str(self.repo.limit_upload)]
         args += ["--", *paths]
-        summary: dict[str, Any] = {}
 
         def on_line(line: bytes) -> None:
-            message = _parse_line(line)
-            if message is None:
-                return
-            if message.get("message_type") == "summary":
-                summary.update(message)
-            elif on_status is not None and message.get("message_type") == "status":
+            message = parse.json_line(line) if on_status is not None else None
+            if on_status is not None and message is not None and message.get("message_type") == "status":
                 on_status(message)
 
         result, kind = self.run(args, timeout=timeout, on_line=on_line, allow=(Exit.PARTIAL,))
-        if not summary.get("snapshot_id"):
-            raise ResticFailed(self.repo.name, "restic backup ended without a snapshot id")
-        unreadable = tuple(_unreadable(result.stderr))
-        return BackupSummary.from_json(
-            self.repo.name, summary, "partial" if kind is Exit.PARTIAL else "ok", unreadable
-        )
+        return parse.backup_summary(result.stdout, result.stderr, self.repo.name, kind is Exit.PARTIAL)
 
     # -- verification -----------------------------------------------------------------------
 
@@ -202,28 +208,28 @@ class Restic:
         if read_data_subset:
             args += ("--read-data-subset", read_data_subset)
         result, kind = self.run(args, timeout=timeout, allow=(Exit.FATAL,))
-        text = (result.stdout + result.stderr).decode("utf-8", "replace")
-        problems = tuple(line.strip() for line in text.splitlines() if _is_problem(line))[:50]
+        ok, problems = parse.check_outcome(kind is Exit.OK, result.stdout, result.stderr)
+        if kind is Exit.OK and not ok and not problems:
+            problems = ("restic check exited 0 without saying `no errors were found`",)
         return CheckResult(
             repository=self.repo.name,
-            ok=kind is Exit.OK,
+            ok=ok,
             subset=read_data_subset,
             duration=result.duration,
-            problems=problems or (() if kind is Exit.OK else (result.stderr_tail(300),)),
+            problems=problems or (() if ok else (result.stderr_tail(300),)),
         )
 
     def stats_size(self, timeout: float | None = None) -> int:
         """Bytes the repository stores (`stats --mode raw-data`: after dedup and compression)."""
         result, _ = self.run(("stats", "--json", "--no-lock", "--mode", "raw-data"), timeout=timeout)
-        return int(_json_object(result, self.repo.name).get("total_size", 0))
+        return parse.stats_size(result.stdout, self.repo.name)
 
     # -- retention --------------------------------------------------------------------------
 
     def forget(self, keep: Sequence[str], timeout: float | None = None) -> int:
         """Forget snapshots outside the `keep` arguments; returns how many were removed."""
         result, _ = self.run(("forget", "--json", *keep), timeout=timeout)
-        groups = _json_value(result, self.repo.name) or []
-        return sum(len(group.get("remove") or ()) for group in groups)
+        return parse.forgotten(result.stdout, self.repo.name)
 
     def prune(self, timeout: float | None = None) -> None:
         self.run(("prune",), timeout=timeout)
@@ -232,11 +238,11 @@ class Restic:
 
     def list_locks(self) -> tuple[str, ...]:
         result, _ = self.run(("list", "locks", "--no-lock"))
-        return tuple(line for line in result.stdout.decode().split() if line)
+        return parse.lock_ids(result.stdout, self.repo.name)
 
     def cat_lock(self, lock_id: str) -> LockInfo:
         result, _ = self.run(("cat", "lock", lock_id, "--no-lock"))
-        return LockInfo.from_json(lock_id, _json_object(result, self.repo.name))
+        return parse.lock(lock_id, result.stdout, self.repo.name)
 
     def unlock(self) -> None:
         """Remove stale locks only (restic's own rule). `--remove-all` is never used."""
@@ -247,12 +253,7 @@ class Restic:
     def ls(self, snapshot: str, paths: Sequence[str] = ()) -> tuple[Node, ...]:
         """The nodes of `snapshot` (below `paths` if given)."""
         result, _ = self.run(("ls", "--json", "--no-lock", snapshot, *paths), timeout=self.timeout * 4)
-        nodes = []
-        for line in result.stdout.splitlines():
-            item = _parse_line(line)
-            if item is not None and item.get("struct_type") == "node":
-                nodes.append(Node.from_json(item))
-        return tuple(nodes)
+        return parse.nodes(result.stdout, self.repo.name)
 
     def restore(
         self,
@@ -264,7 +265,7 @@ class Restic:
         timeout: float | None = None,
     ) -> CommandResult:
         """Restore `snapshot` into `target` (only `includes` if given), verifying the content."""
-        args = ["restore", snapshot, "--target", target]
+        args = ["restore", "--json", snapshot, "--target", target]
         for pattern in includes:
             args += ["--include", pattern]
         if verify:
@@ -283,52 +284,13 @@ def _message(command: str, result: CommandResult, kind: Exit) -> str:
     lines = [ln for ln in result.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
     fatal = [ln for ln in lines if ln.startswith("Fatal:") or "error" in ln.lower()]
     text = (fatal or lines or [f"exit code {result.returncode}"])[-1].strip()
-    hint = " (disk not mounted? `hostward backup init` creates a new one)" if kind is Exit.MISSING else ""
-    return f"restic {command} ({kind.value}): {text[:300]}{hint}"
-
-
-def _parse_line(line: bytes) -> dict[str, Any] | None:
-    line = line.strip()
-    if not line.startswith(b"{"):
-        return None
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _json_value(result: CommandResult, repository: str) -> Any:
-    text = result.stdout.decode("utf-8", "replace").strip()
-    start = min((i for i in (text.find("["), text.find("{")) if i >= 0), default=-1)
-    try:
-        return json.loads(text[start:]) if start >= 0 else None
-    except ValueError as exc:
-        raise ResticFailed(repository, f"unreadable JSON from restic: {text[:200]!r}") from exc
-
-
-def _json_object(result: CommandResult, repository: str) -> Mapping[str, Any]:
-    value = _json_value(result, repository)
-    if not isinstance(value, dict):
-        raise ResticFailed(repository, "restic did not print a JSON object")
-    return value
-
-
-def _unreadable(stderr: bytes) -> Iterable[str]:
-    """Items restic could not read, from its JSON error lines on stderr."""
-    for line in stderr.splitlines():
-        item = _parse_line(line)
-        if item is not None and item.get("message_type") == "error":
-            yield str(item.get("item") or item.get("error"))
-
-
-def _is_problem(line: str) -> bool:
-    text = line.strip().lower()
-    return (
-        bool(text)
-        and ("error" in text or "fatal" in text or "damaged" in text)
-        and ("no errors were found" not in text)
+    hint = (
+        " (is the backup disk mounted? mount it and run again; only a brand-new, never used"
+        " location needs `hostward backup init` / 备份盘未挂载？请先挂载)"
+        if kind is Exit.MISSING
+        else ""
     )
+    return f"restic {command} ({kind.value}): {text[:300]}{hint}"
 
 
 __all__ = ["MIN_VERSION", "Repository", "Restic", "parse_time", "restic_version"]

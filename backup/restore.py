@@ -1,7 +1,8 @@
 """Restores for ops staff: pick a snapshot, preview, refuse to overwrite live data, restore.
 
 restic 0.14 prints no progress while restoring, so progress is measured by watching the bytes
-arrive under the target against the total the snapshot listing announced.
+arrive under the target (beyond what it held before) against the total the snapshot listing
+announced; the result's counts are restic's own.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 
+from backup import parse
 from backup.errors import ResticFailed, RestoreRefused
 from backup.model import Node, Snapshot
 from backup.restic import Restic
@@ -37,6 +39,7 @@ class RestoreResult:
     files: int
     bytes: int
     duration: float
+    counted_by: str = "summary"  # "summary" (restic's JSON) or "verify" (0.14: files verified)
 
     @property
     def throughput(self) -> float:
@@ -83,30 +86,93 @@ def _below(path: PurePosixPath, top: PurePosixPath) -> bool:
     return path == top or top in path.parents
 
 
-def check_target(target: str, restored: Sequence[str], live: Sequence[str], in_place: bool) -> None:
-    """Refuse a restore that would write over live data, unless `in_place`.
+@dataclass(frozen=True)
+class Target:
+    """A restore target as restic will use it (`lexical`: Go's filepath.Abs/Clean, the string
+    restic is given) and where the OS will really write (`physical`: that string with every
+    symlink followed)."""
 
-    `restored` are the snapshot paths to restore (absolute); restic writes each to
-    target + path. Live data is: the protected `live` sources, or any existing non-empty
-    directory or file at a destination.
+    lexical: str
+    physical: str
+
+
+def restic_path(path: str) -> str:
+    """`path` made absolute and cleaned exactly as restic (Go's filepath.Abs + Clean) does:
+    lexically, `..` removing the component before it even when that one is a symlink. A relative
+    path is taken from $PWD when it names the current directory (Go's os.Getwd), else getcwd."""
+    if os.path.isabs(path):
+        full = os.path.normpath(path)
+    else:
+        full = os.path.normpath(os.path.join(_go_getwd(), path))
+    if os.name == "posix" and full.startswith("//"):  # Go cleans "//x" to "/x"; Python keeps it
+        full = "/" + full.lstrip("/")
+    return full
+
+
+def _go_getwd() -> str:
+    pwd = os.environ.get("PWD", "")
+    try:
+        if os.path.isabs(pwd) and os.path.samefile(pwd, "."):
+            return pwd
+    except OSError:
+        pass
+    return os.getcwd()
+
+
+def resolve_target(target: str) -> Target:
+    lexical = restic_path(target)
+    return Target(lexical, os.path.realpath(lexical))
+
+
+def _overlap(a: PurePath, b: PurePath) -> bool:
+    return a == b or a in b.parents or b in a.parents
+
+
+def _forms(path: str) -> set[PurePath]:
+    """The lexical and the physical form of a path (they differ through a symlink or `..`)."""
+    lexical = restic_path(path)
+    return {PurePath(lexical), PurePath(os.path.realpath(lexical))}
+
+
+def check_target(target: str, restored: Sequence[str], live: Sequence[str], in_place: bool) -> Target:
+    """The target as restic will use it; refuses a restore that would write over live data,
+    unless `in_place`.
+
+    Both resolutions are judged (restic cleans the path lexically, the OS then follows every
+    symlink when writing): the target refused when it equals a live source, lies inside one or
+    holds one; each destination (target + snapshot path) refused when it overlaps a source or
+    already exists with content, following any symlink already inside the target.
     """
+    resolved = resolve_target(target)
     if in_place:
-        return
-    root = Path(target).resolve()
-    if root == Path("/"):
-        raise RestoreRefused("restore", "target / overwrites the live system; give --in-place to mean it")
-    for path in restored:
-        dest = (root / path.lstrip("/")).resolve()
-        for src in live:
-            srcp = Path(src).resolve()
-            if dest == srcp or srcp in dest.parents or dest in srcp.parents:
+        return resolved
+    sources = {form: src for src in live for form in _forms(src)}
+    # Also the target as typed, symlinks followed before `..` (what a shell user means by it).
+    typed = os.path.realpath(target if os.path.isabs(target) else os.path.join(_go_getwd(), target))
+    roots = {PurePath(resolved.lexical), PurePath(resolved.physical), PurePath(typed)}
+    for root in roots:
+        for form, src in sources.items():
+            if _overlap(root, form):
                 raise RestoreRefused(
-                    "restore", f"{dest} is live data ({src}); choose an empty --target or --in-place"
+                    "restore",
+                    f"target {target} (restic writes to {resolved.lexical}, the disk to "
+                    f"{resolved.physical}) overlaps live data {src}; choose an empty --target "
+                    "outside the backup sources, or --in-place / 目标与在用数据重叠",
                 )
-        if dest.is_file() or (dest.is_dir() and any(dest.iterdir())):
-            raise RestoreRefused(
-                "restore", f"{dest} already exists and is not empty; use another --target or --in-place"
-            )
+    for path in restored:
+        lexical = os.path.normpath(os.path.join(resolved.lexical, path.lstrip("/\\")))
+        for dest in {PurePath(lexical), PurePath(os.path.realpath(lexical))}:
+            for form, src in sources.items():
+                if _overlap(dest, form):
+                    raise RestoreRefused(
+                        "restore", f"{dest} is live data ({src}); choose an empty --target or --in-place"
+                    )
+            real = Path(dest)
+            if real.is_file() or (real.is_dir() and any(real.iterdir())):
+                raise RestoreRefused(
+                    "restore", f"{dest} already exists and is not empty; use another --target or --in-place"
+                )
+    return resolved
 
 
 def restore(
@@ -119,30 +185,50 @@ def restore(
     timeout: float = 24 * 3600.0,
     on_progress: ProgressCallback | None = None,
 ) -> RestoreResult:
-    """Restore `paths` (everything if empty) of `snapshot` into `target`, verifying content."""
-    Path(target).mkdir(parents=True, exist_ok=True)
+    """Restore `paths` (everything if empty) of `snapshot` into `target`, verifying content.
+
+    restic is given the target already made absolute and cleaned (`restic_path`), so it
+    resolves nothing itself. What was restored is what restic says (`parse.restore_count`:
+    its JSON summary, or 0.14's "finished verifying N files"), never a walk of the target,
+    which may hold other files. restic 0.14 gives no byte count: `total` (the size of the
+    files the snapshot listing selected) stands for it then.
+    """
+    where = restic_path(target)
+    Path(where).mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     watcher = None
     if on_progress is not None:
-        watcher = threading.Thread(target=_watch, args=(target, total, on_progress, stop), daemon=True)
+        baseline = _tree_size(where)[1]
+        watcher = threading.Thread(
+            target=_watch, args=(where, baseline, total, on_progress, stop), daemon=True
+        )
         watcher.start()
     started = time.monotonic()
     try:
-        restic.restore(snapshot.id, target, includes=[escape_pattern(p) for p in paths], timeout=timeout)
+        result = restic.restore(
+            snapshot.id, where, includes=[escape_pattern(p) for p in paths], timeout=timeout
+        )
     finally:
         stop.set()
         if watcher is not None:
             watcher.join()
     duration = time.monotonic() - started
-    files, size = _tree_size(target)
+    count = parse.restore_count(result.stdout)
+    if count is None:
+        raise parse.ResticOutputInvalid(
+            restic.repo.name, "restic restore did not say what it restored (no summary, no verify line)"
+        )
+    size = count.bytes if count.bytes is not None else total
     if on_progress is not None:
         on_progress(size, max(total, size))
-    return RestoreResult(restic.repo.name, snapshot.id, target, files, size, duration)
+    return RestoreResult(restic.repo.name, snapshot.id, where, count.files, size, duration, count.source)
 
 
-def _watch(target: str, total: int, on_progress: ProgressCallback, stop: threading.Event) -> None:
+def _watch(
+    target: str, baseline: int, total: int, on_progress: ProgressCallback, stop: threading.Event
+) -> None:
     while not stop.wait(0.5):
-        on_progress(_tree_size(target)[1], total)
+        on_progress(max(0, _tree_size(target)[1] - baseline), total)
 
 
 def _tree_size(top: str) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from agent.actions.backup_warnings import backup_warnings
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.state import State
@@ -39,9 +40,17 @@ RECORD_KIND = "backup"
 PARTS_KEY = "backup.verify.parts"
 
 
-def plan_for(config: Config, state_dir: Path, require_sources: bool = True) -> Plan:
-    """The backup plan of `config`; restic's cache defaults to <state_dir>/restic-cache."""
-    return build_plan(config.backup, str(state_dir / "restic-cache"), require_sources)
+def plan_for(
+    config: Config, state_dir: Path, require_sources: bool = True, state: State | None = None
+) -> Plan:
+    """The backup plan of `config`; restic's cache defaults to <state_dir>/restic-cache. The
+    state directory and the last offline media (from `state`) are kept out of every backup."""
+    protect = [str(state_dir)]
+    record = state.record(RECORD_KIND) if state is not None else None
+    offline = record.payload.get("offline") if record else None
+    if isinstance(offline, Mapping) and isinstance(offline.get("path"), str):
+        protect.append(offline["path"])
+    return build_plan(config.backup, str(state_dir / "restic-cache"), require_sources, protect)
 
 
 def journal(state_dir: Path, kind: str, data: Mapping[str, Any]) -> None:
@@ -93,7 +102,7 @@ def store_run(state: State, result: RunResult, offline_max_age: float) -> None:
                 entry["bytes_added"] = o.summary.bytes_added
                 entry["files"] = o.summary.files_processed
                 entry["bytes_processed"] = o.summary.bytes_processed
-                entry["unreadable"] = len(o.summary.unreadable)
+                entry["unreadable"] = len(o.summary.unreadable) + len(result.source_problems)
                 entry["last_snapshot_id"] = o.summary.snapshot_id
                 if o.status == "ok":
                     entry["last_success"] = o.started + o.duration
@@ -175,7 +184,7 @@ def do_backup(
 
     The snapshot listings (a restic start per repository) are made only when a coverage gap is
     suspected: no earlier run stored, or the last one left a gap or a failed repository."""
-    plan = plan_for(config, state_dir)
+    plan = plan_for(config, state_dir, state=state)
     if runner is None:
         runner = CancellableRunner(cancel) if cancel is not None else SubprocessRunner()
     result = run_backup(
@@ -183,6 +192,8 @@ def do_backup(
     )
     try:
         store_run(state, result, float(config.backup.offline.max_age))
+        warnings = backup_warnings(config)
+        update_record(state, lambda payload: payload.__setitem__("warnings", warnings))
     finally:  # journaled even when the state cannot be written (the backup itself happened)
         _journal_run(state_dir, plan, result)
     return result
@@ -197,6 +208,9 @@ def _journal_run(state_dir: Path, plan: Plan, result: RunResult) -> None:
             for o in result.repositories
         },
         "coverage_gap": result.coverage.gap, "interrupted": result.interrupted,
+        "unreadable_sources": [str(p) for p in result.source_problems],
+        "unreadable": {o.repository: list(o.summary.unreadable[:20]) for o in result.repositories
+                       if o.summary is not None and o.summary.unreadable},
     })  # fmt: skip
 
 
@@ -227,6 +241,12 @@ def outcome_of_run(result: RunResult) -> JobOutcome:
         if o.status != "ok"
     ]
     problems += [f"{h.phase} hook {h.argv0}: {h.message or h.returncode}" for h in result.hooks if not h.ok]
+    problems += [
+        f"{o.repository}: restic could not read {len(o.summary.unreadable)}: "
+        + ", ".join(o.summary.unreadable[:5])
+        for o in result.repositories
+        if o.summary is not None and o.summary.unreadable
+    ]
     if result.coverage.gap:
         problems.append(f"coverage gap: {result.coverage.as_dict()['missing']}")
     error = "; ".join(problems)[:1000]

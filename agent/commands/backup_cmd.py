@@ -23,7 +23,8 @@ from agent.commands.backup_show import (
 )
 from backup.coverage import coverage
 from backup.errors import BackupError, RepositoryMissing
-from backup.mirror import create_mirror
+from backup.mirror import create_mirror, local_path
+from backup.mounts import unmounted
 from backup.offline import offline_copy
 from backup.plan import NotConfigured
 from backup.retention import run_prune
@@ -44,6 +45,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     sp = add("init", "create the configured repositories (explicitly) / 初始化备份仓库", cmd_init)
     sp.add_argument("--only", choices=("primary", "secondary"), help="only this repository")
+    sp.add_argument(
+        "--allow-unmounted", action="store_true",
+        help="create it even where a disk should be mounted but is not (writes to that disk's mount point)",
+    )  # fmt: skip
     sp = add("run", "back up to both repositories now / 立即备份", cmd_run)
     sp.add_argument("--json", action="store_true", help="print the result as JSON")
     sp = add("snapshots", "both repositories side by side, with coverage / 快照列表", cmd_snapshots)
@@ -93,6 +98,17 @@ def cmd_init(args: argparse.Namespace) -> int:
                 print(f"{repo.name}: already initialised / 已存在 ({repo.url})")
                 continue
             except RepositoryMissing:
+                where = local_path(repo.url)
+                why = unmounted(str(where)) if where is not None and not args.allow_unmounted else ""
+                if why:
+                    print(
+                        f"{repo.name}: refused / 拒绝: {why}; the repository would land on the disk "
+                        f"below the mount point. Mount the backup disk and run init again "
+                        f"(or --allow-unmounted if {where} is really meant) / 请先挂载备份盘",
+                        file=sys.stderr,
+                    )
+                    code = common.EXIT_FAILED
+                    continue
                 primary = plan.mirror_source(repo)
                 if primary is not None:  # a local secondary starts as a mirror of the primary
                     create_mirror(primary.url, repo.url, repo.name)
@@ -148,10 +164,14 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
         except BackupError as exc:
             errors[repo.name] = f"{exc.kind.value}: {exc.detail}"
     cover = coverage(listed, window=plan.coverage_window)
+    # A repository that cannot be listed leaves coverage unknown: never "no gap".
+    judged = {**cover.as_dict(), "status": "gap" if cover.gap else "no_gap"}
+    if errors:
+        judged = {**judged, "gap": None, "status": "unknown", "unknown": sorted(errors)}
     if args.json:
         print(json.dumps({
             "repositories": {n: [s.__dict__ for s in snaps] for n, snaps in listed.items()},
-            "errors": errors, "coverage": cover.as_dict(),
+            "errors": errors, "coverage": judged,
             "runs": [{"run_id": r.run_id, "time": r.time, "snapshots": dict(r.snapshot_ids)}
                      for r in cover.rows],
         }, ensure_ascii=False, indent=2))  # fmt: skip

@@ -17,7 +17,7 @@ from agent.commands import common
 from agent.commands.backup_show import Progress, human
 from backup.errors import BackupError
 from backup.plan import NotConfigured
-from backup.restore import check_target, preview, resolve_snapshot, restore
+from backup.restore import check_target, preview, resolve_snapshot, resolve_target, restic_path, restore
 from collectors.system.runner import SubprocessRunner
 
 
@@ -26,7 +26,8 @@ def restore_command(args: argparse.Namespace) -> int:
     entry: dict[str, Any] = {
         "who": {"uid": os.getuid(), "sudo_user": os.environ.get("SUDO_USER", "")},
         "from": args.source, "snapshot": args.snapshot, "paths": list(args.path),
-        "target": os.path.abspath(args.target), "in_place": args.in_place, "dry_run": args.dry_run,
+        "target": restic_path(args.target), "target_physical": resolve_target(args.target).physical,
+        "in_place": args.in_place, "dry_run": args.dry_run,
         "started": time.time(),
     }  # fmt: skip
     try:
@@ -35,7 +36,7 @@ def restore_command(args: argparse.Namespace) -> int:
         snapshot = resolve_snapshot(restic, args.snapshot)
         entry["snapshot_id"] = snapshot.id
         seen, _files = preview(restic, snapshot, args.path)
-        check_target(
+        where = check_target(
             args.target, list(args.path) or list(snapshot.paths), loaded.config.backup.sources, args.in_place
         )
     except NotConfigured as exc:
@@ -54,7 +55,7 @@ def restore_command(args: argparse.Namespace) -> int:
     print(
         f"快照 snapshot {snapshot.short_id} ({when}) from {args.source}: "
         f"{seen.files} files, {human(seen.bytes)}"
-        f" -> {os.path.abspath(args.target)}"
+        f" -> {where.lexical}" + (f" (= {where.physical})" if where.physical != where.lexical else "")
     )
     if args.dry_run:
         entry.update(status="dry_run", files=seen.files, bytes=seen.bytes)
@@ -78,7 +79,10 @@ def restore_command(args: argparse.Namespace) -> int:
         print(f"hostward backup restore: {exc.kind.value}: {exc.detail}", file=sys.stderr)
         return common.EXIT_FAILED
     progress.done()
-    entry.update(status="ok", files=result.files, bytes=result.bytes, duration=result.duration)
+    entry.update(
+        status="ok", files=result.files, bytes=result.bytes, duration=result.duration,
+        counted_by=result.counted_by,
+    )  # fmt: skip
     actions.journal(loaded.state_dir, "backup.restore", entry)
     print(
         f"恢复完成 restored {result.files} files, {human(result.bytes)} in {result.duration:.1f}s "

@@ -68,6 +68,8 @@ def print_run(result: RunResult) -> None:
     for h in result.hooks:
         mark = "ok" if h.ok else f"FAILED exit {h.returncode}: {h.message}"
         print(f"  hook {h.phase} {h.argv0}: {mark}")
+    for p in result.source_problems:
+        print(f"  来源未备份 source NOT backed up: {p}")
     for o in result.repositories:
         line = f"  {o.repository:<9} {_STATUS[o.status]:<14}"
         if o.summary is not None:
@@ -111,7 +113,9 @@ def print_snapshots(
     if cover.gap:
         for repo, runs in cover.missing.items():
             print(f"覆盖缺口 coverage gap: {repo} lacks {', '.join(runs)}")
-    else:
+    if errors:
+        print(f"覆盖 coverage: unknown, {', '.join(sorted(errors))} cannot be listed / 无法确认")
+    elif not cover.gap:
         print("覆盖 coverage: no gap")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from agent.actions.backup_warnings import backup_warnings
 from agent.commands import common
 from agent.config import default_text
 
@@ -28,5 +29,7 @@ def print_default(args: argparse.Namespace) -> int:
 
 def validate_config(args: argparse.Namespace) -> int:
     loaded = common.load(args)  # ConfigInvalid: the CLI prints every problem and exits 2
+    for warning in backup_warnings(loaded.config):
+        print(f"{loaded.source}: warning / 警告: {warning}")
     print(f"{loaded.source}: valid")
     return common.EXIT_OK

@@ -60,7 +60,17 @@ def backup_section(snapshot: Snapshot, lang: str) -> str:
     table = (
         f'<table id="backup-table"><thead><tr>{columns}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
-    return head + table + _offline(lang, record.payload if record else {}) + "</section>"
+    payload = record.payload if record else {}
+    return head + _warnings(lang, payload) + table + _offline(lang, payload) + "</section>"
+
+
+def _warnings(lang: str, payload: Mapping[str, Any]) -> str:
+    warnings = payload.get("warnings")
+    if not isinstance(warnings, list | tuple) or not warnings:
+        return ""
+    label = t(lang, "警告", "Warning")
+    items = "".join(f"<li>{label}: {e(str(w))}</li>" for w in warnings)
+    return f'<ul id="backup-warnings" class="warn">{items}</ul>'
 
 
 def _offline(lang: str, payload: Mapping[str, Any]) -> str:

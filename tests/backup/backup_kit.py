@@ -95,6 +95,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("template")
     password = root / "restic.pass"
     password.write_text(PASSWORD)
+    password.chmod(0o600)
     runner = SubprocessRunner()
     for name in ("primary", "secondary"):
         Restic(Repository(name, str(root / name), str(password)), runner, cache_dir=str(root / "c")).init()

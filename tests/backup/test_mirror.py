@@ -40,6 +40,7 @@ def test_a_night_without_a_primary_snapshot_gives_the_secondary_its_own_backup(e
     env.init_mirror()
     wrong = env.root / "wrong.pass"
     wrong.write_text("not the password\n")
+    wrong.chmod(0o600)
     repos = RepositoriesConfig(
         primary=RepositoryConfig(url=str(env.root / "primary"), password_file=str(wrong)),
         secondary=RepositoryConfig(url=str(env.root / "secondary"), password_file=str(env.password_file)),

@@ -46,6 +46,7 @@ PASSWORD = "CANARY-time-restic-5e1d\n"
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("repos")
     (root / "pass").write_text(PASSWORD)
+    (root / "pass").chmod(0o600)
     init_repos(root, root / "pass")
     return root
 
