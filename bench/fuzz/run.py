@@ -86,14 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         print("no tests/**/test_fuzz_*.py found")
         return 1
     print(f"{len(files)} fuzz files, profile bench (tests/conftest.py)")
-    print(f"{'target':<90} {'examples':>9} {'invalid':>8} {'seconds':>8} {'ex/s':>8}")
+    print(f"{'target':<100} {'examples':>9} {'invalid':>8} {'seconds':>8} {'ex/s':>8}")
     worst = 0
     total_examples, total_seconds = 0, 0.0
     for path in files:
         ok, targets, took, output = run_file(path)
         for t in targets:
             rate = t.examples / t.seconds if t.seconds else float("nan")
-            print(f"{t.name:<90} {t.examples:>9} {t.invalid:>8} {t.seconds:>8.1f} {rate:>8.0f}")
+            print(f"{t.name:<100} {t.examples:>9} {t.invalid:>8} {t.seconds:>8.1f} {rate:>8.0f}")
             total_examples += t.examples
         total_seconds += took
         print(f"  {path.relative_to(ROOT)}: {'ok' if ok else 'FAILED'} in {took:.1f}s", flush=True)
