@@ -8,12 +8,15 @@ the UPS is snmpsim serving a recorded UPS."""
 from __future__ import annotations
 
 import socket
+import sqlite3
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from devices_kit import Snmpsim, secret
+from testkit import AgentProcess, free_port
 
 from agent.actions.base import JobContext, JobOutcome
 from agent.actions.devices import devices_job, devices_power_job
@@ -22,7 +25,7 @@ from agent.config.schema import Config
 from agent.jobs import JOBS, scheduled
 from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State
-from agent.watchdog import JOBS_RECORD, load
+from agent.watchdog import JOBS_RECORD, SetAside, load, save
 from collectors.devices.config import DeviceConfig, DevicesSchedule, SnmpConfig
 from collectors.devices.rounds import DEFAULT_CONCURRENCY, MARGIN, MAX_CONCURRENCY, plan_round
 from collectors.schema import Duration
@@ -44,6 +47,17 @@ def silent() -> Iterator[list[str]]:
     finally:
         for s in socks:
             s.close()
+
+
+def job_runs(state_dir: Path, job: str) -> list[tuple[int, str]]:
+    """(success, error) of the stored runs of `job`, read with a connection of our own."""
+    if not (state_dir / "state.db").exists():
+        return []
+    db = sqlite3.connect(state_dir / "state.db", timeout=10)
+    try:
+        return db.execute("SELECT success, error FROM job_runs WHERE job = ? ORDER BY id", (job,)).fetchall()
+    finally:
+        db.close()
 
 
 def silent_fleet(addresses: list[str], count: int, budget: float, community: str) -> tuple[DeviceConfig, ...]:
@@ -177,3 +191,44 @@ def test_the_power_round_goes_on_and_starts_a_backup_while_the_network_round_is_
     finally:
         assert scheduler.wait_idle(30.0)  # the abandoned network round ends within its budgets
         state.close()
+
+
+def test_the_running_agent_polls_the_ups_on_its_own_job_while_the_network_round_is_set_aside(
+    silent: list[str], snmpsim: Snmpsim, tmp_path: Path
+) -> None:
+    """`hostward run` on a state where the network round was set aside for 6 h (as the former
+    single round was after timing out): `devices_power` runs anyway, sees the UPS on battery
+    and calls BAK-6 (no backup is configured here, which it says); `devices` never runs."""
+    community = secret(tmp_path / "community", "public")
+    ups_community = secret(tmp_path / "ups-community", "ups-battery")
+    state_dir = tmp_path / "state"
+    state = State.open(state_dir)
+    save(state, JOBS_RECORD, {"devices": SetAside(time.time() + 6 * 3600, 7, "timed out after 30s")})
+    state.close()
+    switches = "".join(
+        f"  - {{name: sw{i}, kind: switch, address: '{address}',"
+        f" snmp: {{version: '2c', community_file: '{community}', timeout: 0.5s}}}}\n"
+        for i, address in enumerate(silent[:20])
+    )
+    config = tmp_path / "hostward.yaml"
+    config.write_text(
+        f"version: 1\nstate_dir: {state_dir}\n"
+        f'exporter: {{listen: "127.0.0.1:{free_port()}"}}\n'
+        "collect: {schedule: {every: 1h}}\naudit: {schedule: {every: 1h}}\n"
+        "devices_schedule: {poll: {every: 1s, timeout: 5s}, power: {every: 1s, timeout: 5s}}\n"
+        f"devices:\n{switches}"
+        f"  - {{name: ups-1, kind: ups, address: '127.0.0.1:{snmpsim.ports[0]}',"
+        f" snmp: {{version: '2c', community_file: '{ups_community}', timeout: 2s}}}}\n"
+    )
+    agent = AgentProcess(tmp_path, config)
+    try:
+        agent.wait_for(lambda: len(job_runs(state_dir, "devices_power")) >= 3, what="three power rounds")
+        assert all(success for success, _ in job_runs(state_dir, "devices_power"))
+        assert job_runs(state_dir, "devices") == []
+        assert "UPS ups-1 is on battery, but no backup is configured on this host (BAK-6)" in agent.stderr
+        assert "job devices is set aside by the watchdog" in agent.stderr
+        metrics = urllib.request.urlopen(agent.url() + "/metrics", timeout=10).read().decode()
+        assert 'hostward_devices_round_last_poll_timestamp_seconds{round="devices_power"}' in metrics
+        assert 'hostward_ups_on_battery{device="ups-1"' in metrics
+    finally:
+        agent.stop()
