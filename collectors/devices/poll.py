@@ -82,7 +82,8 @@ async def poll_one(device: DeviceConfig, engines: dict[Any, Any], v2c_engine: st
         return result(False, str(exc))
     session: Session | None = None
     try:
-        session = await _open(device, config, secrets, engines, v2c_engine)
+        # the budget covers opening too: a host name whose DNS answers slowly costs only it
+        session = await asyncio.wait_for(_open(device, config, secrets, engines, v2c_engine), _left(deadline))
         system = await asyncio.wait_for(session.get(oids.SYSTEM), _left(deadline))
         if not system:
             return result(False, "device answered but has no system group (SNMPv2-MIB)")
