@@ -18,7 +18,7 @@ from agent.actions.audit import audit_job
 from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.actions.collect import collect_job
 from agent.actions.device_configs import config_backup_job, config_backup_schedule
-from agent.actions.devices import devices_job
+from agent.actions.devices import devices_job, devices_power_job, power_schedule
 from agent.actions.report_daily import report_daily_job
 from agent.config.schema import Config
 from agent.scheduler import ScheduledJob
@@ -75,6 +75,7 @@ class JobSpec:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("collect", lambda c: c.collect.schedule, collect_job),
     JobSpec("devices", lambda c: c.devices_schedule.poll, devices_job),
+    JobSpec("devices_power", power_schedule, devices_power_job),
     JobSpec("device_configs", config_backup_schedule, config_backup_job),
     JobSpec("audit", lambda c: c.audit.schedule, audit_job),
     JobSpec("backup", _backup_schedule("backup_schedule"), _backup_action("backup_job")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES: tuple[str, ...] = ("bench.footprint", "bench.audit", "bench.devices", "bench.backup")
+SUITES: tuple[str, ...] = ("bench.footprint", "bench.audit", "bench.devices", "bench.backup", "bench.fuzz")
 
 
 def main(argv: list[str]) -> int:

@@ -1,6 +1,9 @@
 """The devices job: poll machine-room gear, keep the outage book, store record kind "devices".
 
-The same code runs from the scheduler (`devices_job`) and the CLI (`hostward devices poll`).
+The same code runs from the scheduler and the CLI (`hostward devices poll`, every device).
+Two scheduled rounds (`collectors.devices.rounds`): `devices_power_job` polls UPSes and room
+sensors, `devices_job` the rest, each a job of its own with its own timeout and watchdog; both
+merge into the one "devices" record (`rounds` says when each last ran) and the outage book.
 It also keeps the agent's own host in the outage book (a heartbeat gap is an outage), so it
 runs even where no device is configured; pysnmp is then never imported.
 
@@ -11,6 +14,7 @@ BAK-6: a UPS that goes from mains to battery calls the `on_battery` hook once pe
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +24,10 @@ from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.state import State
 from collectors.devices import outages
+from collectors.devices.config import DeviceConfig
 from collectors.devices.records import DeviceResult
+from collectors.devices.rounds import plan_round, rounds
+from collectors.schema.common import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +36,8 @@ _BOOK_KEY = "devices.outages"
 _HEARTBEAT_KEY = "devices.host_last_seen"
 _ON_BATTERY_KEY = "devices.ups_on_battery"
 MIN_HOST_GAP = 300.0
+ALL, NETWORK, POWER = "all", "devices", "devices_power"  # rounds; the last two are job names
+_BOOK_LOCK = threading.Lock()
 
 OnBatteryHook = Callable[[DeviceResult], None]
 
@@ -54,14 +63,54 @@ def poll_and_record(
     boot_time: float | None = None,
     concurrency: int | None = None,
     v2c_engine: str = "native",
+    round_: str = ALL,
+    job_timeout: float | None = None,
 ) -> PollRound:
-    """Poll all SNMP devices, update outages (devices and this host), store the record."""
+    """Poll one round of SNMP devices (`ALL`, `NETWORK` or `POWER`), update the outages (devices
+    and this host) and merge the round into the stored record (the other round's devices keep
+    their last results). Unless `concurrency` is given, it is sized so that the round fits
+    `job_timeout` (the time the job has left; default: its configured timeout) even if no
+    device answers."""
+    members, configured = _members(config, round_)
     results: tuple[DeviceResult, ...] = ()
-    if config.devices:  # imported only then: asyncio and ssl cost ~3 MiB resident
-        from collectors.devices.poll import DEFAULT_CONCURRENCY, poll_devices
+    if members:  # imported only then: asyncio and ssl cost ~3 MiB resident
+        from collectors.devices.poll import poll_devices
 
-        results = tuple(poll_devices(config.devices, concurrency or DEFAULT_CONCURRENCY, v2c_engine))
+        wanted = concurrency or plan_round(members, job_timeout or configured).concurrency
+        results = tuple(poll_devices(members, wanted, v2c_engine))
     now = time.time() if now is None else now
+    with _BOOK_LOCK:  # the two rounds run in two job threads: one read-modify-write at a time
+        book, changes, went = _record(config, state, results, now, boot_time, round_)
+    for outage in changes.started:
+        log.warning("device %s down: %s", outage.target, outage.reason)
+    for outage in changes.ended:
+        log.info("device %s back after %.0fs", outage.target, outage.seconds(now))
+    for result in results:
+        if result.name in went and on_battery is not None:
+            try:
+                on_battery(result)
+            except Exception:  # a side channel never fails the poll
+                log.exception("on-battery hook failed for UPS %s", result.name)
+    return PollRound(results, book, changes, went)
+
+
+def _members(config: Config, round_: str) -> tuple[list[DeviceConfig], float]:
+    """The devices of one round, and the timeout of the job that runs it."""
+    schedule = config.devices_schedule
+    if round_ == ALL:
+        return [d for d in config.devices if d.snmp is not None], float(schedule.poll.timeout)
+    members = rounds(config.devices, schedule)["power" if round_ == POWER else "poll"]
+    return members, float((schedule.power if round_ == POWER else schedule.poll).timeout)
+
+
+def _record(
+    config: Config,
+    state: State | None,
+    results: tuple[DeviceResult, ...],
+    now: float,
+    boot_time: float | None,
+    round_: str,
+) -> tuple[dict[str, Any], outages.Changes, tuple[str, ...]]:
     book = state.get(_BOOK_KEY) if state else None
     if state is not None:
         book, host_outage = outages.record_host_gap(
@@ -70,26 +119,36 @@ def poll_and_record(
         if host_outage is not None:
             log.warning("this host was unseen for %.0fs: %s", host_outage.seconds(now), host_outage.reason)
     book, changes = outages.update(book, {r.name: (r.up, r.reason) for r in results}, now)
-    for outage in changes.started:
-        log.warning("device %s down: %s", outage.target, outage.reason)
-    for outage in changes.ended:
-        log.info("device %s back after %.0fs", outage.target, outage.seconds(now))
     went = _battery_transitions(results, state)
-    for result in results:
-        if result.name in went and on_battery is not None:
-            try:
-                on_battery(result)
-            except Exception:  # a side channel never fails the poll
-                log.exception("on-battery hook failed for UPS %s", result.name)
     if state is not None:
         state.put(_BOOK_KEY, book)
         state.put(_HEARTBEAT_KEY, now)
-        state.put_record(RECORD_KIND, {"devices": [r.to_dict() for r in results], "outages": book}, taken=now)
-    return PollRound(results, book, changes, went)
+        previous = state.record(RECORD_KIND)
+        payload = previous.payload if previous is not None else {}
+        polled = dict(payload.get("rounds") or {}) if round_ != ALL else {}
+        polled[round_] = now
+        devices = _merge(config, payload.get("devices") or (), results, replace_all=round_ == ALL)
+        state.put_record(RECORD_KIND, {"devices": devices, "outages": book, "rounds": polled}, taken=now)
+    return book, changes, went
 
 
-def devices_job_with(on_battery: Callable[[JobContext, DeviceResult], None] | None = None) -> JobAction:
-    """The scheduled action; `on_battery(ctx, ups_result)` runs when a UPS leaves mains power."""
+def _merge(
+    config: Config, stored: Any, results: tuple[DeviceResult, ...], *, replace_all: bool
+) -> list[dict[str, Any]]:
+    """This round's results, and the other round's last ones, in config order (a device no
+    longer configured is dropped)."""
+    kept: dict[str, Any] = {}
+    if not replace_all:
+        kept = {str(d.get("name")): d for d in stored if isinstance(d, dict)}
+    kept.update((r.name, r.to_dict()) for r in results)
+    return [kept[d.name] for d in config.devices if d.name in kept and d.snmp is not None]
+
+
+def devices_job_with(
+    on_battery: Callable[[JobContext, DeviceResult], None] | None = None, round_: str = NETWORK
+) -> JobAction:
+    """A scheduled round; `on_battery(ctx, ups_result)` runs when a UPS leaves mains power.
+    `NETWORK` polls every device when the power round is disabled."""
 
     def devices_job(ctx: JobContext) -> JobOutcome:
         hook: OnBatteryHook | None = None
@@ -98,18 +157,27 @@ def devices_job_with(on_battery: Callable[[JobContext, DeviceResult], None] | No
             def hook(result: DeviceResult) -> None:
                 on_battery(ctx, result)
 
-        round_ = poll_and_record(ctx.config, ctx.state, on_battery=hook)
-        failed = round_.failed
+        which = round_ if round_ != NETWORK or ctx.config.devices_schedule.power.enabled else ALL
+        outcome = poll_and_record(
+            ctx.config, ctx.state, on_battery=hook, round_=which, job_timeout=ctx.remaining()
+        )
+        failed = outcome.failed
         if not failed:
             return JobOutcome(True)
         error = "; ".join(f"{r.name}: {r.reason}" for r in failed)
         return JobOutcome(
             False,
-            f"{len(failed)} of {len(round_.results)} devices down: {error}",
-            partial=len(failed) < len(round_.results),
+            f"{len(failed)} of {len(outcome.results)} devices down: {error}",
+            partial=len(failed) < len(outcome.results),
         )
 
     return devices_job
+
+
+def power_schedule(config: Config) -> Schedule | None:
+    """The `devices_power` job's schedule: only when some UPS or room sensor is polled."""
+    schedule = config.devices_schedule.power
+    return schedule if rounds(config.devices, config.devices_schedule)["power"] else None
 
 
 def backup_now(ctx: JobContext, ups: DeviceResult) -> None:
@@ -127,6 +195,7 @@ def backup_now(ctx: JobContext, ups: DeviceResult) -> None:
 
 
 devices_job: JobAction = devices_job_with(on_battery=backup_now)
+devices_power_job: JobAction = devices_job_with(on_battery=backup_now, round_=POWER)
 
 
 def _battery_transitions(results: tuple[DeviceResult, ...], state: State | None) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from agent.config.limits import LimitsConfig
 from agent.report.config import ReportConfig
 from backup.config import BackupConfig
 from collectors.devices.config import DeviceConfig, DevicesSchedule
+from collectors.devices.rounds import round_problems
 from collectors.schema import Duration, setting
 from collectors.schema.common import Schedule
 from collectors.schema.fields import at_least, between
@@ -215,3 +216,4 @@ class Config:
         for i, name in enumerate(names):
             if name in names[:i]:
                 yield f"devices[{i}].name", f"duplicate device name {name!r}"
+        yield from round_problems(self.devices, self.devices_schedule)

@@ -35,6 +35,7 @@ def device_families(snapshot: Snapshot) -> Iterator[Metric]:
             "When devices were last polled (Unix time).",
             value=record.taken,
         )
+        yield from _rounds(record.payload.get("rounds"))
         yield from _devices(results)
         yield from _interfaces(results)
         yield from _host_resources(results)
@@ -44,6 +45,19 @@ def device_families(snapshot: Snapshot) -> Iterator[Metric]:
     configs = snapshot.records.get("device_configs")
     if configs is not None:
         yield from _configs(configs.payload.get("devices", ()))
+
+
+def _rounds(rounds: object) -> Iterator[Metric]:
+    """When each polling round last ran: a set-aside network round shows here while the power
+    round (UPS, room sensors) goes on."""
+    family = _g(
+        "hostward_devices_round_last_poll_timestamp_seconds", "When each device round last ran.", ("round",)
+    )
+    if isinstance(rounds, Mapping):
+        for name, taken in sorted(rounds.items()):
+            if isinstance(taken, (int, float)):
+                family.add_metric([str(name)], float(taken))
+    yield family
 
 
 def _g(name: str, doc: str, labels: tuple[str, ...]) -> GaugeMetricFamily:

@@ -1,6 +1,11 @@
 """A deliberately small HTTP/1.1 server core: GET/HEAD only, bounded headers, a whole-request
 deadline (a client dribbling its headers is dropped), keep-alive, no request bodies.
 
+Strict where request smuggling lives: a duplicate Content-Length (or Host), Content-Length
+with Transfer-Encoding, a malformed length or a bare CR is 400 and the connection closes.
+Lenient where it is harmless: a head whose lines end in a bare LF (as many servers accept,
+RFC 9112 section 2.2) is parsed at once, never left waiting for its deadline.
+
 The exporter serves three tiny read-only pages; a general-purpose server (http.server) would
 cost memory and has only a per-read timeout, which lets slow-header clients hold a worker.
 """
@@ -56,12 +61,27 @@ class BadRequest(Exception):
         self.status = status
 
 
+def head_end(buffer: bytes | bytearray) -> int:
+    """Index just past the empty line that ends a request head (CRLF CRLF, or with bare LFs);
+    -1 while it has not arrived within MAX_HEADER_BYTES."""
+    limit = MAX_HEADER_BYTES + 4
+    at = buffer.find(b"\n", 0, limit)
+    while at >= 0:
+        nxt = at + 1
+        if buffer[nxt : nxt + 1] == b"\n":
+            return nxt + 1
+        if buffer[nxt : nxt + 2] == b"\r\n":
+            return nxt + 2
+        at = buffer.find(b"\n", nxt, limit)
+    return -1
+
+
 def read_request(sock: socket.socket, buffer: bytearray, deadline: float) -> Request | None:
     """Read one request head. None on a clean close before any byte; ClientGone on timeout or
     a close mid-request; BadRequest for a malformed or oversized head. `buffer` keeps bytes
     of a pipelined next request."""
     while True:
-        end = buffer.find(b"\r\n\r\n", 0, MAX_HEADER_BYTES + 4)
+        end = head_end(buffer)
         if end >= 0:
             break
         if len(buffer) > MAX_HEADER_BYTES:
@@ -80,8 +100,19 @@ def read_request(sock: socket.socket, buffer: bytearray, deadline: float) -> Req
             return None
         buffer += chunk
     head = bytes(buffer[:end]).decode("latin-1")
-    del buffer[: end + 4]
-    lines = head.split("\r\n")
+    del buffer[:end]
+    return parse_head(head)
+
+
+def parse_head(head: str) -> Request:
+    """A request head (its terminating empty line included) -> Request, or BadRequest."""
+    lines = [line.removesuffix("\r") for line in head.split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        raise BadRequest(400, "empty request")
+    if any("\r" in line or "\0" in line for line in lines):
+        raise BadRequest(400, "bare CR or NUL in the request head")
     parts = lines[0].split(" ")
     if len(parts) != 3:
         raise BadRequest(400, "malformed request line")
@@ -93,11 +124,31 @@ def read_request(sock: socket.socket, buffer: bytearray, deadline: float) -> Req
         name, sep, value = line.partition(":")
         if not sep or not name or name != name.strip():
             raise BadRequest(400, "malformed header")
-        headers[name.lower()] = value.strip()
-    if headers.get("transfer-encoding") or headers.get("content-length", "0") not in ("", "0"):
+        key = name.lower()
+        if key in headers and key in _SINGLE:
+            raise BadRequest(400, f"duplicate {name} header")
+        headers[key] = value.strip() if key not in headers else f"{headers[key]}, {value.strip()}"
+    _check_body_framing(headers)
+    try:
+        url = urlsplit(target)
+        query = parse_qs(url.query)
+    except ValueError as exc:  # e.g. "http://[x": an unclosed IPv6 literal
+        raise BadRequest(400, "malformed request target") from exc
+    return Request(method, url.path or "/", query, version, headers)
+
+
+_SINGLE = frozenset({"content-length", "transfer-encoding", "host"})  # a second one is an attack
+
+
+def _check_body_framing(headers: Mapping[str, str]) -> None:
+    """No request has a body here; framing that two parsers could read differently is 400."""
+    length = headers.get("content-length")
+    if length is not None and "transfer-encoding" in headers:
+        raise BadRequest(400, "both Content-Length and Transfer-Encoding")
+    if length is not None and not (length.isascii() and length.isdigit()):
+        raise BadRequest(400, "malformed Content-Length")
+    if "transfer-encoding" in headers or (length is not None and int(length) != 0):
         raise BadRequest(413, "request bodies are not accepted")
-    url = urlsplit(target)
-    return Request(method, url.path or "/", parse_qs(url.query), version, headers)
 
 
 def encode_response(response: Response, keep_alive: bool, head_only: bool = False) -> bytes:
@@ -113,6 +164,39 @@ def encode_response(response: Response, keep_alive: bool, head_only: bool = Fals
     lines += [f"{name}: {value}" for name, value in response.headers.items()]
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     return head if head_only else head + response.body
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether `Accept-Encoding` allows gzip: listed (or `*`) with a q-value above 0. A q-value
+    that does not parse counts as 0: identity is always safe."""
+    star: bool | None = None
+    for item in accept_encoding.split(","):
+        coding, _, params = item.partition(";")
+        coding = coding.strip().lower()
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+                if not 0.0 <= q <= 1.0:  # nan, inf, out of range
+                    q = 0.0
+        if coding in ("gzip", "x-gzip"):
+            return q > 0
+        if coding == "*":
+            star = q > 0
+    return bool(star)
+
+
+def gzipped(response: Response, body: bytes | None = None) -> Response:
+    """`response` with its body gzip-compressed (`body`: the compressed bytes, when cached)."""
+    import gzip
+
+    packed = body if body is not None else gzip.compress(response.body, compresslevel=6, mtime=0)
+    headers = {**response.headers, "Content-Encoding": "gzip"}
+    return Response(response.status, packed, response.content_type, headers)
 
 
 def plain(status: int, text: str = "", headers: Mapping[str, str] | None = None) -> Response:

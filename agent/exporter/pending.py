@@ -18,7 +18,7 @@ import socket
 import time
 from dataclasses import dataclass
 
-from agent.exporter.http import MAX_HEADER_BYTES
+from agent.exporter.http import MAX_HEADER_BYTES, head_end
 
 HEAD = "head"  # the selector's tag for connections waiting here
 
@@ -96,7 +96,7 @@ class PendingHeads:
 
 
 def _complete(buffer: bytearray) -> bool:
-    return buffer.find(b"\r\n\r\n", 0, MAX_HEADER_BYTES + 4) >= 0 or len(buffer) > MAX_HEADER_BYTES
+    return head_end(buffer) >= 0 or len(buffer) > MAX_HEADER_BYTES
 
 
 LINGER = "linger"  # the selector's tag for connections refused with a 503

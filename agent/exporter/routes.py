@@ -1,11 +1,13 @@
 """What the exporter serves: /metrics, / (the status page) and /healthz, all behind basic
-auth when it is configured."""
+auth when it is configured. /metrics and / are gzip-compressed when the client asks
+(`Accept-Encoding: gzip`, as Prometheus does; `q=0` refuses it), as node_exporter does; the
+compressed /metrics is kept as long as the rendered one is."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.exporter.http import Request, Response, plain
+from agent.exporter.http import Request, Response, accepts_gzip, gzipped, plain
 from agent.exporter.render import MetricsRenderer
 from agent.state import State
 from agent.web.status import pick_lang, render_status
@@ -21,13 +23,35 @@ _HTML_HEADERS = {
 }
 
 
+_VARY = {"Vary": "Accept-Encoding"}
+
+
 class Routes:
     def __init__(self, state: State, auth: BasicAuth | None) -> None:
         self._state = state
         self._auth = auth
         self._metrics = MetricsRenderer()
+        self._packed: tuple[bytes, bytes] | None = None  # (rendered /metrics, its gzip)
 
     def __call__(self, request: Request) -> Response:
+        response = self._route(request)
+        if request.path not in ("/metrics", "/") or response.status != 200:
+            return response
+        response = Response(
+            response.status, response.body, response.content_type, {**response.headers, **_VARY}
+        )
+        if not accepts_gzip(request.headers.get("accept-encoding", "")):
+            return response
+        if request.path == "/metrics":
+            cached = self._packed
+            if cached is None or cached[0] is not response.body:
+                packed = gzipped(response)
+                self._packed = (response.body, packed.body)
+                return packed
+            return gzipped(response, cached[1])
+        return gzipped(response)
+
+    def _route(self, request: Request) -> Response:
         if self._auth is not None and not self._auth.check(request.headers.get("authorization")):
             return plain(401, headers=_UNAUTHORIZED)
         if request.path == "/metrics":

@@ -35,7 +35,13 @@ class DevicesSchedule:
 
     poll: Schedule = setting(
         factory=lambda: Schedule(every=Duration(60), jitter=Duration(5), timeout=Duration(30)),
-        doc="SNMP polling of every device, and the outage book (this host included).",
+        doc="SNMP polling of the network gear (every device when `power` is disabled), and the\n"
+        "outage book (this host included).",
+    )
+    power: Schedule = setting(
+        factory=lambda: Schedule(every=Duration(30), jitter=Duration(2), timeout=Duration(30)),
+        doc="SNMP polling of UPSes and room sensors, a round of its own: a slow or set-aside\n"
+        "network round never stops it, nor a UPS on battery starting a backup (BAK-6).",
     )
     config_backup: Schedule = setting(
         factory=lambda: Schedule(at="02:15", jitter=Duration(600), timeout=Duration(1800)),

@@ -2,8 +2,8 @@
 
 `poll_devices(devices)` -> one `DeviceResult` per device with SNMP configured, in config order.
 A dead or slow device costs only its own budget (`snmp.timeout`): devices run concurrently on
-one asyncio loop, `concurrency` (64) at a time. pysnmp is imported on first use, never at module
-import, so an office PC without devices never loads it.
+one asyncio loop, `concurrency` at a time (`rounds.plan_round` sizes it to the job timeout).
+pysnmp is imported on first use, never at module import, so an office PC without devices never loads it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from collectors.devices import oids, parsers
 from collectors.devices.config import DeviceConfig, SnmpConfig
 from collectors.devices.records import DeviceResult, Sensor
+from collectors.devices.rounds import DEFAULT_CONCURRENCY
 from collectors.devices.secrets import Credentials, SecretFileError, snmp_credentials
 from collectors.devices.snmp_session import Session, SnmpError
 
@@ -31,10 +32,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "printer": ("interfaces",),
     "bmc": ("sensors", "host"),
 }
-# Devices in flight at once. Bounded so that a device's budget starts when its turn comes:
-# with everything in flight on a slow shared path, every walk would progress a little and all
-# would hit their budgets together. 64 slots keep 200 devices within one 10 s round.
-DEFAULT_CONCURRENCY = 64
+# Devices in flight at once (`rounds.DEFAULT_CONCURRENCY`, more when the round needs it).
+# Bounded so that a device's budget starts when its turn comes: with everything in flight on a
+# slow shared path, every walk would progress a little and all would hit their budgets together.
 
 
 def poll_devices(
@@ -82,7 +82,8 @@ async def poll_one(device: DeviceConfig, engines: dict[Any, Any], v2c_engine: st
         return result(False, str(exc))
     session: Session | None = None
     try:
-        session = await _open(device, config, secrets, engines, v2c_engine)
+        # the budget covers opening too: a host name whose DNS answers slowly costs only it
+        session = await asyncio.wait_for(_open(device, config, secrets, engines, v2c_engine), _left(deadline))
         system = await asyncio.wait_for(session.get(oids.SYSTEM), _left(deadline))
         if not system:
             return result(False, "device answered but has no system group (SNMPv2-MIB)")

@@ -216,26 +216,16 @@ class UsmSession(V2cSession):
     async def _send(self, msg_id: int, pdu: bytes, *, secure: bool) -> _Answer:
         boots, then, at = self._clock
         engine_time = min(then + int(time.monotonic() - at), 2**31 - 1)
-        scoped = _tlv(_SEQUENCE, _tlv(_OCTETS, self._engine) + _tlv(_OCTETS, self._context) + pdu)
         salt = b""
-        flags = _REPORTABLE | (self._level() if secure else 0)
         if secure and self._keys[1] is not None:
             self._salt = (self._salt + 1) & (2**64 - 1)
             salt = self._salt.to_bytes(8, "big")
-            iv = boots.to_bytes(4, "big") + engine_time.to_bytes(4, "big") + salt
-            encryptor = Cipher(algorithms.AES(self._keys[1]), CFB(iv)).encryptor()
-            scoped = _tlv(_OCTETS, encryptor.update(scoped) + encryptor.finalize())
-        size = self._size if secure else 0
-        head = _tlv(_OCTETS, self._engine) + _int(boots) + _int(engine_time)
-        head += _tlv(_OCTETS, self._user if secure else b"")
-        usm = _tlv(_SEQUENCE, head + _tlv(_OCTETS, bytes(size)) + _tlv(_OCTETS, salt))
-        header = _tlv(_SEQUENCE, _int(msg_id) + _int(MAX_MESSAGE) + _tlv(_OCTETS, bytes((flags,))) + _int(3))
-        message = _tlv(_SEQUENCE, _int(3) + header + _tlv(_OCTETS, usm) + scoped)
-        if secure:
-            # the zeroed HMAC field ends where the salt's TLV starts, just before the payload
-            digest_at = len(message) - len(scoped) - len(_tlv(_OCTETS, salt)) - size
-            digest = hmac.new(self._keys[0], message, self._hash).digest()[:size]
-            message = message[:digest_at] + digest + message[digest_at + size :]
+        message = encode_message(
+            msg_id, pdu, engine=self._engine, boots=boots, engine_time=engine_time,
+            user=self._user if secure else b"", context=self._context,
+            auth=(self._keys[0], self._hash, self._size) if secure else None,
+            priv_key=self._keys[1] if secure else None, salt=salt, reportable=True,
+        )  # fmt: skip
         data = await self._exchange(msg_id, message)
         try:
             answer = _Answer(data)
@@ -244,6 +234,46 @@ class UsmSession(V2cSession):
         if answer.msg_id != msg_id:
             raise SnmpError("SNMPv3 answer does not match the request; dropped")
         return answer
+
+
+def encode_message(
+    msg_id: int,
+    pdu: bytes,
+    *,
+    engine: bytes,
+    boots: int,
+    engine_time: int,
+    user: bytes,
+    context: bytes,
+    auth: tuple[bytes, str, int] | None,
+    priv_key: bytes | None,
+    salt: bytes,
+    reportable: bool,
+) -> bytes:
+    """One SNMPv3 message (RFC 3412 6): `auth` = (localized key, hash name, HMAC size) for
+    authNoPriv, plus `priv_key` (AES-128, with the 8-byte `salt`) for authPriv; neither for
+    noAuthNoPriv (discovery)."""
+    scoped = _tlv(_SEQUENCE, _tlv(_OCTETS, engine) + _tlv(_OCTETS, context) + pdu)
+    flags = _REPORTABLE if reportable else 0
+    if auth is not None:
+        flags |= _AUTH_FLAG
+        if priv_key is not None:
+            flags |= _PRIV_FLAG
+            iv = boots.to_bytes(4, "big") + engine_time.to_bytes(4, "big") + salt
+            encryptor = Cipher(algorithms.AES(priv_key), CFB(iv)).encryptor()
+            scoped = _tlv(_OCTETS, encryptor.update(scoped) + encryptor.finalize())
+    size = auth[2] if auth is not None else 0
+    head = _tlv(_OCTETS, engine) + _int(boots) + _int(engine_time) + _tlv(_OCTETS, user)
+    usm = _tlv(_SEQUENCE, head + _tlv(_OCTETS, bytes(size)) + _tlv(_OCTETS, salt))
+    header = _tlv(_SEQUENCE, _int(msg_id) + _int(MAX_MESSAGE) + _tlv(_OCTETS, bytes((flags,))) + _int(3))
+    message = _tlv(_SEQUENCE, _int(3) + header + _tlv(_OCTETS, usm) + scoped)
+    if auth is not None:
+        key, hash_name, _ = auth
+        # the zeroed HMAC field ends where the salt's TLV starts, just before the payload
+        digest_at = len(message) - len(scoped) - len(_tlv(_OCTETS, salt)) - size
+        digest = hmac.new(key, message, hash_name).digest()[:size]
+        message = message[:digest_at] + digest + message[digest_at + size :]
+    return message
 
 
 def _report_reason(binds: list[Bind]) -> str:

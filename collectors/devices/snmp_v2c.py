@@ -45,10 +45,12 @@ def _int(value: int) -> bytes:
 
 
 def _oid(oid: Oid) -> bytes:
-    if len(oid) < 2:
-        raise ValueError(f"OID too short: {oid}")
-    out = bytearray((oid[0] * 40 + oid[1],))
-    for arc in oid[2:]:
+    if len(oid) < 2 or not 0 <= oid[0] <= 2 or (oid[0] < 2 and not 0 <= oid[1] < 40):
+        raise ValueError(f"not an OID: {oid}")
+    out = bytearray()
+    for arc in (oid[0] * 40 + oid[1], *oid[2:]):  # the first two arcs share one sub-identifier
+        if arc < 0:
+            raise ValueError(f"negative OID arc in {oid}")
         chunk = [arc & 0x7F]
         arc >>= 7
         while arc:
@@ -91,18 +93,25 @@ def _read(data: bytes, pos: int) -> tuple[int, int, int]:
     return tag, pos, end
 
 
+MAX_ARC = 2**64 - 1  # SMIv2 arcs are 32-bit; a longer one is refused, never turned into a huge int
+
+
 def _decode_oid(body: bytes) -> Oid:
     if not body:
         raise BerError("empty OID")
-    first = body[0]
-    arcs = [min(first // 40, 2), first - 40 * min(first // 40, 2)]
+    subs: list[int] = []
     value = 0
-    for byte in body[1:]:
+    for byte in body:
         value = (value << 7) | (byte & 0x7F)
+        if value > MAX_ARC:
+            raise BerError("OID arc too large")
         if not byte & 0x80:
-            arcs.append(value)
+            subs.append(value)
             value = 0
-    return tuple(arcs)
+    if body[-1] & 0x80:
+        raise BerError("OID ends inside an arc")
+    first = min(subs[0] // 40, 2)
+    return (first, subs[0] - 40 * first, *subs[1:])
 
 
 def _value(tag: int, body: bytes) -> Any:

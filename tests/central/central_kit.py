@@ -253,7 +253,7 @@ def start_fleet(stack: ExitStack, work: Path, snmpsim: Snmpsim) -> Fleet:
             extra = {
                 "backup": backup_section(home),
                 "devices": devices_section(snmpsim),
-                "devices_schedule": {"poll": _schedule("5s")},
+                "devices_schedule": {"poll": _schedule("5s"), "power": _schedule("5s")},
             }
         config = write_yaml(home / "hostward.yaml", agent_config(home, name, role, port, extra))
         agents.append(Agent(name, role, f"http://127.0.0.1:{port}/", config, home / "state"))

@@ -14,7 +14,7 @@ import pytest
 from devices_kit import Snmpd, Snmpsim
 
 from agent.actions.base import JobContext, JobOutcome
-from agent.actions.devices import devices_job, poll_and_record
+from agent.actions.devices import devices_job, devices_power_job, poll_and_record
 from agent.config.schema import Config
 from agent.exporter.families_devices import device_families
 from agent.exporter.render import MetricsRenderer
@@ -122,8 +122,9 @@ def test_cli_devices_poll_json_exit_code(
 
 
 def test_a_ups_going_on_battery_starts_the_backup_job_now(snmpsim: Snmpsim, tmp_path: Path) -> None:
-    """BAK-6 through the real scheduler: the devices job sees a UPS on battery (snmpsim) and
-    the backup job, whose nightly time is hours away, starts at once; only once per transition."""
+    """BAK-6 through the real scheduler: the power round (devices_power) sees a UPS on battery
+    (snmpsim) and the backup job, whose nightly time is hours away, starts at once; only once
+    per transition. The network round (devices) leaves the UPS to it."""
     snmp = SnmpConfig(version="2c", community_file=str(snmpsim.community_dir / "ups-battery"), timeout=1)
     ups = DeviceConfig("ups-b", "ups", f"127.0.0.1:{snmpsim.ports[0]}", snmp=snmp)  # type: ignore[arg-type]
     config = Config(devices=(ups,))
@@ -138,12 +139,13 @@ def test_a_ups_going_on_battery_starts_the_backup_job_now(snmpsim: Snmpsim, tmp_
     nightly = Schedule(at=time.strftime("%H:%M", time.localtime(time.time() - 3600)), timeout=Duration(600))
     scheduler = Scheduler(
         [ScheduledJob("devices", Schedule(every=Duration(60)), devices_job),
+         ScheduledJob("devices_power", Schedule(every=Duration(30)), devices_power_job),
          ScheduledJob("backup", nightly, backup)],
         config=config, state=state, state_dir=tmp_path / "state",
     )  # fmt: skip
     results = {r.job: r.success for r in scheduler.run_due_once()}
-    assert results == {"devices": True, "backup": True}
+    assert results == {"devices": True, "devices_power": True, "backup": True}
     assert len(backups) == 1
     again = {r.job for r in scheduler.run_due_once()}
-    assert again == {"devices"} and len(backups) == 1  # still on battery: no second backup
+    assert again == {"devices", "devices_power"} and len(backups) == 1  # still on battery: no second backup
     state.close()
