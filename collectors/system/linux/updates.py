@@ -17,9 +17,10 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from collectors.errors import CommandError
-from collectors.system.files import ReadDenied, SystemReadError, list_dir, read_bytes, read_text, under
+from collectors.system.files import FileTooLarge, SystemReadError, host_path, list_dir, read_bytes, read_text
 from collectors.system.linux.packages import parse_dpkg_status
 from collectors.system.runner import Runner
 
@@ -48,13 +49,11 @@ def _columns(db: sqlite3.Connection, table: str) -> set[str]:
 def read_dnf_history(root: str | os.PathLike[str] = "/") -> DnfHistory | None:
     """The last successful upgrade transaction; None when no dnf history database exists."""
     for path in DNF_HISTORY:
-        full = under(root, path)
-        if not full.exists():
+        full = host_path(root, path)  # links resolved inside the root; a regular file
+        if full is None:
             continue
-        if not os.access(full, os.R_OK):
-            raise ReadDenied(path, "permission denied")
         try:
-            db = sqlite3.connect(f"{full.as_uri()}?mode=ro", uri=True, timeout=2.0)
+            db = sqlite3.connect(f"{Path(full).as_uri()}?mode=ro", uri=True, timeout=2.0)
         except sqlite3.Error as exc:
             raise SystemReadError(path, f"cannot open: {exc}") from exc
         try:
@@ -164,11 +163,23 @@ def _is_security_release(text: str) -> bool:
 def _list_text(runner: Runner, root: str | os.PathLike[str], name: str) -> str | None:
     path = f"{LISTS}/{name}"
     if name.endswith((".lz4", ".zst")):  # compressions the standard library lacks: apt's own helper
-        return _run(runner, ("/usr/lib/apt/apt-helper", "cat-file", str(under(root, path))))
+        full = host_path(root, path)
+        return None if full is None else _run(runner, ("/usr/lib/apt/apt-helper", "cat-file", full))
     if name.endswith(".xz"):
         data = read_bytes(root, path, LIST_LIMIT)
-        return None if data is None else lzma.decompress(data).decode("utf-8", "replace")
+        return None if data is None else _unxz(data, path)
     return read_text(root, path, limit=LIST_LIMIT)  # plain or .gz
+
+
+def _unxz(data: bytes, path: str) -> str:
+    """Decompressed within LIST_LIMIT: a small bomb never fills the memory."""
+    try:
+        out = lzma.LZMADecompressor().decompress(data, max_length=LIST_LIMIT + 1)
+    except lzma.LZMAError as exc:
+        raise SystemReadError(path, f"not a readable xz file: {exc}") from exc
+    if len(out) > LIST_LIMIT:
+        raise FileTooLarge(path, f"larger than {LIST_LIMIT} bytes uncompressed; not judged on a part of it")
+    return out.decode("utf-8", "replace")
 
 
 def _release_of(name: str, names: list[str]) -> str | None:
