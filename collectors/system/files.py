@@ -229,7 +229,20 @@ def read_dir_texts(root: str | os.PathLike[str], path: str, suffix: str) -> Iter
 
 
 __all__ = [
-    "MAX_FILE_BYTES", "FileTooLarge", "NotAFile", "ReadDenied", "SystemReadError", "Unparsable",
-    "exists", "host_path", "is_dir", "link_name", "list_dir", "read_bytes", "read_dir_texts",
-    "read_text", "stat_in", "under",
+    "MAX_FILE_BYTES",
+    "FileTooLarge",
+    "NotAFile",
+    "ReadDenied",
+    "SystemReadError",
+    "Unparsable",
+    "exists",
+    "host_path",
+    "is_dir",
+    "link_name",
+    "list_dir",
+    "read_bytes",
+    "read_dir_texts",
+    "read_text",
+    "stat_in",
+    "under",
 ]

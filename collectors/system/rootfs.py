@@ -69,10 +69,15 @@ class _Openat2:
         how = _OpenHow(flags, 0, _RESOLVE_IN_ROOT | _RESOLVE_NO_MAGICLINKS)
         name = os.fsencode(path or ".")
         for _ in range(16):  # EAGAIN: a concurrent rename raced the `..` check; try again
-            fd = int(libc.syscall(
-                ctypes.c_long(_SYS_OPENAT2 or 0), ctypes.c_int(dirfd), ctypes.c_char_p(name),
-                ctypes.byref(how), ctypes.c_size_t(ctypes.sizeof(how)),
-            ))
+            fd = int(
+                libc.syscall(
+                    ctypes.c_long(_SYS_OPENAT2 or 0),
+                    ctypes.c_int(dirfd),
+                    ctypes.c_char_p(name),
+                    ctypes.byref(how),
+                    ctypes.c_size_t(ctypes.sizeof(how)),
+                )
+            )
             if fd >= 0:
                 return fd
             err = ctypes.get_errno()
@@ -190,9 +195,13 @@ class NotRegular(OSError):
 
 def kind_of(mode: int) -> str:
     for test, name in (
-        (stat.S_ISREG, "file"), (stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "fifo"),
-        (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
-        (stat.S_ISSOCK, "socket"), (stat.S_ISLNK, "symlink"),
+        (stat.S_ISREG, "file"),
+        (stat.S_ISDIR, "directory"),
+        (stat.S_ISFIFO, "fifo"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISLNK, "symlink"),
     ):
         if test(mode):
             return name
