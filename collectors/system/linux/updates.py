@@ -20,8 +20,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from collectors.errors import CommandError
-from collectors.system.files import FileTooLarge, SystemReadError, host_path, list_dir, read_bytes, read_text
-from collectors.system.linux.packages import parse_dpkg_status
+from collectors.system.files import (
+    FileTooLarge,
+    SystemReadError,
+    Unparsable,
+    host_path,
+    list_dir,
+    read_bytes,
+    read_text,
+)
+from collectors.system.linux.packages import check_dpkg_status, scan_deb822
 from collectors.system.runner import Runner
 
 DNF_HISTORY = ("/var/lib/dnf/history.sqlite", "/usr/lib/sysimage/libdnf5/transaction_history.sqlite")
@@ -196,7 +204,7 @@ def read_apt_pending(runner: Runner, root: str | os.PathLike[str] = "/") -> Pend
     status = read_text(root, "/var/lib/dpkg/status")
     if status is None:
         raise SystemReadError("/var/lib/dpkg/status", "no dpkg status")
-    installed = {p.name: p.version for p in parse_dpkg_status(status).values()}
+    installed = {p.name: p.version for p in check_dpkg_status(status).values()}
     names = list_dir(root, LISTS)
     security: set[str] = set()
     lists_read = 0
@@ -205,7 +213,7 @@ def read_apt_pending(runner: Runner, root: str | os.PathLike[str] = "/") -> Pend
         if release is None or not _is_security_release(read_text(root, f"{LISTS}/{release}") or ""):
             continue
         lists_read += 1
-        for pkg, version in _stanzas(_list_text(runner, root, name) or ""):
+        for pkg, version in _stanzas(_list_text(runner, root, name) or "", f"{LISTS}/{name}"):
             have = installed.get(pkg)
             if have is not None and compare_versions(version, have) > 0:
                 security.add(pkg)
@@ -214,20 +222,13 @@ def read_apt_pending(runner: Runner, root: str | os.PathLike[str] = "/") -> Pend
     return PendingUpdates("apt", tuple(sorted(security)), 0)
 
 
-def _stanzas(text: str) -> list[tuple[str, str]]:
-    out = []
-    name = version = ""
-    for line in text.splitlines():
-        if line.startswith("Package: "):
-            name = line[9:].strip()
-        elif line.startswith("Version: "):
-            version = line[9:].strip()
-        elif not line and name:
-            out.append((name, version))
-            name = version = ""
-    if name:
-        out.append((name, version))
-    return out
+def _stanzas(text: str, path: str) -> list[tuple[str, str]]:
+    """(package, version) of a Packages list; one mostly of lines that do not parse (a torn
+    download, a wrong file) raises Unparsable rather than count as "nothing pending"."""
+    stanzas, bad = scan_deb822(text)
+    if len(bad) > sum(len(s) for s in stanzas):
+        raise Unparsable(path, f"{len(bad)} line(s) do not parse as a Packages list (first: line {bad[0]})")
+    return [(s["Package"], s.get("Version", "")) for s in stanzas if s.get("Package")]
 
 
 DNF_SECURITY_ARGV = (
