@@ -93,7 +93,8 @@ def _windows_read(root: str | os.PathLike[str], path: str, limit: int) -> bytes:
     full = os.path.join(os.fspath(root), path.lstrip("/\\"))
     st = os.stat(full)
     if not stat.S_ISREG(st.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "not a regular file", full)
+        kind = "directory" if stat.S_ISDIR(st.st_mode) else "not a file"
+        raise NotAFile(path, f"not a regular file ({kind}); not read")
     with open(full, "rb") as fh:
         return fh.read(limit + 1)
 
