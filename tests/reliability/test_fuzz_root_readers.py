@@ -128,10 +128,14 @@ def test_login_defs_of_any_bytes_never_passes_without_a_valid_max_days(
     root = build_root(tmp_path)
     (root / "etc/login.defs").write_bytes(data)
     try:
-        accounts.read_login_defs(root)
+        found = accounts.read_login_defs(root)
     except SystemReadError:
-        pass
+        found = None
+    if found is not None:
+        assert len(found.unparsed) <= len(found.records)
     result = run_check(library, root, "pwd.max_age")
+    if found is None:
+        assert result.status == "error"
     if result.status == "pass":
         values = [int(m.group(1)) for line in lines_of(data) if (m := MAX_DAYS_LINE.fullmatch(line))]
         assert values and values[-1] <= 90, data
