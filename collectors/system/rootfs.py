@@ -84,8 +84,8 @@ class _Openat2:
             if err == errno.ENOSYS:
                 self.enabled = False
                 return None
-            if err == errno.EPERM:  # seccomp (older container runtimes), or a real EPERM: walk
-                return None
+            if err in (errno.EPERM, errno.EINVAL):  # seccomp, a kernel without these flags: walk
+                return None  # (a real EPERM is met again, and reported, by the walk)
             if err != errno.EAGAIN:
                 raise OSError(err, os.strerror(err), path)
         return None

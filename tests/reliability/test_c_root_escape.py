@@ -3,6 +3,8 @@ under R that is not a regular file (FIFO, device, socket) is opened or waited on
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import socket
 import stat
@@ -19,7 +21,7 @@ from rootreads_kit import (
     write,
 )
 
-from collectors.system import files
+from collectors.system import files, rootfs
 from collectors.system.linux import changes
 
 CANARY = "outside-canary-7f3e"
@@ -167,3 +169,31 @@ def test_enforcement_writes_through_a_symlinked_directory_stay_in_the_root(tmp_p
     assert (outside / "etc/shadow").read_bytes() == before
     changes.remove_file(root, "/etc/shadow")
     assert (outside / "etc/shadow").read_bytes() == before and not (inside / "shadow").exists()
+
+
+class RefusingKernel:
+    """Stands for libc whose syscall(openat2) fails with `err`, as a kernel before 5.6 (ENOSYS)
+    or a container's seccomp filter (EPERM) make it."""
+
+    def __init__(self, err: int) -> None:
+        self.err, self.calls = err, 0
+
+    def syscall(self, *args: object) -> int:
+        self.calls += 1
+        ctypes.set_errno(self.err)
+        return -1
+
+
+@pytest.mark.parametrize("err", [errno.ENOSYS, errno.EPERM])
+def test_without_openat2_the_walk_takes_over_and_still_stays_inside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err: int
+) -> None:
+    root, outside = build_root(tmp_path), outside_tree(tmp_path)
+    (root / "etc/escape").symlink_to(outside / "etc/passwd")
+    kernel = RefusingKernel(err)
+    monkeypatch.setattr(rootfs.OPENAT2, "enabled", True)
+    monkeypatch.setattr(rootfs.OPENAT2, "_syscall", lambda: kernel)
+    assert files.read_text(root, "/etc/escape") is None
+    assert files.read_text(root, "/etc/passwd") == (root / "etc/passwd").read_text()
+    assert kernel.calls >= 1
+    assert rootfs.OPENAT2.enabled is (err != errno.ENOSYS)  # ENOSYS: never asked again
