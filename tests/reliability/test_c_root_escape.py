@@ -7,6 +7,7 @@ import ctypes
 import errno
 import os
 import socket
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from rootreads_kit import (
 )
 
 from collectors.system import files, rootfs
-from collectors.system.linux import changes
+from collectors.system.linux import changes, updates
 
 CANARY = "outside-canary-7f3e"
 
@@ -197,3 +198,36 @@ def test_without_openat2_the_walk_takes_over_and_still_stays_inside(
     assert files.read_text(root, "/etc/passwd") == (root / "etc/passwd").read_text()
     assert kernel.calls >= 1
     assert rootfs.OPENAT2.enabled is (err != errno.ENOSYS)  # ENOSYS: never asked again
+
+
+def history_db(path: Path, when: int) -> None:
+    """A dnf 4 history (the columns PATCH-1 reads) with one completed upgrade at `when`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE trans (id INTEGER PRIMARY KEY, dt_end INTEGER, state INTEGER);"
+        "CREATE TABLE trans_item (id INTEGER PRIMARY KEY, trans_id INTEGER, action INTEGER);"
+    )
+    db.execute("INSERT INTO trans VALUES (1, ?, 1)", (when,))
+    db.execute("INSERT INTO trans_item VALUES (1, 1, 6)")
+    db.commit()
+    db.close()
+
+
+def test_the_dnf_history_database_is_opened_inside_the_root_only(tmp_path: Path) -> None:
+    root, outside = build_root(tmp_path), outside_tree(tmp_path)
+    history_db(outside / "history.sqlite", 1_700_000_000)
+    inside = root / updates.DNF_HISTORY[0].lstrip("/")
+    inside.parent.mkdir(parents=True)
+    inside.symlink_to(outside / "history.sqlite")  # absolute: dangles inside R
+    assert updates.read_dnf_history(root) is None
+    inside.unlink()
+    history_db(root / "srv/history.sqlite", 1_600_000_000)
+    inside.symlink_to("/srv/history.sqlite")
+    found = updates.read_dnf_history(root)
+    assert found is not None and found.last_upgrade is not None
+    assert int(found.last_upgrade.timestamp()) == 1_600_000_000
+    inside.unlink()
+    os.mkfifo(inside)
+    with pytest.raises(files.NotAFile):
+        updates.read_dnf_history(root)

@@ -60,8 +60,11 @@ def read_dnf_history(root: str | os.PathLike[str] = "/") -> DnfHistory | None:
         full = host_path(root, path)  # links resolved inside the root; a regular file
         if full is None:
             continue
+        # Offline, SQLite opens no -wal/-shm/-journal sibling by name (one could be a link
+        # out of the image): the image is read as it stands on disk.
+        offline = "" if os.fspath(root) in ("/", "") else "&immutable=1"
         try:
-            db = sqlite3.connect(f"{Path(full).as_uri()}?mode=ro", uri=True, timeout=2.0)
+            db = sqlite3.connect(f"{Path(full).as_uri()}?mode=ro{offline}", uri=True, timeout=2.0)
         except sqlite3.Error as exc:
             raise SystemReadError(path, f"cannot open: {exc}") from exc
         try:
