@@ -9,6 +9,7 @@ import os
 import socket
 import sqlite3
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from rootreads_kit import (
     resolver,  # noqa: F401  (fixture)
     write,
 )
+from testkit import HOSTWARD, agent_env
 
 from collectors.system import files, rootfs
 from collectors.system.linux import changes, updates
@@ -231,3 +233,16 @@ def test_the_dnf_history_database_is_opened_inside_the_root_only(tmp_path: Path)
     os.mkfifo(inside)
     with pytest.raises(files.NotAFile):
         updates.read_dnf_history(root)
+
+
+def test_a_fifo_given_as_config_or_policy_file_is_refused_without_waiting(tmp_path: Path) -> None:
+    root = build_root(tmp_path)
+    fifo = tmp_path / "hostward.yaml"
+    os.mkfifo(fifo)
+    argv = [str(HOSTWARD), "audit", "-c", str(fifo), "--root", str(root)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=agent_env(), check=False)
+    assert done.returncode == 2 and f"{fifo}:0: cannot read: not a regular file" in done.stderr
+    (tmp_path / "empty.yaml").write_text("", encoding="utf-8")
+    argv = [str(HOSTWARD), "audit", "-c", str(tmp_path / "empty.yaml"), "--validate-policies", str(fifo)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=agent_env(), check=False)
+    assert done.returncode == 2 and f"{fifo}:0: cannot read: not a regular file" in done.stderr
