@@ -31,7 +31,11 @@ from policies.leavers import LeaversError, read_leavers
 from policies.library import Library, load_library
 from policies.result import CheckResult
 
-FUZZ = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+# The profile's own settings (example count, deadline) stay; this adds only the health check
+# for the per-test temp root, which each example rewrites.
+FUZZ = settings(
+    suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture]
+)
 
 
 def line_mix(good: list[str]) -> st.SearchStrategy[bytes]:
