@@ -171,4 +171,3 @@ def test_csv_inputs_of_any_bytes_give_rows_or_their_typed_error(
     if macs is not None:
         assert b"\0" not in assets and assets.strip()
         assert all(re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", mac) for mac in macs)
-
