@@ -154,6 +154,16 @@ def leavers_disabled(ctx: ProbeContext) -> Finding:
         return failed(
             msg(f"leavers' accounts still enabled: {names}", f"离职人员账户仍启用：{names}"), **evidence
         )
+    torn = _passwd(ctx).unparsed
+    if absent and torn:  # "removed" may only mean "on a line that does not parse"
+        names, lines = ", ".join(absent), ", ".join(map(str, torn))
+        return errored(
+            msg(
+                f"cannot tell whether {names} was removed: unparsable /etc/passwd line(s) {lines}",
+                f"无法确定 {names} 是否已删除：/etc/passwd 第 {lines} 行无法解析",
+            ),
+            **evidence,
+        )
     return passed(
         msg(
             f"{len(leavers)} leaver(s): none has an enabled account",

@@ -179,3 +179,16 @@ def test_the_account_readers_accept_a_whole_good_file(tmp_path: Path) -> None:
     assert [u.name for u in accounts.read_passwd(root).records] == ["root", "daemon", "alice"]
     assert set(accounts.read_shadow(root).records) == {"root", "daemon", "alice"}
     assert accounts.read_login_defs(root).records["PASS_MAX_DAYS"] == "90"
+
+
+def test_a_leaver_absent_from_passwd_is_removed_only_if_no_line_is_torn(tmp_path: Path) -> None:
+    root = build_root(tmp_path)
+    roster = tmp_path / "leavers.csv"
+    roster.write_bytes(b"name,account,date_left\nBob,bob,2026-01-02\n")
+    config = f"audit:\n  leavers_file: {roster}\n"
+    found = audit(root, "acc.leavers_disabled", config=config)["acc.leavers_disabled"]
+    assert found["status"] == "pass" and found["evidence"]["removed"] == ["bob"]
+    write(root, "/etc/passwd", PASSWD + "bob:x:1001:1001:Bob:/home/bob\n")  # torn: 6 fields
+    found = audit(root, "acc.leavers_disabled", config=config)["acc.leavers_disabled"]
+    assert found["status"] == "error"
+    assert "cannot tell whether bob was removed: unparsable /etc/passwd line(s) 4" in found["reason"]
