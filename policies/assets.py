@@ -7,12 +7,10 @@ MACs are normalised whatever their spelling: "00-1A-2B-3C-4D-5E" (Windows),
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from collectors.errors import HostwardError
-from policies.leavers import read_csv_text
+from policies.leavers import csv_rows, read_csv_text
 
 _HEX = re.compile(r"[^0-9a-f]")
 
@@ -33,8 +31,7 @@ def normalise_mac(text: str) -> str | None:
 def parse_assets(text: str, source: str = "<assets>") -> dict[str, str]:
     """{normalised MAC: device name}."""
     out: dict[str, str] = {}
-    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        cells = [c.strip() for c in row]
+    for lineno, cells in csv_rows(text, source, AssetsError):
         if not cells or not any(cells) or cells[0].startswith("#"):
             continue
         if lineno == 1 and cells[0].lower() == "mac":

@@ -83,7 +83,7 @@ def password_max_age(ctx: EnforceContext, spec: CheckSpec, params: Parameters) -
     min_uid = params.min_uid if params.min_uid is not None else 1000
     out: list[Change] = []
     defs_text = read_text(root, "/etc/login.defs") or ""
-    current = accounts.parse_login_defs(defs_text).get("PASS_MAX_DAYS")
+    current = accounts.check_login_defs(defs_text).get("PASS_MAX_DAYS")
     if current is None or not current.isdigit() or int(current) > limit:
         what = {"PASS_MAX_DAYS": {"old": current, "new": limit}}
         if ctx.dry_run:
@@ -97,8 +97,8 @@ def password_max_age(ctx: EnforceContext, spec: CheckSpec, params: Parameters) -
                 out.append(Change("/etc/login.defs", spec.id, False, {}, str(exc)))
     else:
         out.append(Change("/etc/login.defs", spec.id, True, {}, f"PASS_MAX_DAYS {current} already ≤ {limit}"))
-    shadow = accounts.read_shadow(root)
-    for user in accounts.read_passwd(root):
+    shadow = accounts.read_shadow(root).records
+    for user in accounts.read_passwd(root).records:
         entry = shadow.get(user.name)
         if not user.interactive or not (user.uid == 0 or user.uid >= min_uid):
             continue
@@ -136,8 +136,8 @@ def lock_leavers(ctx: EnforceContext, spec: CheckSpec, params: Parameters) -> li
     if ctx.target.platform == "windows":
         return enforce_windows.lock_leavers(ctx, spec)
     root = ctx.target.root
-    users = {u.name for u in accounts.read_passwd(root)}
-    shadow = accounts.read_shadow(root)
+    users = {u.name for u in accounts.read_passwd(root).records}
+    shadow = accounts.read_shadow(root).records
     today = _today()
     out = []
     for leaver in ctx.inputs.leavers:

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from collectors.schema import MAX_BYTES, Problem, SchemaError, load_text
+from collectors.schema.loader import read_regular
 from policies.schema import CheckSpec, PolicyFile, RuleSpec
 
 BUILTIN_DIR = Path(__file__).parent / "library"
@@ -59,7 +60,7 @@ def _id_lines(text: bytes) -> dict[tuple[str, int], int]:
 
 def _files(directory: str | os.PathLike[str]) -> list[Path]:
     path = Path(directory)
-    if path.is_file():
+    if path.is_file() or (path.exists() and not path.is_dir()):  # a FIFO: refused by its reader
         return [path]
     return sorted(p for p in path.glob("*.yaml") if p.is_file())
 
@@ -77,8 +78,7 @@ def load_files(paths: Iterable[Path]) -> tuple[dict[str, LoadedFile], list[Probl
     for path in paths:
         name = str(path)
         try:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_BYTES + 1)
+            data = read_regular(str(path), MAX_BYTES)
         except OSError as exc:
             problems.append(Problem(name, 0, "", f"cannot read: {exc.strerror or exc}"))
             continue

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.errors import HostwardError
-from collectors.system.files import read_bytes, under
+from collectors.system.files import FileTooLarge, read_bytes, stat_in
 from collectors.system.linux.changes import remove_file, sync_dir, write_bytes_atomic
 
 if sys.platform != "win32":
@@ -70,12 +70,13 @@ class UndoLog:
             if any(f["path"] == path for f in data["files"]):
                 return
             try:
-                old = read_bytes(self.root, path, MAX_UNDO_BYTES + 1)
-                mode = os.stat(under(self.root, path)).st_mode & 0o7777 if old is not None else None
+                old = read_bytes(self.root, path, MAX_UNDO_BYTES)
+                st = stat_in(self.root, path) if old is not None else None
+            except FileTooLarge as exc:
+                raise UndoError(f"{path} is larger than {MAX_UNDO_BYTES} bytes: not changed") from exc
             except (HostwardError, OSError) as exc:
                 raise UndoError(f"cannot save {path} before changing it: {exc}") from exc
-            if old is not None and len(old) > MAX_UNDO_BYTES:
-                raise UndoError(f"{path} is larger than {MAX_UNDO_BYTES} bytes: not changed")
+            mode = st.st_mode & 0o7777 if st is not None else None
             encoded = None if old is None else base64.b64encode(old).decode("ascii")
             data["files"].append({"path": path, "old": encoded, "mode": mode})
             self._flush(data)

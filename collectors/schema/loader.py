@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import errno
 import os
+import stat
 import types
 import typing
 from collections.abc import Iterator
@@ -63,13 +65,27 @@ def load_file(cls: type[T], path: str | os.PathLike[str], max_bytes: int = MAX_B
     """
     name = os.fspath(path)
     try:
-        with open(name, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+        data = read_regular(name, max_bytes)
     except OSError as exc:
         raise SchemaError([Problem(name, 0, "", f"cannot read: {exc.strerror or exc}")]) from exc
     if len(data) > max_bytes:
         raise SchemaError([Problem(name, 0, "", f"file is larger than {max_bytes} bytes")])
     return load_text(cls, data, name)
+
+
+_NO_WAIT = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+_NO_WAIT |= getattr(os, "O_BINARY", 0)  # Windows
+
+
+def read_regular(name: str, max_bytes: int) -> bytes:
+    """At most max_bytes + 1 bytes of the regular file `name`. A FIFO (or a device, a socket)
+    raises OSError "not a regular file": opened without waiting (O_NONBLOCK where the OS has
+    it), never read, so `-c /some/fifo` cannot hang the agent."""
+    fd = os.open(name, _NO_WAIT)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", name)
+        return fh.read(max_bytes + 1)
 
 
 def load_text(cls: type[T], text: str | bytes, filename: str = "<string>") -> T:

@@ -13,19 +13,32 @@ def _today(ctx: ProbeContext) -> int:
     return int(ctx.now.timestamp() // 86400)
 
 
+def _passwd(ctx: ProbeContext) -> accounts.Parsed[list[accounts.PasswdEntry]]:
+    return ctx.read("passwd", lambda: accounts.read_passwd(ctx.target.root))
+
+
+def _shadow(ctx: ProbeContext) -> accounts.Parsed[dict[str, accounts.ShadowEntry]]:
+    return ctx.read("shadow", lambda: accounts.read_shadow(ctx.target.root))
+
+
 def _people(ctx: ProbeContext) -> list[tuple[accounts.PasswdEntry, accounts.ShadowEntry | None]]:
     """Interactive accounts (a login shell; root or UID >= min_uid) with their shadow entries."""
-    root = ctx.target.root
-    users = ctx.read("passwd", lambda: accounts.read_passwd(root))
-    shadow = ctx.read("shadow", lambda: accounts.read_shadow(root))
+    users, shadow = _passwd(ctx).records, _shadow(ctx).records
     min_uid = ctx.params.min_uid if ctx.params.min_uid is not None else 1000
     return [(u, shadow.get(u.name)) for u in users if u.interactive and (u.uid == 0 or u.uid >= min_uid)]
+
+
+def _unparsed(ctx: ProbeContext, *extra: accounts.Parsed[object]) -> dict[str, object]:
+    """Evidence of the lines the account readers skipped (none: no key)."""
+    found = accounts.unparsed_evidence(_passwd(ctx), _shadow(ctx), *extra)
+    return {"unparsed_lines": found} if found else {}
 
 
 def password_max_age(ctx: ProbeContext) -> Finding:
     max_age = ctx.params.max_age_days or 90
     max_policy = ctx.params.max_policy_days or 90
-    defs = ctx.read("login.defs", lambda: accounts.read_login_defs(ctx.target.root))
+    defs_file = ctx.read("login.defs", lambda: accounts.read_login_defs(ctx.target.root))
+    defs = defs_file.records
     policy_text = defs.get("PASS_MAX_DAYS")
     policy = int(policy_text) if policy_text and policy_text.isdigit() else None
     today = _today(ctx)
@@ -66,6 +79,7 @@ def password_max_age(ctx: ProbeContext) -> Finding:
         "max_age_days": max_age,
         "max_policy_days": max_policy,
         "files": ["/etc/shadow", "/etc/login.defs"],
+        **_unparsed(ctx, defs_file),
     }
     if problems:
         return failed(joined(problems), **evidence)
@@ -87,6 +101,7 @@ def login_password_set(ctx: ProbeContext) -> Finding:
         "no_shadow_entry": missing,
         "interactive_accounts": [u.name for u, _ in people],
         "file": "/etc/shadow",
+        **_unparsed(ctx),
     }
     if empty:
         names = ", ".join(empty)
@@ -113,9 +128,8 @@ def leavers_disabled(ctx: ProbeContext) -> Finding:
         return not_applicable(
             msg("no leavers list configured (audit.leavers_file)", "未配置离职人员名单（audit.leavers_file）")
         )
-    root = ctx.target.root
-    users = {u.name: u for u in ctx.read("passwd", lambda: accounts.read_passwd(root))}
-    shadow = ctx.read("shadow", lambda: accounts.read_shadow(root))
+    users = {u.name: u for u in _passwd(ctx).records}
+    shadow = _shadow(ctx).records
     today = _today(ctx)
     enabled, disabled, absent = [], [], []
     for leaver in leavers:
@@ -133,11 +147,22 @@ def leavers_disabled(ctx: ProbeContext) -> Finding:
         "locked": disabled,
         "removed": absent,
         "leavers_file": ctx.inputs.leavers_source,
+        **_unparsed(ctx),
     }
     if enabled:
         names = ", ".join(str(e["account"]) for e in enabled)
         return failed(
             msg(f"leavers' accounts still enabled: {names}", f"离职人员账户仍启用：{names}"), **evidence
+        )
+    torn = _passwd(ctx).unparsed
+    if absent and torn:  # "removed" may only mean "on a line that does not parse"
+        names, lines = ", ".join(absent), ", ".join(map(str, torn))
+        return errored(
+            msg(
+                f"cannot tell whether {names} was removed: unparsable /etc/passwd line(s) {lines}",
+                f"无法确定 {names} 是否已删除：/etc/passwd 第 {lines} 行无法解析",
+            ),
+            **evidence,
         )
     return passed(
         msg(
@@ -149,13 +174,17 @@ def leavers_disabled(ctx: ProbeContext) -> Finding:
 
 
 def no_shared_accounts(ctx: ProbeContext) -> Finding:
-    users = ctx.read("passwd", lambda: accounts.read_passwd(ctx.target.root))
+    passwd = _passwd(ctx)
+    users = passwd.records
     by_uid: dict[int, list[str]] = defaultdict(list)
     for u in users:
         by_uid[u.uid].append(u.name)
     extra_root = [n for n in by_uid.get(0, []) if n != "root"]
     shared = {str(uid): names for uid, names in by_uid.items() if len(names) > 1 and uid != 0}
-    evidence = {"extra_uid0": extra_root, "duplicate_uids": shared, "file": "/etc/passwd"}
+    evidence: dict[str, object] = {"extra_uid0": extra_root, "duplicate_uids": shared, "file": "/etc/passwd"}
+    found = accounts.unparsed_evidence(passwd)
+    if found:
+        evidence["unparsed_lines"] = found
     problems = []
     if extra_root:
         extra = ", ".join(extra_root)

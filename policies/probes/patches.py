@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from collectors.system.files import under
+from collectors.system import files
 from collectors.system.linux import packages, updates
 from collectors.system.windows import readers as win
 from collectors.system.windows import records
@@ -104,10 +104,10 @@ def _judge_pending(ctx: ProbeContext, security: list[str], evidence: dict[str, A
 
 def linux_security_pending(ctx: ProbeContext) -> Finding:
     root = ctx.target.root
-    if under(root, "/var/lib/dpkg/status").exists():
+    if files.exists(root, "/var/lib/dpkg/status"):
         pending = updates.read_apt_pending(ctx.runner, root)
     elif any(
-        under(root, p).exists() for p in (*updates.DNF_HISTORY, "/var/lib/rpm", "/usr/lib/sysimage/rpm")
+        files.exists(root, p) for p in (*updates.DNF_HISTORY, "/var/lib/rpm", "/usr/lib/sysimage/rpm")
     ):
         pending = updates.read_dnf_pending(ctx.runner, root)
     else:

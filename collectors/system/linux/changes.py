@@ -11,7 +11,8 @@ import tempfile
 from collections.abc import Sequence
 
 from collectors.errors import CommandError
-from collectors.system.files import SystemReadError, under
+from collectors.system import rootfs
+from collectors.system.files import SystemReadError
 from collectors.system.runner import CommandResult, Runner
 
 TOOL_TIMEOUT = 30.0
@@ -24,10 +25,16 @@ def write_file_atomic(root: str | os.PathLike[str], path: str, content: str, mod
 
 def write_bytes_atomic(root: str | os.PathLike[str], path: str, content: bytes, mode: int = 0o644) -> None:
     """Replace `path` under `root` with `content`: temp file, fsync, rename, fsync of the
-    directory, so after a crash or a power cut the file is either the old one or the new one."""
-    full = under(root, path)
-    full.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".hostward-", dir=full.parent)
+    directory, so after a crash or a power cut the file is either the old one or the new one.
+    The directory is resolved inside `root` (a symlinked `/etc` never leads out of it); the
+    rename replaces a link named `path` itself, never what it points to."""
+    parent, _, name = path.rstrip("/").rpartition("/")
+    try:
+        directory = rootfs.dir_path(root, parent or "/", create=True)
+    except OSError as exc:
+        raise SystemReadError(path, f"cannot write: {exc}") from exc
+    full = os.path.join(directory, name)
+    fd, tmp = tempfile.mkstemp(prefix=".hostward-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
@@ -35,7 +42,7 @@ def write_bytes_atomic(root: str | os.PathLike[str], path: str, content: bytes, 
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, full)
-        sync_dir(full.parent)
+        sync_dir(directory)
     except OSError as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -44,14 +51,15 @@ def write_bytes_atomic(root: str | os.PathLike[str], path: str, content: bytes, 
 
 def remove_file(root: str | os.PathLike[str], path: str) -> None:
     """Remove `path` under `root` if it exists (durably)."""
-    full = under(root, path)
+    parent, _, name = path.rstrip("/").rpartition("/")
     try:
-        full.unlink()
+        directory = rootfs.dir_path(root, parent or "/")
+        os.unlink(os.path.join(directory, name))
     except FileNotFoundError:
         return
     except OSError as exc:
         raise SystemReadError(path, f"cannot remove: {exc}") from exc
-    sync_dir(full.parent)
+    sync_dir(directory)
 
 
 def sync_dir(directory: str | os.PathLike[str]) -> None:

@@ -62,7 +62,7 @@ def read_databases(root: str | os.PathLike[str], directory: str) -> list[CvdHead
         for ext in (".cld", ".cvd"):
             if base + ext in names:
                 path = f"{directory.rstrip('/')}/{base}{ext}"
-                data = read_bytes(root, path, HEADER_SIZE)
+                data = read_bytes(root, path, HEADER_SIZE, head=True)
                 if data is not None:
                     found.append(parse_cvd_header(data, path))
         if found:

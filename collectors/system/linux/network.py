@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 
 from collectors.errors import CommandError
-from collectors.system.files import SystemReadError, read_text, under
+from collectors.system.files import SystemReadError, exists, is_dir, link_name, read_text
 from collectors.system.runner import Runner
 
 IP_TIMEOUT = 5.0
@@ -59,19 +59,20 @@ def interface_kind(root: str | os.PathLike[str], name: str, link_type: str) -> s
     for line in uevent.splitlines():
         if line.startswith("DEVTYPE="):
             devtype = line.split("=", 1)[1]
-    if devtype == "wlan" or under(root, f"/sys/class/net/{name}/wireless").is_dir():
+    if devtype == "wlan" or is_dir(root, f"/sys/class/net/{name}/wireless"):
         return "wireless"
     if devtype == "wwan" or (link_type in ("ppp", "none") and name.startswith(_WWAN_PREFIXES)):
         return "wwan"
-    device = under(root, f"/sys/class/net/{name}/device")
-    driver = os.path.basename(os.path.realpath(device / "driver")) if device.exists() else ""
+    device = f"/sys/class/net/{name}/device"
+    has_device = exists(root, device)
+    driver = (link_name(root, f"{device}/driver") or "") if has_device else ""
     if driver in _TETHER_DRIVERS:
         return "tether"
     if name.startswith(_WIRELESS_PREFIXES):
         return "wireless"
     if name.startswith(_WWAN_PREFIXES):
         return "wwan"
-    if devtype in ("bridge", "vlan", "bond") or not device.exists():
+    if devtype in ("bridge", "vlan", "bond") or not has_device:
         return "virtual"
     return "wired"
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from collectors.system.files import list_dir, read_text
+from collectors.system.files import Unparsable, list_dir, read_text
 
 
 @dataclass(frozen=True)
@@ -16,25 +16,58 @@ class Package:
     version: str
 
 
+_FIELD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*:")
+
+
+def scan_deb822(text: str) -> tuple[list[dict[str, str]], list[int]]:
+    """Stanzas of a deb822 file (dpkg status, apt Packages lists) and the numbers of the lines
+    that are neither `Field: value`, a continuation (leading space) nor a blank separator."""
+    stanzas: list[dict[str, str]] = []
+    fields: dict[str, str] = {}
+    bad: list[int] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            if fields:
+                stanzas.append(fields)
+            fields = {}
+        elif line[0] in " \t":
+            continue  # a continuation line (Description, Conffiles)
+        elif _FIELD.match(line):
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+        else:
+            bad.append(lineno)
+    if fields:
+        stanzas.append(fields)
+    return stanzas, bad
+
+
 def parse_dpkg_status(text: str) -> dict[str, Package]:
     """Installed packages ('install ok installed') from /var/lib/dpkg/status."""
     out = {}
-    for stanza in text.split("\n\n"):
-        fields: dict[str, str] = {}
-        for line in stanza.splitlines():
-            if line and not line[0].isspace() and ":" in line:
-                key, _, value = line.partition(":")
-                fields[key] = value.strip()
+    for fields in scan_deb822(text)[0]:
         name = fields.get("Package")
         if name and fields.get("Status", "").endswith(" installed"):
             out[name] = Package(name, fields.get("Version", ""))
     return out
 
 
+def check_dpkg_status(text: str, path: str = "/var/lib/dpkg/status") -> dict[str, Package]:
+    """parse_dpkg_status, raising Unparsable when no package is installed (a system always has
+    some: the file is truncated or not dpkg's) or most lines do not parse."""
+    stanzas, bad = scan_deb822(text)
+    if len(bad) > sum(len(s) for s in stanzas):
+        raise Unparsable(path, f"{len(bad)} line(s) do not parse as dpkg fields (first: line {bad[0]})")
+    installed = parse_dpkg_status(text)
+    if not installed:
+        raise Unparsable(path, "no installed package recorded: a truncated or foreign file")
+    return installed
+
+
 def read_installed_packages(root: str | os.PathLike[str] = "/") -> dict[str, Package] | None:
     """None when the system has no dpkg database (not a Debian-family system)."""
     text = read_text(root, "/var/lib/dpkg/status")
-    return parse_dpkg_status(text) if text is not None else None
+    return check_dpkg_status(text) if text is not None else None
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def parse_logind_session(text: str) -> Session | None:
 
 def read_sessions(root: str | os.PathLike[str] = "/") -> list[Session] | None:
     """Current user sessions; None when neither utmp nor logind's directory exists (e.g. offline)."""
-    data = read_bytes(root, UTMP, 1024 * _RECORD.size)
+    data = read_bytes(root, UTMP, 4096 * _RECORD.size)
     names = list_dir(root, "/run/systemd/sessions")
     if data is None and not names:
         return None

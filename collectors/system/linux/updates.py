@@ -17,10 +17,19 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from collectors.errors import CommandError
-from collectors.system.files import ReadDenied, SystemReadError, list_dir, read_bytes, read_text, under
-from collectors.system.linux.packages import parse_dpkg_status
+from collectors.system.files import (
+    FileTooLarge,
+    SystemReadError,
+    Unparsable,
+    host_path,
+    list_dir,
+    read_bytes,
+    read_text,
+)
+from collectors.system.linux.packages import check_dpkg_status, scan_deb822
 from collectors.system.runner import Runner
 
 DNF_HISTORY = ("/var/lib/dnf/history.sqlite", "/usr/lib/sysimage/libdnf5/transaction_history.sqlite")
@@ -48,13 +57,14 @@ def _columns(db: sqlite3.Connection, table: str) -> set[str]:
 def read_dnf_history(root: str | os.PathLike[str] = "/") -> DnfHistory | None:
     """The last successful upgrade transaction; None when no dnf history database exists."""
     for path in DNF_HISTORY:
-        full = under(root, path)
-        if not full.exists():
+        full = host_path(root, path)  # links resolved inside the root; a regular file
+        if full is None:
             continue
-        if not os.access(full, os.R_OK):
-            raise ReadDenied(path, "permission denied")
+        # Offline, SQLite opens no -wal/-shm/-journal sibling by name (one could be a link
+        # out of the image): the image is read as it stands on disk.
+        offline = "" if os.fspath(root) in ("/", "") else "&immutable=1"
         try:
-            db = sqlite3.connect(f"{full.as_uri()}?mode=ro", uri=True, timeout=2.0)
+            db = sqlite3.connect(f"{Path(full).as_uri()}?mode=ro{offline}", uri=True, timeout=2.0)
         except sqlite3.Error as exc:
             raise SystemReadError(path, f"cannot open: {exc}") from exc
         try:
@@ -164,11 +174,23 @@ def _is_security_release(text: str) -> bool:
 def _list_text(runner: Runner, root: str | os.PathLike[str], name: str) -> str | None:
     path = f"{LISTS}/{name}"
     if name.endswith((".lz4", ".zst")):  # compressions the standard library lacks: apt's own helper
-        return _run(runner, ("/usr/lib/apt/apt-helper", "cat-file", str(under(root, path))))
+        full = host_path(root, path)
+        return None if full is None else _run(runner, ("/usr/lib/apt/apt-helper", "cat-file", full))
     if name.endswith(".xz"):
         data = read_bytes(root, path, LIST_LIMIT)
-        return None if data is None else lzma.decompress(data).decode("utf-8", "replace")
+        return None if data is None else _unxz(data, path)
     return read_text(root, path, limit=LIST_LIMIT)  # plain or .gz
+
+
+def _unxz(data: bytes, path: str) -> str:
+    """Decompressed within LIST_LIMIT: a small bomb never fills the memory."""
+    try:
+        out = lzma.LZMADecompressor().decompress(data, max_length=LIST_LIMIT + 1)
+    except lzma.LZMAError as exc:
+        raise SystemReadError(path, f"not a readable xz file: {exc}") from exc
+    if len(out) > LIST_LIMIT:
+        raise FileTooLarge(path, f"larger than {LIST_LIMIT} bytes uncompressed; not judged on a part of it")
+    return out.decode("utf-8", "replace")
 
 
 def _release_of(name: str, names: list[str]) -> str | None:
@@ -185,7 +207,7 @@ def read_apt_pending(runner: Runner, root: str | os.PathLike[str] = "/") -> Pend
     status = read_text(root, "/var/lib/dpkg/status")
     if status is None:
         raise SystemReadError("/var/lib/dpkg/status", "no dpkg status")
-    installed = {p.name: p.version for p in parse_dpkg_status(status).values()}
+    installed = {p.name: p.version for p in check_dpkg_status(status).values()}
     names = list_dir(root, LISTS)
     security: set[str] = set()
     lists_read = 0
@@ -194,7 +216,7 @@ def read_apt_pending(runner: Runner, root: str | os.PathLike[str] = "/") -> Pend
         if release is None or not _is_security_release(read_text(root, f"{LISTS}/{release}") or ""):
             continue
         lists_read += 1
-        for pkg, version in _stanzas(_list_text(runner, root, name) or ""):
+        for pkg, version in _stanzas(_list_text(runner, root, name) or "", f"{LISTS}/{name}"):
             have = installed.get(pkg)
             if have is not None and compare_versions(version, have) > 0:
                 security.add(pkg)
@@ -203,20 +225,13 @@ def read_apt_pending(runner: Runner, root: str | os.PathLike[str] = "/") -> Pend
     return PendingUpdates("apt", tuple(sorted(security)), 0)
 
 
-def _stanzas(text: str) -> list[tuple[str, str]]:
-    out = []
-    name = version = ""
-    for line in text.splitlines():
-        if line.startswith("Package: "):
-            name = line[9:].strip()
-        elif line.startswith("Version: "):
-            version = line[9:].strip()
-        elif not line and name:
-            out.append((name, version))
-            name = version = ""
-    if name:
-        out.append((name, version))
-    return out
+def _stanzas(text: str, path: str) -> list[tuple[str, str]]:
+    """(package, version) of a Packages list; one mostly of lines that do not parse (a torn
+    download, a wrong file) raises Unparsable rather than count as "nothing pending"."""
+    stanzas, bad = scan_deb822(text)
+    if len(bad) > sum(len(s) for s in stanzas):
+        raise Unparsable(path, f"{len(bad)} line(s) do not parse as a Packages list (first: line {bad[0]})")
+    return [(s["Package"], s.get("Version", "")) for s in stanzas if s.get("Package")]
 
 
 DNF_SECURITY_ARGV = (

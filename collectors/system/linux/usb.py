@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from collectors.system.files import list_dir, read_text
+from collectors.system.files import Unparsable, list_dir, read_text
 
 MASS_STORAGE_CLASS = "08"
 USBGUARD_DAEMON_CONF = "/etc/usbguard/usbguard-daemon.conf"
@@ -68,7 +68,28 @@ def read_usbguard(root: str | os.PathLike[str] = "/") -> UsbGuardConfig:
         elif key.strip() == "RuleFile" and value.strip():
             rules_file = value.strip()
     rules = read_text(root, rules_file) or ""
+    check_rules(rules, rules_file)
     return UsbGuardConfig(True, implicit, storage_allowed(rules), rules_file)
+
+
+_RULE_TARGETS = frozenset({"allow", "block", "reject", "match", "device"})
+
+
+def check_rules(rules: str, path: str) -> None:
+    """Raise Unparsable when most rule lines are not USBGuard rules: usbguard-daemon would not
+    start on such a file, so it proves no block."""
+    good, bad = 0, []
+    for lineno, line in enumerate(rules.splitlines(), start=1):
+        words = line.split("#", 1)[0].split()
+        if words:
+            if words[0] in _RULE_TARGETS:
+                good += 1
+            else:
+                bad.append(lineno)
+    if len(bad) > good:
+        raise Unparsable(
+            path, f"{len(bad)} of {len(bad) + good} lines are not USBGuard rules (first: line {bad[0]})"
+        )
 
 
 def storage_allowed(rules: str) -> bool:
