@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from collectors.system import reach
+from collectors.system.evidence import require
 from collectors.system.linux import network as linux_net
 from policies.assets import normalise_mac
 from policies.context import ProbeContext
@@ -27,6 +28,12 @@ def _neighbours(ctx: ProbeContext) -> list[tuple[str, str, str, str]]:
             ctx.read("win:neighbours", lambda: win.read(ctx.runner, "neighbours"))
         )
     found = ctx.read("neigh", lambda: linux_net.read_neighbours(ctx.runner))
+    require(
+        found,
+        "ip -j neigh show",
+        "the neighbour table is empty: no LAN device was seen, so none can be judged",
+        "邻居表为空：没有看到局域网设备，无法判断",
+    )
     return [(n.address, n.mac, n.device, n.state) for n in found]
 
 

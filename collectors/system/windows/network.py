@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from collectors.system.evidence import require
 from collectors.system.linux.network import Interface, Route
 from collectors.system.runner import Runner
 from collectors.system.windows.powershell import as_list, run_json
@@ -36,7 +37,15 @@ def adapter_kind(adapter: dict[str, Any]) -> str:
 
 
 def parse_network(data: Any) -> tuple[list[Interface], list[Route], list[str]]:
+    """Adapters, default routes and DNS servers; NoEvidence when no adapter was listed (every
+    PC has one, even if disabled): an empty reading must not look like an isolated host."""
     d = data if isinstance(data, dict) else {}
+    require(
+        as_list(d.get("adapters")),
+        "network",
+        "Get-NetAdapter listed no network adapter",
+        "Get-NetAdapter 没有列出任何网卡",
+    )
     addrs: dict[str, list[str]] = {}
     for a in as_list(d.get("addresses")):
         addrs.setdefault(str(a.get("InterfaceAlias")), []).append(
