@@ -62,6 +62,14 @@ def unknown_devices(ctx: ProbeContext) -> Finding:
             continue
         entry = seen.setdefault(mac, {"mac": mac, "addresses": [], "device": device, "state": state})
         entry["addresses"].append(address)
+    if not seen:
+        return errored(
+            msg(
+                "no unicast device in the neighbour table (only broadcast/multicast): nothing to compare",
+                "邻居表中没有单播设备（只有广播/组播）：无可比较的设备",
+            ),
+            register=inputs.assets_source,
+        )
     unknown = [e for mac, e in sorted(seen.items()) if mac not in inputs.assets]
     evidence = {
         "unknown": unknown,
@@ -93,6 +101,14 @@ def internet_access_by_class(ctx: ProbeContext) -> Finding:
                 f"no internet-access class for this host (role {ctx.target.role})",
                 f"本机（角色 {ctx.target.role}）未指定上网类别",
             )
+        )
+    if not chosen.allowed and not chosen.denied:
+        return errored(
+            msg(
+                f"class {chosen.name} names no destination to probe (allowed/denied)",
+                f"{chosen.name} 类没有配置任何探测目标（allowed/denied）",
+            ),
+            **{"class": chosen.name},
         )
     budget = min(ctx.inputs.isolation.timeout, max(0.1, ctx.deadline - time.monotonic() - 0.2))
     results = reach.probe_all(chosen.allowed + chosen.denied, (), budget)

@@ -179,3 +179,42 @@ def test_an_empty_observation_never_matches_an_empty_baseline(linux_root: Path, 
     result = check(linux_root, "net.settings_unchanged", runner=RecordedRunner(outputs), baseline=empty)
     assert result.status == "error" and "nothing to compare" in result.reason
     assert "observed" not in result.evidence  # an empty reading must never become the baseline
+
+
+def test_a_neighbour_table_of_only_broadcast_entries_is_an_error(check: AuditFn) -> None:
+    neigh = ("ip", "-j", "neigh", "show")
+    only_groups = [
+        {"dst": "224.0.0.251", "dev": "eth0", "lladdr": "01:00:5e:00:00:fb", "state": ["NOARP"]},
+        {"dst": "10.0.0.255", "dev": "eth0", "lladdr": "ff:ff:ff:ff:ff:ff", "state": ["PERMANENT"]},
+    ]
+    runner = RecordedRunner({neigh: json.dumps(only_groups).encode()})
+    result = check("/", "net.no_unknown_devices", runner=runner, assets={"00:1a:2b:3c:4d:5e": "switch"})
+    assert result.status == "error" and "no unicast device" in result.reason
+
+
+def test_an_access_class_without_destinations_is_an_error_not_a_pass(library: Library) -> None:
+    from policies.config import AccessClass, InternetAccessConfig
+    from policies.context import AuditInputs, Target
+    from policies.engine import run_audit
+
+    access = InternetAccessConfig(classes=(AccessClass(name="C"),), class_by_role={"office_pc": "C"})
+    report = run_audit(
+        library,
+        Target("pc-01", "office_pc", "linux", "/"),
+        RecordedRunner({}),
+        AuditInputs(internet_access=access),
+        only=["net.internet_by_class"],
+    )
+    (result,) = report.results
+    assert result.status == "error" and "names no destination" in result.reason
+    with_target = InternetAccessConfig(
+        classes=(AccessClass(name="C", denied=("127.0.0.1:9",)),), class_by_role={"office_pc": "C"}
+    )
+    report = run_audit(
+        library,
+        Target("pc-01", "office_pc", "linux", "/"),
+        RecordedRunner({}),
+        AuditInputs(internet_access=with_target),
+        only=["net.internet_by_class"],
+    )
+    assert report.results[0].status in ("pass", "fail")  # judged: a destination was probed
