@@ -192,6 +192,132 @@ def run_case(library: Library, case: Case, **cases: str | bytes | CommandResult)
     )
 
 
+@dataclass(frozen=True)
+class Real:
+    """A check judged on outputs transcribed from real machines (see SOURCES.md), and its verdict."""
+
+    name: str
+    check: str
+    cases: Mapping[str, str | bytes | CommandResult]
+    now: datetime
+    expected: str
+    role: str = "office_pc"
+
+
+SERVER_NO_SECURITY_CENTER = CommandResult(
+    (), 1, b"", b"Get-CimInstance : Invalid namespace \r\nAt line:1 char:1 (0x8004100e)", 0.2
+)
+_SERVER = {"av_products": SERVER_NO_SECURITY_CENTER}
+REAL: tuple[Real, ...] = (
+    Real(
+        "docs_defender_signatures",
+        "av.signatures_current",
+        {"mp_status": "ms_docs_example"},
+        datetime(2013, 7, 31, tzinfo=UTC),
+        "pass",
+    ),
+    Real(
+        "docs_defender_scan",
+        "av.scan_recent",
+        {"mp_status": "ms_docs_example"},
+        datetime(2013, 7, 31, tzinfo=UTC),
+        "pass",
+    ),
+    Real(
+        "server2022_defender_running",
+        "av.installed_running",
+        {**_SERVER, "mp_status": "server2022_azure"},
+        datetime(2025, 3, 12, tzinfo=UTC),
+        "pass",
+        "server",
+    ),
+    Real(
+        "server2022_signatures",
+        "av.signatures_current",
+        {**_SERVER, "mp_status": "server2022_azure"},
+        datetime(2025, 3, 12, tzinfo=UTC),
+        "pass",
+        "server",
+    ),
+    Real(
+        "server2022_never_scanned",
+        "av.scan_recent",
+        {**_SERVER, "mp_status": "server2022_azure"},
+        datetime(2025, 3, 12, tzinfo=UTC),
+        "fail",
+        "server",
+    ),
+    Real(
+        "kaspersky_defender_off",
+        "av.installed_running",
+        {**_SERVER, "mp_status": "defender_off_kaspersky"},
+        datetime(2025, 1, 23, tzinfo=UTC),
+        "fail",
+        "server",
+    ),
+    Real(
+        "docs_hotfix_recent",
+        "patch.os_updated",
+        {"hotfixes": "ms_docs_example"},
+        datetime(2019, 5, 20, tzinfo=UTC),
+        "pass",
+    ),
+    Real(
+        "docs_hotfix_old",
+        "patch.os_updated",
+        {"hotfixes": "ms_docs_example"},
+        datetime(2019, 7, 1, tzinfo=UTC),
+        "fail",
+    ),
+    Real(
+        "new_localuser_password_age",
+        "pwd.max_age",
+        {"local_users": "new_localuser_issue_11965"},
+        datetime(2020, 3, 1, tzinfo=UTC),
+        "pass",
+    ),
+    Real(
+        "new_localuser_password_not_required",
+        "pwd.login_password_set",
+        {"local_users": "new_localuser_issue_11965"},
+        datetime(2020, 3, 1, tzinfo=UTC),
+        "fail",
+    ),
+    Real(
+        "laptop_adapters_isolated",
+        "net.insurance_isolated",
+        {"network": "glpi_laptop_10net"},
+        RECORDED_NOW,
+        "pass",
+        "insurance_terminal",
+    ),
+    Real(
+        "laptop_vpn_down_isolated",
+        "net.insurance_isolated",
+        {"network": "glpi_laptop_vpn_down"},
+        RECORDED_NOW,
+        "pass",
+        "insurance_terminal",
+    ),
+    Real(
+        "russian_uninstall_inventory",
+        "sw.no_forbidden_software",
+        {"programs": "glpi_10_russian"},
+        RECORDED_NOW,
+        "pass",
+    ),
+)
+
+
+def run_real(library: Library, real: Real) -> CheckResult:
+    target = Target("pc-01", real.role, "windows", "C:\\")  # type: ignore[arg-type]
+    report = run_audit(
+        library, target, replay(**real.cases), None, only=[real.check], now=real.now, timeout=20
+    )
+    (result,) = report.results
+    return result
+
+
 def statuses(library: Library | None = None) -> dict[str, str]:
     """ "check" (healthy), "check/reader/breakage" and "check/reader/empty_inventory" -> status."""
     if library is None:
@@ -207,6 +333,8 @@ def statuses(library: Library | None = None) -> dict[str, str]:
                 out[f"{case.check}/{reader}/empty_inventory"] = run_case(
                     library, case, **{reader: empty}
                 ).status
+    for real in REAL:
+        out[f"real/{real.name}"] = run_real(library, real).status
     return out
 
 

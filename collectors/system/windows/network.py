@@ -21,7 +21,9 @@ SCRIPT = (
 )
 _WIRELESS = ("native 802.11", "wireless lan", "802.11")
 _WWAN = ("wireless wan", "mobile broadband", "wwan")
-_TETHER = ("remote ndis", "rndis", "android usb ethernet", "apple mobile device ethernet")
+# Bluetooth PAN ("Bluetooth Device (Personal Area Network)", PhysicalMediaType BlueTooth) is a
+# phone's internet as surely as USB tethering is.
+_TETHER = ("remote ndis", "rndis", "android usb ethernet", "apple mobile device ethernet", "bluetooth")
 
 
 def adapter_kind(adapter: dict[str, Any]) -> str:
@@ -31,7 +33,7 @@ def adapter_kind(adapter: dict[str, Any]) -> str:
         return "wwan"
     if any(w in media for w in _WIRELESS) or "wi-fi" in desc or "wireless" in desc:
         return "wireless"
-    if any(t in desc for t in _TETHER):
+    if any(t in desc for t in _TETHER) or "bluetooth" in media:
         return "tether"
     return "wired"
 
