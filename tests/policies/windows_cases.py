@@ -1,7 +1,8 @@
 """Every PowerShell-fed Windows check, the readers it cannot do without, and ways a reader breaks.
 
-Shared by the Linux tests (tests/policies/test_no_vacuous_pass.py) and the replay on Windows
-CPython under Wine (tests/windows/replay_windows_checks.py), so both judge the same outputs
+Shared by the Linux tests (tests/policies/test_no_vacuous_pass.py, test_windows_real_outputs.py)
+and the replay on Windows CPython under Wine (tests/windows/test_windows_checks_replayed.py runs
+this file with the bundle's python.exe), so both judge the same outputs
 through the same code path: no pytest here, only the standard library and hostward.
 Fixture outputs are replayed by script (argv); where each came from is in SOURCES.md beside it.
 """
@@ -338,5 +339,7 @@ def statuses(library: Library | None = None) -> dict[str, str]:
     return out
 
 
-if __name__ == "__main__":
-    print(json.dumps(statuses(), sort_keys=True))
+if __name__ == "__main__":  # the replay on Windows CPython (tests/windows) runs this file
+    import sys
+
+    print(json.dumps({"platform": sys.platform, "statuses": statuses()}, sort_keys=True))
