@@ -66,17 +66,23 @@ def test_audit_under_wines_stub_powershell_passes_nothing_it_could_not_read(wine
         encoding="utf-8",
     )
     done = wine_box.hostward("audit", "-c", wine_box.win_path(config), "--json", timeout=180)
-    assert done.returncode == 2, done.describe()  # 2: something could not be determined, nothing failed
+    # 2: could not determine; 1 only if the clock check fails (an audit run after hours).
+    assert done.returncode in (1, 2), done.describe()
     report = json.loads(done.out("cp1252"))
     assert report["host"]["platform"] == "windows"
     results = {r["check"]: r for r in report["results"]}
     fed = {c.check for c in cases.FED} & {c for c, r in results.items() if r["status"] != "not_applicable"}
-    assert {"pwd.max_age", "patch.security_updates", "sw.no_forbidden_software", "net.settings_unchanged"} <= fed
+    assert {
+        "pwd.max_age",
+        "patch.security_updates",
+        "sw.no_forbidden_software",
+        "net.settings_unchanged",
+    } <= fed
     for check in sorted(fed):
         result = results[check]
         assert result["status"] == "error", (check, result["status"], result["reason"])
         assert "PowerShell" in result["reason"] or "Defender" in result["reason"], (check, result["reason"])
-    passing = {c for c, r in results.items() if r["status"] == "pass"}
-    assert passing <= {"lock.off_after_hours"}  # reads the clock, not PowerShell
+    judged = {c for c, r in results.items() if r["status"] in ("pass", "fail")}
+    assert judged <= {"lock.off_after_hours"}  # reads the clock, not PowerShell
     assert "PowerShell returned no data: blocked by policy" in results["pwd.max_age"]["reason"]
     assert state.is_dir()
