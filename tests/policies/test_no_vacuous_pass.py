@@ -19,20 +19,20 @@ from collectors.system.windows.readers import SCRIPTS
 from policies.library import Library
 
 READER_BREAKS = [
-    pytest.param(case, reader, how, id=f"{case.check}-{reader}-{how}")
+    pytest.param(case, reader, how, id=f"{case.name}-{reader}-{how}")
     for case in FED
     for reader in case.readers
     for how in BREAKAGES
 ]
 EMPTY_READINGS = [
-    pytest.param(case, reader, id=f"{case.check}-{reader}")
+    pytest.param(case, reader, id=f"{case.name}-{reader}")
     for case in FED
     for reader in case.readers
     if reader in EMPTY_INVENTORIES
 ]
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.check) for c in FED])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in FED])
 def test_every_powershell_fed_check_passes_on_its_healthy_recordings(library: Library, case: Case) -> None:
     result = run_case(library, case)
     assert result.status == "pass", result.reason

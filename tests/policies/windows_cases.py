@@ -21,6 +21,7 @@ from collectors.system.runner import CommandResult
 from collectors.system.windows import network as win_net
 from collectors.system.windows.powershell import POWERSHELL
 from collectors.system.windows.readers import SCRIPTS
+from collectors.system.windows.records import FILE_TIMES
 from policies.config import ParameterOverride
 from policies.context import AuditInputs, Leaver, Target
 from policies.engine import run_audit
@@ -74,12 +75,16 @@ EMPTY_INVENTORIES: dict[str, bytes] = {
     "network": b'{"adapters": [], "addresses": [], "routes": [], "dns": []}',
     "pending_updates": b"[]",
 }
+SERVER_NO_SECURITY_CENTER = CommandResult(
+    (), 1, b"", b"Get-CimInstance : Invalid namespace \r\nAt line:1 char:1 (0x8004100e)", 0.2
+)
 REGISTER = {"00:1a:2b:3c:4d:5e": "core switch"}
 LEAVERS = (Leaver("王芳", "wangfang", date(2026, 10, 31)),)
 
 
 def script(name: str) -> tuple[str, ...]:
-    return (*POWERSHELL, win_net.SCRIPT if name == "network" else SCRIPTS[name])
+    extra = {"network": win_net.SCRIPT, "file_times": FILE_TIMES}
+    return (*POWERSHELL, extra.get(name) or SCRIPTS[name])
 
 
 def fixture(name: str, case: str) -> bytes:
@@ -116,11 +121,16 @@ class Case:
     check: str
     readers: tuple[str, ...]
     role: str = "office_pc"
-    cases: Mapping[str, str] = field(default_factory=dict)
+    cases: Mapping[str, str | bytes | CommandResult] = field(default_factory=dict)
     leavers: bool = False
     assets: bool = False
     baseline: bool = False
-    allowed_ports: tuple[int, ...] = ()
+    params: Parameters | None = None
+    label: str = ""  # when one check is listed twice (another path through its probe)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.check
 
 
 FED: tuple[Case, ...] = (
@@ -144,10 +154,31 @@ FED: tuple[Case, ...] = (
     Case("patch.security_updates", ("pending_updates",)),
     Case("sw.no_forbidden_software", ("programs", "processes")),
     Case("sw.no_network_scanners", ("programs", "processes")),
-    Case("sw.role_allow_list", ("listeners",), "insurance_terminal", allowed_ports=(135, 445)),
+    Case(
+        "sw.role_allow_list",
+        ("listeners",),
+        "insurance_terminal",
+        params=Parameters(allowed_ports=(135, 445)),
+    ),
     Case("net.insurance_isolated", ("network",), "insurance_terminal"),
     Case("net.settings_unchanged", ("network",), baseline=True),
     Case("net.no_unknown_devices", ("neighbours",), assets=True),
+    # A third-party antivirus's scan, judged from its scan log's time (read by PowerShell).
+    Case(
+        "av.scan_recent",
+        ("file_times",),
+        cases={"av_products": "huorong", "mp_status": "disabled", "file_times": "huorong_recent"},
+        params=Parameters(windows_scan_logs=("C:\\ProgramData\\Huorong\\Sysdiag\\log.db",)),
+        label="av.scan_recent(huorong)",
+    ),
+    # Windows Server without Security Center or Defender: the antivirus's service.
+    Case(
+        "av.installed_running",
+        ("services",),
+        "server",
+        {"av_products": SERVER_NO_SECURITY_CENTER, "mp_status": "disabled", "services": "huorong_running"},
+        label="av.installed_running(server)",
+    ),
 )
 BASELINE = {  # NET-5 as registered from network/isolated.json
     "interfaces": {"以太网": {"mac": "d4:5d:64:1a:2b:3c", "addresses": ["10.88.3.21/24"]}},
@@ -163,14 +194,10 @@ def audit(
     role: str = "office_pc",
     *,
     inputs: AuditInputs | None = None,
-    allowed_ports: tuple[int, ...] = (),
+    params: Parameters | None = None,
 ) -> CheckResult:
     target = Target("pc-01", role, "windows", "C:\\")  # type: ignore[arg-type]
-    overrides = (
-        [ParameterOverride(check=check, role=role, parameters=Parameters(allowed_ports=allowed_ports))]
-        if allowed_ports
-        else []
-    )
+    overrides = [ParameterOverride(check=check, role=role, parameters=params)] if params is not None else []
     report = run_audit(
         library, target, runner, inputs, only=[check], now=RECORDED_NOW, timeout=20, overrides=overrides
     )
@@ -188,9 +215,7 @@ def inputs_for(case: Case) -> AuditInputs:
 
 def run_case(library: Library, case: Case, **cases: str | bytes | CommandResult) -> CheckResult:
     runner = replay(**{**case.cases, **cases})
-    return audit(
-        library, case.check, runner, case.role, inputs=inputs_for(case), allowed_ports=case.allowed_ports
-    )
+    return audit(library, case.check, runner, case.role, inputs=inputs_for(case), params=case.params)
 
 
 @dataclass(frozen=True)
@@ -205,9 +230,6 @@ class Real:
     role: str = "office_pc"
 
 
-SERVER_NO_SECURITY_CENTER = CommandResult(
-    (), 1, b"", b"Get-CimInstance : Invalid namespace \r\nAt line:1 char:1 (0x8004100e)", 0.2
-)
 _SERVER = {"av_products": SERVER_NO_SECURITY_CENTER}
 REAL: tuple[Real, ...] = (
     Real(
@@ -325,13 +347,13 @@ def statuses(library: Library | None = None) -> dict[str, str]:
         library, _ = load_library()
     out: dict[str, str] = {}
     for case in FED:
-        out[case.check] = run_case(library, case).status
+        out[case.name] = run_case(library, case).status
         for reader in case.readers:
             for how, broken in BREAKAGES.items():
-                out[f"{case.check}/{reader}/{how}"] = run_case(library, case, **{reader: broken}).status
+                out[f"{case.name}/{reader}/{how}"] = run_case(library, case, **{reader: broken}).status
             if reader in EMPTY_INVENTORIES:
                 empty = EMPTY_INVENTORIES[reader]
-                out[f"{case.check}/{reader}/empty_inventory"] = run_case(
+                out[f"{case.name}/{reader}/empty_inventory"] = run_case(
                     library, case, **{reader: empty}
                 ).status
     for real in REAL:

@@ -47,7 +47,7 @@ def test_replayed_windows_outputs_get_the_same_statuses_on_windows_cpython_as_on
     # The verdicts themselves: healthy recordings pass, every broken reader is an error, and
     # the real machines get what they deserve.
     assert {k: v for k, v in on_linux.items() if "/" not in k} == dict.fromkeys(
-        [c.check for c in cases.FED], "pass"
+        [c.name for c in cases.FED], "pass"
     )
     broken = {k: v for k, v in on_linux.items() if "/" in k and not k.startswith("real/")}
     assert len(broken) > 100 and set(broken.values()) == {"error"}
