@@ -218,3 +218,33 @@ def test_an_access_class_without_destinations_is_an_error_not_a_pass(library: Li
         only=["net.internet_by_class"],
     )
     assert report.results[0].status in ("pass", "fail")  # judged: a destination was probed
+
+
+def test_enforcement_changes_nothing_on_a_reading_of_nothing() -> None:
+    """USB lockdown and password fixes need the current state: an empty reading stops them."""
+    from windows_cases import replay
+
+    from collectors.system.windows.changes import SCRIPTS as CHANGE_SCRIPTS
+    from collectors.system.windows.powershell import POWERSHELL
+    from policies.context import AuditInputs, Target
+    from policies.enforce import enforce
+    from policies.library import load_library
+
+    library, _ = load_library()
+    host = replay(
+        usbstor=BREAKAGES["empty"], removable_policy=BREAKAGES["empty"], local_users=BREAKAGES["empty"]
+    )
+    calls: list[tuple[str, ...]] = []
+    run = host.run
+
+    def watching(argv: Any, **kw: Any) -> CommandResult:
+        calls.append(tuple(argv))
+        return run(argv, **kw)
+
+    host.run = watching  # type: ignore[method-assign]
+    target = Target("pc-01", "office_pc", "windows", "C:\\")
+    done = enforce(library, target, host, AuditInputs(), opted_in=["usb.storage_blocked", "pwd.max_age"])
+    assert [c.result for c in done] == [False, False]
+    assert all("PowerShell returned no data" in c.comment for c in done)
+    changes = {(*POWERSHELL, s) for s in CHANGE_SCRIPTS.values()}
+    assert not changes & set(calls) and not any(a[0] == "net.exe" for a in calls)
