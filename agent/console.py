@@ -9,8 +9,8 @@ died half-way. The policy, applied once by `setup()` at the start of `agent.cli.
   comes out intact (Chinese on cp936), anything else becomes `?`, never a crash;
 - `chinese_ok()` says whether Chinese survives stdout; commands with a `--lang` choose English
   by default when it does not, so the table stays readable;
-- `dumps()` is the JSON printer: the document is printed as-is when stdout can encode all of
-  it, else with every non-ASCII character escaped as \\uXXXX (still valid, lossless JSON).
+- `dumps()` is the JSON printer: what stdout can encode is printed as-is, every other
+  character is escaped as \\uXXXX (still valid, lossless JSON).
 """
 
 from __future__ import annotations
@@ -61,12 +61,25 @@ def default_lang() -> str:
     return "zh" if chinese_ok() else "en"
 
 
+def _json_escape(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a character the code page lacks, as a JSON \\u escape."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start : error.end]
+    return "".join(json.dumps(ch)[1:-1] for ch in chunk), error.end
+
+
+codecs.register_error("hostward-json", _json_escape)
+
+
 def dumps(value: Any, **kwargs: Any) -> str:
-    """JSON for stdout: text as-is when stdout can encode all of it, else \\u escaped (lossless)."""
+    """JSON for stdout: each character stdout cannot encode is \\u escaped (lossless, valid JSON:
+    outside strings JSON is ASCII), the rest (Chinese on cp936) stays readable."""
     text = json.dumps(value, ensure_ascii=False, **kwargs)
-    if not encodes_everything(sys.stdout):
-        try:
-            text.encode(_encoding(sys.stdout))
-        except (UnicodeEncodeError, LookupError):
-            return json.dumps(value, ensure_ascii=True, **kwargs)
-    return text
+    if encodes_everything(sys.stdout):
+        return text
+    encoding = _encoding(sys.stdout)
+    try:
+        return text.encode(encoding, "hostward-json").decode(encoding)
+    except LookupError:
+        return json.dumps(value, ensure_ascii=True, **kwargs)

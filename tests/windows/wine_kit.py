@@ -40,7 +40,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
@@ -243,14 +242,3 @@ class WineBox:
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  env=self._env(codepage, env), cwd=cwd or self.unix_path(TESTS_DIR))
         return WineProcess(popen)
-
-
-def wait_for(predicate: object, timeout: float = 60, interval: float = 0.25) -> bool:
-    """Poll `predicate()` until true or `timeout` seconds pass (for readiness, not for timing)."""
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
