@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from collectors.errors import HostwardError
+from collectors.system.evidence import NoEvidence
 from collectors.system.runner import Runner
 from policies.config import ParameterOverride, PersonExemption, Waiver
 from policies.context import AuditInputs, Cache, ProbeContext, Target
@@ -95,6 +96,8 @@ def _run_probe(spec: CheckSpec, ctx: ProbeContext) -> tuple[Finding, float]:
     started = time.monotonic()
     try:
         finding = probe_for(spec.probe.name, ctx.target.platform)(ctx)
+    except NoEvidence as exc:  # the reader read nothing: say why in both languages
+        finding = errored(msg(f"could not determine: {exc.en}", f"无法判定：{exc.zh}"), error=str(exc))
     except HostwardError as exc:
         finding = errored(msg(f"could not determine: {exc}", f"无法判定：{exc}"), error=str(exc))
     except Exception as exc:  # a probe bug must show as an error, never as a pass

@@ -32,7 +32,21 @@ from collectors.errors import HostwardError
 from collectors.system.files import FileTooLarge, read_bytes, stat_in
 from collectors.system.linux.changes import remove_file, sync_dir, write_bytes_atomic
 
-if sys.platform != "win32":
+if sys.platform == "win32":  # pragma: no cover - Windows
+    import msvcrt
+
+    def _windows_lock(fd: int, wait: bool) -> bool:
+        """Lock byte 0 of `fd`; False when another handle holds it and `wait` is False."""
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return True
+            except OSError:
+                if not wait:
+                    return False
+                time.sleep(0.2)
+
+else:
     import fcntl
 
 MAX_UNDO_BYTES = 16 * 1024 * 1024  # a file larger than this is not changed (it could not be put back)
@@ -158,13 +172,14 @@ def run_lock(path: Path, wait: bool) -> Iterator[bool]:
 
     Yields False when `wait` is False and another live process holds it: its undo log is
     in use, not left by a crash, and must not be rolled back under it. The kernel releases
-    the lock of a killed process. (Windows: no lock; runs are not serialised there.)
+    the lock of a killed process. (Windows: msvcrt.locking on the file's first byte, which
+    Windows also releases when the process dies.)
     """
     Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        if sys.platform == "win32":  # pragma: no cover
-            yield True
+        if sys.platform == "win32":  # pragma: no cover - proven under Wine (tests/windows)
+            yield _windows_lock(fd, wait)
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from collectors.system.evidence import require
 from collectors.system.files import read_text
 from collectors.system.linux import clamav, kernel, packages, processes, sessions, usb
 from policies.context import ProbeContext
@@ -15,14 +16,28 @@ REMOVABLE_MOUNT_PREFIXES = ("/media/", "/run/media/", "/mnt/usb")
 
 
 def installed(ctx: ProbeContext) -> dict[str, packages.Package] | None:
-    return ctx.read("dpkg", lambda: packages.read_installed_packages(ctx.target.root))
+    """Installed packages; None without a dpkg database, NoEvidence when it lists none (a
+    truncated or garbled status file): an empty inventory would hide every forbidden package."""
+    pkgs = ctx.read("dpkg", lambda: packages.read_installed_packages(ctx.target.root))
+    if pkgs is not None:
+        require(
+            pkgs,
+            "/var/lib/dpkg/status",
+            "the package database lists no installed package",
+            "软件包数据库中没有任何已安装的软件包",
+        )
+    return pkgs
 
 
 def running(ctx: ProbeContext) -> set[str] | None:
-    """Process names, or None when auditing offline (or no /proc)."""
+    """Process names, or None when auditing offline (or no /proc); NoEvidence when /proc
+    lists no process at all (a live system always runs at least this one)."""
     if not ctx.target.live:
         return None
-    return ctx.read("procs", lambda: processes.read_process_names(ctx.target.root))
+    procs = ctx.read("procs", lambda: processes.read_process_names(ctx.target.root))
+    if procs is not None:
+        require(procs, "/proc", "no running process could be read", "读不到任何正在运行的进程")
+    return procs
 
 
 def removable_mounts(ctx: ProbeContext) -> list[dict[str, str]]:

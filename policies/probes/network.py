@@ -10,26 +10,37 @@ import ipaddress
 from typing import Any
 
 from collectors.system import reach
+from collectors.system.evidence import require
 from collectors.system.linux import network as linux_net
 from policies.context import ProbeContext
-from policies.result import Finding, Msg, failed, joined, msg, not_applicable, passed
+from policies.result import Finding, Msg, errored, failed, joined, msg, not_applicable, passed
 
 
 def net_state(ctx: ProbeContext) -> tuple[list[linux_net.Interface], list[linux_net.Route], list[str]]:
-    """(interfaces, routes, nameservers) of the audited host, read once per audit."""
+    """(interfaces, routes, nameservers) of the audited host, read once per audit. NoEvidence
+    when no interface but loopback was read: "no interface to the internet" from an empty
+    reading would be a pass on nothing."""
     if ctx.target.platform == "windows":
         from collectors.system.windows import network as win_net
 
-        return ctx.read("net", lambda: win_net.read_network(ctx.runner))
-    root = ctx.target.root
-    return ctx.read(
-        "net",
-        lambda: (
-            linux_net.read_interfaces(ctx.runner, root),
-            linux_net.read_routes(ctx.runner),
-            linux_net.read_nameservers(root),
-        ),
+        state = ctx.read("net", lambda: win_net.read_network(ctx.runner))
+    else:
+        root = ctx.target.root
+        state = ctx.read(
+            "net",
+            lambda: (
+                linux_net.read_interfaces(ctx.runner, root),
+                linux_net.read_routes(ctx.runner),
+                linux_net.read_nameservers(root),
+            ),
+        )
+    require(
+        [i for i in state[0] if i.kind != "loopback"],
+        "network interfaces",
+        "no network interface besides loopback was read",
+        "除回环接口外没有读到任何网络接口",
     )
+    return state
 
 
 def _is_public_route(route: linux_net.Route) -> bool:
@@ -156,15 +167,40 @@ def observed_settings(ctx: ProbeContext) -> dict[str, Any]:
     }
 
 
+def _empty_settings(settings: Any) -> bool:
+    """True for a settings record that holds nothing to compare (no interface, gateway or DNS)."""
+    if not isinstance(settings, dict):
+        return True
+    return not any(settings.get(key) for key in ("interfaces", "gateways", "dns"))
+
+
 def network_baseline(ctx: ProbeContext) -> Finding:
     now = observed_settings(ctx)
     before = ctx.inputs.network_baseline
+    if _empty_settings(now):
+        return errored(
+            msg(
+                "no interface address, gateway or DNS server was read: nothing to compare",
+                "没有读到任何网卡地址、网关或 DNS：无可比较的内容",
+            ),
+            settings_read=now,  # not "observed": an empty reading must never become the baseline
+            baseline=before,
+        )
     if before is None:
         return not_applicable(
             msg(
                 "no baseline registered yet; the current settings become the baseline",
                 "尚未登记基线；当前设置将作为基线",
             ),
+            observed=now,
+        )
+    if _empty_settings(before):
+        return errored(
+            msg(
+                "the stored baseline is empty; register it again (hostward audit --accept-network-baseline)",
+                "已登记的基线为空；请重新登记（hostward audit --accept-network-baseline）",
+            ),
+            baseline=before,
             observed=now,
         )
     drift: list[dict[str, Any]] = []

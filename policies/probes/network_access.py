@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from collectors.system import reach
+from collectors.system.evidence import require
 from collectors.system.linux import network as linux_net
 from policies.assets import normalise_mac
 from policies.context import ProbeContext
@@ -27,6 +28,12 @@ def _neighbours(ctx: ProbeContext) -> list[tuple[str, str, str, str]]:
             ctx.read("win:neighbours", lambda: win.read(ctx.runner, "neighbours"))
         )
     found = ctx.read("neigh", lambda: linux_net.read_neighbours(ctx.runner))
+    require(
+        found,
+        "ip -j neigh show",
+        "the neighbour table is empty: no LAN device was seen, so none can be judged",
+        "邻居表为空：没有看到局域网设备，无法判断",
+    )
     return [(n.address, n.mac, n.device, n.state) for n in found]
 
 
@@ -55,6 +62,14 @@ def unknown_devices(ctx: ProbeContext) -> Finding:
             continue
         entry = seen.setdefault(mac, {"mac": mac, "addresses": [], "device": device, "state": state})
         entry["addresses"].append(address)
+    if not seen:
+        return errored(
+            msg(
+                "no unicast device in the neighbour table (only broadcast/multicast): nothing to compare",
+                "邻居表中没有单播设备（只有广播/组播）：无可比较的设备",
+            ),
+            register=inputs.assets_source,
+        )
     unknown = [e for mac, e in sorted(seen.items()) if mac not in inputs.assets]
     evidence = {
         "unknown": unknown,
@@ -86,6 +101,14 @@ def internet_access_by_class(ctx: ProbeContext) -> Finding:
                 f"no internet-access class for this host (role {ctx.target.role})",
                 f"本机（角色 {ctx.target.role}）未指定上网类别",
             )
+        )
+    if not chosen.allowed and not chosen.denied:
+        return errored(
+            msg(
+                f"class {chosen.name} names no destination to probe (allowed/denied)",
+                f"{chosen.name} 类没有配置任何探测目标（allowed/denied）",
+            ),
+            **{"class": chosen.name},
         )
     budget = min(ctx.inputs.isolation.timeout, max(0.1, ctx.deadline - time.monotonic() - 0.2))
     results = reach.probe_all(chosen.allowed + chosen.denied, (), budget)

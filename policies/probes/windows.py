@@ -95,7 +95,8 @@ def password_max_age(ctx: ProbeContext) -> Finding:
     max_age = ctx.params.max_age_days or 90
     max_policy = ctx.params.max_policy_days or 90
     problems, judged = [], {}
-    for u in _users(ctx):
+    users = _users(ctx)
+    for u in users:
         if not u.enabled or u.password_last_set is None:
             continue
         age = age_days(ctx.now, u.password_last_set)
@@ -119,7 +120,12 @@ def password_max_age(ctx: ProbeContext) -> Finding:
                     f"{u.name}：密码已使用 {age:g} 天（上限 {max_age} 天）",
                 )
             )
-    evidence = {"accounts": judged, "max_age_days": max_age, "max_policy_days": max_policy}
+    evidence = {
+        "accounts": judged,
+        "accounts_read": [u.name for u in users],
+        "max_age_days": max_age,
+        "max_policy_days": max_policy,
+    }
     if problems:
         return failed(joined(problems), **evidence)
     return passed(

@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from collectors.system.files import SystemReadError
 from collectors.system.windows import readers as win
 from collectors.system.windows import records
-from collectors.system.windows.powershell import NamespaceMissing
+from collectors.system.windows.powershell import NamespaceMissing, ScriptFailed
 from policies.context import ProbeContext
 from policies.probes.common import age_days, matches
 from policies.result import Finding, errored, failed, msg, passed
@@ -45,7 +44,7 @@ def read(ctx: ProbeContext, name: str) -> Any:
 def defender(ctx: ProbeContext) -> win.DefenderStatus | None:
     try:
         return win.parse_mp_status(read(ctx, "mp_status"))
-    except SystemReadError:
+    except ScriptFailed:
         return None  # Defender absent or removed (a third-party product may have replaced it)
 
 

@@ -1,9 +1,9 @@
 """NET-6 (devices not in the asset register) and NET-7 (internet access by staff class).
 
-Recorded `ip -j neigh` / Get-NetNeighbor outputs for the parsing and the verdicts, then the
-real thing between network namespaces this test creates: a PC with a registered neighbour and
-an unregistered one, and destinations a class B PC must and must not reach. Nothing leaves
-the machine.
+Hand-written `ip -j neigh` / Get-NetNeighbor outputs (in the shape the tools print) for the
+parsing and the verdicts, then the real thing between network namespaces this test creates: a
+PC with a registered neighbour and an unregistered one, and destinations a class B PC must and
+must not reach. Nothing leaves the machine.
 """
 
 from __future__ import annotations

@@ -38,6 +38,8 @@ def dnf_root(root: Path, schema: str, transactions: list[tuple[int, int, int]], 
     """A RHEL-like root: no dpkg, a dnf history of (days ago, transaction state, item action)."""
     for path in ("/var/lib/dpkg/status", "/var/log/apt/history.log"):
         (root / path.lstrip("/")).unlink(missing_ok=True)
+    # dnf makecache leaves each repository's advisories here (the name carries a checksum).
+    write(root, "/var/cache/dnf/baseos-044cae74d71fe9ea/repodata/4a5b8c-updateinfo.xml.zst", b"\x28\xb5")
     path = root / (updates.DNF_HISTORY[1] if dnf5 else updates.DNF_HISTORY[0]).lstrip("/")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
@@ -210,6 +212,17 @@ def test_dnf_pending_security_advisories_fail_and_none_pass(linux_root: Path, ch
     assert result.evidence["security_updates"] == ["RHSA-2026:8123", "RHSA-2026:8200"]
     clean = RecordedRunner({argv: b"", argv_root: b""})
     assert check(linux_root, "patch.security_updates", runner=clean).status == "pass"
+
+
+def test_dnf_printing_nothing_without_cached_advisories_is_an_error(linux_root: Path, check: AuditFn) -> None:
+    dnf_root(linux_root, DNF4, [(3, 1, 6)])
+    for cached in linux_root.glob("var/cache/dnf/*/repodata/*updateinfo*"):
+        cached.unlink()
+    argv = updates.DNF_SECURITY_ARGV
+    clean = RecordedRunner({argv: b"", ("dnf", f"--installroot={linux_root}", *argv[1:]): b""})
+    result = check(linux_root, "patch.security_updates", runner=clean)
+    assert result.status == "error"
+    assert "no advisory metadata (updateinfo)" in result.reason and "updateinfo" in result.reason_zh
 
 
 def test_dnf_missing_is_an_error(linux_root: Path, check: AuditFn) -> None:

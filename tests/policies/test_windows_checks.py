@@ -1,4 +1,5 @@
-"""Windows checks on recorded PowerShell output (objects as JSON, never localized text)."""
+"""Windows checks on replayed PowerShell output (objects as JSON, never localized text); where
+each output came from is in its fixture folder's SOURCES.md."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 
 from collectors.errors import CommandError
+from collectors.system.evidence import require
 from collectors.system.files import SystemReadError, exists, is_dir, link_name, read_text
 from collectors.system.runner import Runner
 
@@ -103,7 +104,14 @@ def parse_routes(routes: list[dict[str, object]]) -> list[Route]:
 
 
 def read_interfaces(runner: Runner, root: str | os.PathLike[str] = "/") -> list[Interface]:
-    return parse_links(_ip_json(runner, "link", "show"), _ip_json(runner, "addr", "show"), root)
+    """Every interface; NoEvidence when `ip` lists none (there is always at least `lo`)."""
+    links = require(
+        _ip_json(runner, "link", "show"),
+        "ip -j link show",
+        "no network interface listed (not even lo)",
+        "没有列出任何网络接口（连 lo 都没有）",
+    )
+    return parse_links(links, _ip_json(runner, "addr", "show"), root)
 
 
 def read_routes(runner: Runner) -> list[Route]:

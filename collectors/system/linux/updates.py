@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from collectors.errors import CommandError
+from collectors.system.evidence import NoEvidence
 from collectors.system.files import (
     FileTooLarge,
     SystemReadError,
@@ -252,7 +253,31 @@ def parse_dnf_security(text: str) -> PendingUpdates:
     return PendingUpdates("dnf", tuple(sorted(advisories)), 0)
 
 
+DNF_CACHES = ("/var/cache/dnf", "/var/cache/libdnf5")
+
+
+def dnf_updateinfo_cached(root: str | os.PathLike[str] = "/") -> list[str]:
+    """Advisory metadata (repodata/*updateinfo*) in dnf's cache: what `--cacheonly` searches."""
+    found = []
+    for cache in DNF_CACHES:
+        for repo in list_dir(root, cache):
+            found += [
+                f"{cache}/{repo}/repodata/{name}"
+                for name in list_dir(root, f"{cache}/{repo}/repodata")
+                if "updateinfo" in name
+            ]
+    return found
+
+
 def read_dnf_pending(runner: Runner, root: str | os.PathLike[str] = "/") -> PendingUpdates:
+    """Security advisories dnf's cache knows are pending. dnf prints nothing both for "none"
+    and for "nothing cached to search", so the cache must hold advisory metadata first."""
+    if not dnf_updateinfo_cached(root):
+        raise NoEvidence(
+            "dnf",
+            "no advisory metadata (updateinfo) in the dnf cache to search: dnf makecache never ran?",
+            "dnf 缓存中没有可搜索的安全公告元数据（updateinfo）：从未运行过 dnf makecache？",
+        )
     live = str(root) in ("/", "")
     argv = DNF_SECURITY_ARGV if live else ("dnf", f"--installroot={root}", *DNF_SECURITY_ARGV[1:])
     return parse_dnf_security(_run(runner, argv))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from collectors.system.evidence import require
 from collectors.system.linux.network import Interface, Route
 from collectors.system.runner import Runner
 from collectors.system.windows.powershell import as_list, run_json
@@ -20,7 +21,9 @@ SCRIPT = (
 )
 _WIRELESS = ("native 802.11", "wireless lan", "802.11")
 _WWAN = ("wireless wan", "mobile broadband", "wwan")
-_TETHER = ("remote ndis", "rndis", "android usb ethernet", "apple mobile device ethernet")
+# Bluetooth PAN ("Bluetooth Device (Personal Area Network)", PhysicalMediaType BlueTooth) is a
+# phone's internet as surely as USB tethering is.
+_TETHER = ("remote ndis", "rndis", "android usb ethernet", "apple mobile device ethernet", "bluetooth")
 
 
 def adapter_kind(adapter: dict[str, Any]) -> str:
@@ -30,13 +33,21 @@ def adapter_kind(adapter: dict[str, Any]) -> str:
         return "wwan"
     if any(w in media for w in _WIRELESS) or "wi-fi" in desc or "wireless" in desc:
         return "wireless"
-    if any(t in desc for t in _TETHER):
+    if any(t in desc for t in _TETHER) or "bluetooth" in media:
         return "tether"
     return "wired"
 
 
 def parse_network(data: Any) -> tuple[list[Interface], list[Route], list[str]]:
+    """Adapters, default routes and DNS servers; NoEvidence when no adapter was listed (every
+    PC has one, even if disabled): an empty reading must not look like an isolated host."""
     d = data if isinstance(data, dict) else {}
+    require(
+        as_list(d.get("adapters")),
+        "network",
+        "Get-NetAdapter listed no network adapter",
+        "Get-NetAdapter 没有列出任何网卡",
+    )
     addrs: dict[str, list[str]] = {}
     for a in as_list(d.get("addresses")):
         addrs.setdefault(str(a.get("InterfaceAlias")), []).append(

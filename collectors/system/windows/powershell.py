@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collectors.errors import CommandError
+from collectors.system.evidence import NoEvidence
 from collectors.system.files import SystemReadError
 from collectors.system.runner import Runner
 
@@ -26,10 +27,17 @@ class NamespaceMissing(SystemReadError):
     """A CIM namespace does not exist (root/SecurityCenter2 on Windows Server)."""
 
 
-def run_json(runner: Runner, name: str, script: str, stdin: bytes | None = None) -> Any:
-    """Run `script`; its stdout parsed as JSON (None for empty output). Raises SystemReadError.
+class ScriptFailed(NoEvidence):
+    """PowerShell ran the script and it failed (exit code): e.g. a cmdlet whose feature is absent."""
 
-    Data a script needs (e.g. paths from the config) goes on `stdin`, never into the script.
+
+def run_json(runner: Runner, name: str, script: str, stdin: bytes | None = None) -> Any:
+    """Run `script`; its stdout parsed as JSON. Every script prints JSON even when the answer is
+    "none" (`ConvertTo-Json -InputObject @(...)` prints `[]`), so empty output means PowerShell
+    did not run the script: blocked by policy, constrained language mode, a stub or broken.
+    Raises NoEvidence for that, for non-JSON, a timeout, a size cap or an exit code, and
+    NamespaceMissing for an absent CIM namespace. Data a script needs (e.g. paths from the
+    config) goes on `stdin`, never into the script.
     """
     try:
         if stdin is None:
@@ -37,26 +45,58 @@ def run_json(runner: Runner, name: str, script: str, stdin: bytes | None = None)
         else:
             result = runner.run((*POWERSHELL, script), timeout=TIMEOUT, stdin=stdin)
     except CommandError as exc:
-        raise SystemReadError(name, str(exc)) from exc
+        raise NoEvidence(
+            name, f"PowerShell could not be started: {exc}", f"无法启动 PowerShell：{exc}"
+        ) from exc
+    if result.timed_out:
+        raise NoEvidence(
+            name,
+            f"PowerShell gave no answer within {TIMEOUT:g} s (hung or blocked?)",
+            f"PowerShell 在 {TIMEOUT:g} 秒内没有应答（卡住或被阻止？）",
+        )
     if not result.ok:
         tail = result.stderr_tail()
         if "Invalid namespace" in tail or "0x8004100e" in tail.lower():
             raise NamespaceMissing(name, "CIM namespace not present")
-        raise SystemReadError(name, f"exit {result.returncode}: {tail}")
+        raise ScriptFailed(
+            name,
+            f"PowerShell exited with code {result.returncode}: {tail or 'no message'}",
+            f"PowerShell 退出码 {result.returncode}：{tail or '无信息'}",
+        )
+    if result.truncated:
+        raise NoEvidence(
+            name, "PowerShell output was cut at the size limit", "PowerShell 输出超过大小上限被截断"
+        )
     text = result.stdout.decode("utf-8-sig", "replace").strip()
     if not text:
-        return None
+        raise NoEvidence(
+            name,
+            "PowerShell returned no data: blocked by policy, constrained language mode or broken?",
+            "PowerShell 没有返回任何数据：被策略阻止、处于受限语言模式或已损坏？",
+        )
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SystemReadError(name, "output is not JSON") from exc
+        shown = " ".join(text.split())[:80]
+        raise NoEvidence(
+            name, f"PowerShell output is not JSON: {shown!r}", f"PowerShell 输出不是 JSON：{shown!r}"
+        ) from exc
+    if data is None:
+        raise NoEvidence(name, "PowerShell returned null", "PowerShell 返回了 null（没有数据）")
+    return data
+
+
+def entries(data: Any) -> list[Any]:
+    """The items of a JSON reading: a bare object is one item; null and empty items dropped.
+    Windows PowerShell 5.1 sometimes wraps an array as {"value": [...], "Count": n}."""
+    if isinstance(data, dict) and set(data) == {"value", "Count"} and isinstance(data["value"], list):
+        data = data["value"]
+    items = data if isinstance(data, list) else [data]
+    return [i for i in items if i not in (None, "", {}, [])]
 
 
 def as_list(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    return [i for i in items if isinstance(i, dict)]
+    return [i for i in entries(value) if isinstance(i, dict)]
 
 
 def ps_date(value: Any) -> datetime | None:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from collectors.system.evidence import require
 from collectors.system.runner import Runner
-from collectors.system.windows.powershell import as_list, ps_date, run_json
+from collectors.system.windows.powershell import as_list, entries, ps_date, run_json
 
 # Fixed scripts, by name. Tests record their JSON output under these names.
 SCRIPTS = {
@@ -16,11 +17,11 @@ SCRIPTS = {
     "RealTimeProtectionEnabled,OnAccessProtectionEnabled,AntivirusSignatureAge,"
     "AntivirusSignatureLastUpdated,AntivirusSignatureVersion,QuickScanAge,FullScanAge,"
     "QuickScanEndTime,FullScanEndTime | ConvertTo-Json -Depth 3",
-    "av_products": "Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct "
-    "-ErrorAction Stop | Select-Object displayName,productState,pathToSignedProductExe,timestamp "
-    "| ConvertTo-Json -Depth 3",
-    "local_users": "Get-LocalUser | Select-Object Name,Enabled,PasswordRequired,PasswordLastSet,"
-    "PasswordExpires,LastLogon,@{n='SID';e={$_.SID.Value}} | ConvertTo-Json -Depth 3",
+    "av_products": "ConvertTo-Json -Depth 3 -InputObject @(Get-CimInstance -Namespace root/SecurityCenter2 "
+    "-ClassName AntiVirusProduct -ErrorAction Stop | Select-Object displayName,productState,"
+    "pathToSignedProductExe,timestamp)",
+    "local_users": "ConvertTo-Json -Depth 3 -InputObject @(Get-LocalUser | Select-Object Name,Enabled,"
+    "PasswordRequired,PasswordLastSet,PasswordExpires,LastLogon,@{n='SID';e={$_.SID.Value}})",
     "usbstor": "Get-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\USBSTOR' "
     "-Name Start | Select-Object Start | ConvertTo-Json",
     "removable_policy": "$p='HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\RemovableStorageDevices'; "
@@ -28,40 +29,73 @@ SCRIPTS = {
     "Classes=@(Get-ChildItem $p | ForEach-Object { [pscustomobject]@{Class=$_.PSChildName; "
     "Deny_Read=$_.GetValue('Deny_Read'); Deny_Write=$_.GetValue('Deny_Write')} })} "
     "| ConvertTo-Json -Depth 4 } else { '{}' }",
-    "usb_devices": "Get-ChildItem 'HKLM:\\SYSTEM\\CurrentControlSet\\Enum\\USBSTOR' -ErrorAction "
-    "SilentlyContinue | ForEach-Object { $d=$_.PSChildName; Get-ChildItem $_.PSPath | "
-    "ForEach-Object { [pscustomobject]@{Device=$d; Serial=$_.PSChildName; "
-    "FriendlyName=$_.GetValue('FriendlyName')} } } | ConvertTo-Json -Depth 3",
-    "hotfixes": "Get-HotFix | Select-Object HotFixID,Description,InstalledOn | ConvertTo-Json -Depth 3",
-    "programs": "Get-ItemProperty 'HKLM:\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*',"
+    "usb_devices": "ConvertTo-Json -Depth 3 -InputObject @(Get-ChildItem "
+    "'HKLM:\\SYSTEM\\CurrentControlSet\\Enum\\USBSTOR' -ErrorAction SilentlyContinue | ForEach-Object { "
+    "$d=$_.PSChildName; Get-ChildItem $_.PSPath | ForEach-Object { [pscustomobject]@{Device=$d; "
+    "Serial=$_.PSChildName; FriendlyName=$_.GetValue('FriendlyName')} } })",
+    "hotfixes": "ConvertTo-Json -Depth 3 -InputObject @(Get-HotFix | Select-Object HotFixID,Description,"
+    "InstalledOn)",
+    "programs": "ConvertTo-Json -Depth 3 -InputObject @(Get-ItemProperty "
+    "'HKLM:\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*',"
     "'HKLM:\\Software\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*' "
     "-ErrorAction SilentlyContinue | Where-Object DisplayName | Select-Object DisplayName,"
-    "DisplayVersion,Publisher | ConvertTo-Json -Depth 3",
-    "processes": "Get-Process | Select-Object -ExpandProperty ProcessName | ConvertTo-Json",
+    "DisplayVersion,Publisher)",
+    "processes": "ConvertTo-Json -InputObject @(Get-Process | Select-Object -ExpandProperty ProcessName)",
     "screen_lock": "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies"
     "\\System' | Select-Object InactivityTimeoutSecs | ConvertTo-Json",
     # Windows Update Agent COM API, offline search of what this PC already knows is missing.
+    # The search result's ResultCode (2 succeeded, 3 with errors) proves the search ran.
     "pending_updates": "$s=(New-Object -ComObject Microsoft.Update.Session).CreateUpdateSearcher(); "
-    "$s.Online=$false; @($s.Search('IsInstalled=0 and IsHidden=0').Updates | ForEach-Object { "
-    "[pscustomobject]@{Title=$_.Title; KB=@($_.KBArticleIDs); MsrcSeverity=$_.MsrcSeverity; "
-    "Categories=@($_.Categories | ForEach-Object { $_.CategoryID })} }) | ConvertTo-Json -Depth 4",
+    "$s.Online=$false; $r=$s.Search('IsInstalled=0 and IsHidden=0'); ConvertTo-Json -Depth 4 "
+    "-InputObject ([pscustomobject]@{ResultCode=[int]$r.ResultCode; Updates=@($r.Updates | "
+    "ForEach-Object { [pscustomobject]@{Title=$_.Title; KB=@($_.KBArticleIDs); "
+    "MsrcSeverity=$_.MsrcSeverity; Categories=@($_.Categories | ForEach-Object { $_.CategoryID })} })})",
     # Where Security Center is absent (Windows Server): an antivirus product is known by its service.
-    "services": "Get-CimInstance -ClassName Win32_Service | Select-Object Name,DisplayName,State,"
-    "StartMode | ConvertTo-Json -Depth 3",
+    "services": "ConvertTo-Json -Depth 3 -InputObject @(Get-CimInstance -ClassName Win32_Service | "
+    "Select-Object Name,DisplayName,State,StartMode)",
     # Owners of interactive sessions: each logged-on desktop runs explorer.exe as its user.
-    "sessions": "@(Get-CimInstance Win32_Process -Filter \"Name='explorer.exe'\" | ForEach-Object { "
-    "Invoke-CimMethod -InputObject $_ -MethodName GetOwner } | Select-Object Domain,User) "
-    "| ConvertTo-Json -Depth 3",
-    "neighbours": "Get-NetNeighbor | Where-Object { $_.LinkLayerAddress -and $_.State -ne 'Unreachable' } "
-    "| Select-Object IPAddress,LinkLayerAddress,InterfaceAlias,@{n='State';e={\"$($_.State)\"}} "
-    "| ConvertTo-Json -Depth 3",
-    "listeners": "Get-NetTCPConnection -State Listen | Select-Object LocalAddress,LocalPort,"
-    "OwningProcess | ConvertTo-Json -Depth 3",
+    "sessions": "ConvertTo-Json -Depth 3 -InputObject @(Get-CimInstance Win32_Process -Filter "
+    "\"Name='explorer.exe'\" | ForEach-Object { Invoke-CimMethod -InputObject $_ -MethodName GetOwner } "
+    "| Select-Object Domain,User)",
+    "neighbours": "ConvertTo-Json -Depth 3 -InputObject @(Get-NetNeighbor | Where-Object { "
+    "$_.LinkLayerAddress -and $_.State -ne 'Unreachable' } | Select-Object IPAddress,LinkLayerAddress,"
+    "InterfaceAlias,@{n='State';e={\"$($_.State)\"}})",
+    "listeners": "ConvertTo-Json -Depth 3 -InputObject @(Get-NetTCPConnection -State Listen | "
+    "Select-Object LocalAddress,LocalPort,OwningProcess)",
+}
+
+
+# Readings that cannot be empty on a real Windows: an empty one means the reader saw nothing.
+NEVER_EMPTY = {
+    "local_users": (
+        "Get-LocalUser listed no account (every Windows has Administrator and Guest)",
+        "Get-LocalUser 没有列出任何账户（每台 Windows 都有 Administrator 和 Guest）",
+    ),
+    "programs": (
+        "the Uninstall registry keys list no installed program: no software inventory",
+        "注册表 Uninstall 项中没有任何已安装程序：无法获得软件清单",
+    ),
+    "processes": ("Get-Process listed no process", "Get-Process 没有列出任何进程"),
+    "hotfixes": ("Get-HotFix listed no update at all", "Get-HotFix 没有列出任何补丁"),
+    "services": ("Win32_Service listed no service", "Win32_Service 没有列出任何服务"),
+    "listeners": (
+        "Get-NetTCPConnection listed no listening port (Windows always listens on RPC 135)",
+        "Get-NetTCPConnection 没有列出监听端口（Windows 总会监听 RPC 135）",
+    ),
+    "neighbours": (
+        "Get-NetNeighbor listed no neighbour (not even the broadcast entry)",
+        "Get-NetNeighbor 没有列出任何邻居（连广播条目都没有）",
+    ),
 }
 
 
 def read(runner: Runner, name: str) -> Any:
-    return run_json(runner, name, SCRIPTS[name])
+    """The parsed output of script `name`; NoEvidence when it is empty where it cannot be."""
+    data = run_json(runner, name, SCRIPTS[name])
+    if name in NEVER_EMPTY:
+        en, zh = NEVER_EMPTY[name]
+        require(entries(data), name, en, zh)
+    return data
 
 
 @dataclass(frozen=True)

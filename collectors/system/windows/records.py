@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from collectors.system.evidence import NoEvidence
 from collectors.system.runner import Runner
 from collectors.system.windows.powershell import as_list, ps_date, run_json
 
 # Last-write times of files named (as a JSON list of paths or wildcards) on stdin.
 FILE_TIMES = (
-    "$p = [Console]::In.ReadToEnd() | ConvertFrom-Json; @(Get-Item -Path $p -Force -ErrorAction "
-    "SilentlyContinue | Select-Object FullName,LastWriteTimeUtc) | ConvertTo-Json -Depth 3"
+    "$p = [Console]::In.ReadToEnd() | ConvertFrom-Json; ConvertTo-Json -Depth 3 -InputObject "
+    "@(Get-Item -Path $p -Force -ErrorAction SilentlyContinue | Select-Object FullName,LastWriteTimeUtc)"
 )
 
 
@@ -35,10 +36,28 @@ def read_file_times(runner: Runner, paths: tuple[str, ...]) -> list[tuple[str, d
 SECURITY_UPDATES = "0fa1201d-4330-4fa8-8ae9-b877473b6441"  # WSUS category "Security Updates"
 
 
+SEARCH_SUCCEEDED = (2, 3)  # OperationResultCode orcSucceeded, orcSucceededWithErrors
+
+
 def parse_pending_updates(data: Any) -> list[dict[str, Any]]:
-    """Pending updates; `security` from the category GUID (language-independent) or MSRC severity."""
+    """Pending updates from the search envelope {ResultCode, Updates}; `security` from the
+    category GUID (language-independent) or MSRC severity. NoEvidence when no search result
+    came back or the search did not succeed: "0 pending" must come from a search that ran."""
+    if not isinstance(data, dict) or "ResultCode" not in data or "Updates" not in data:
+        raise NoEvidence(
+            "pending_updates",
+            "no Windows Update search result (ResultCode and Updates missing)",
+            "没有 Windows 更新搜索结果（缺少 ResultCode 和 Updates）",
+        )
+    code = data.get("ResultCode")
+    if code not in SEARCH_SUCCEEDED:
+        raise NoEvidence(
+            "pending_updates",
+            f"the Windows Update search did not succeed (result code {code})",
+            f"Windows 更新搜索未成功（结果代码 {code}）",
+        )
     out = []
-    for d in as_list(data):
+    for d in as_list(data.get("Updates")):
         categories = [str(c).lower() for c in (d.get("Categories") or []) if isinstance(c, str)]
         kbs = [str(k) for k in (d.get("KB") or []) if isinstance(k, (str, int))]
         out.append(
