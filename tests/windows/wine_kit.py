@@ -40,6 +40,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
@@ -132,31 +133,45 @@ def template_prefix() -> Path:
 
 @dataclass
 class WineProcess:
+    """A Windows program started in the background. Wine starts the launcher's python.exe as a
+    Linux process of its own (not a child of `popen`): it is found by prefix, command line and
+    start time."""
+
     popen: subprocess.Popen[bytes]
+    prefix: Path
+    args: tuple[str, ...]
+    started: float
     _out: tuple[bytes, bytes] | None = field(default=None)
 
     def alive(self) -> bool:
         return self.popen.poll() is None
 
     def family(self) -> list[psutil.Process]:
-        """The wine launcher's Linux process and everything it started."""
-        try:
-            top = psutil.Process(self.popen.pid)
-            return [top, *top.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
+        """The launcher's Linux process and the python.exe it started in this prefix."""
+        found: list[psutil.Process] = []
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found.append(psutil.Process(self.popen.pid))
+        wanted = " ".join(self.args)
+        for proc in psutil.process_iter():
+            try:
+                if proc.pid == self.popen.pid or proc.create_time() < self.started - 1:
+                    continue
+                line = " ".join(proc.cmdline())
+                if ("python.exe" in line.lower() and wanted in line
+                        and proc.environ().get("WINEPREFIX") == str(self.prefix)):
+                    found.append(proc)
+            except psutil.Error:
+                continue
+        return found
 
     def python_pid(self) -> int | None:
         """Linux pid of the Windows python.exe the launcher started (or None)."""
-        for proc in self.family():
-            try:
-                if any(part.lower().endswith("python.exe") for part in proc.cmdline()):
-                    return proc.pid
-            except psutil.Error:
-                continue
+        for proc in self.family()[1:]:
+            return proc.pid
         return None
 
     def stop(self, timeout: float = 20) -> tuple[bytes, bytes]:
+        """Kill the launcher and its python.exe; (stdout, stderr) bytes."""
         if self._out is None:
             for proc in reversed(self.family()):
                 with contextlib.suppress(psutil.Error):
@@ -238,7 +253,8 @@ class WineBox:
 
     def start_hostward(self, *args: str, codepage: str = "cp1252", env: dict[str, str] | None = None,
                        cwd: Path | None = None) -> WineProcess:
+        started = time.time()
         popen = subprocess.Popen(self._argv(r"Scripts\hostward.exe", args), stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  env=self._env(codepage, env), cwd=cwd or self.unix_path(TESTS_DIR))
-        return WineProcess(popen)
+        return WineProcess(popen, self.prefix, args, started)
