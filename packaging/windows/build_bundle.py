@@ -285,7 +285,7 @@ def assemble(files: dict[str, Path], tmp: Path) -> dict[str, bytes]:
 
 
 def write_zip(entries: dict[str, bytes], target: Path) -> None:
-    partial = target.with_suffix(".partial")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, ZIP_TIME)
