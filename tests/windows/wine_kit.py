@@ -17,11 +17,13 @@ Stable API (other suites build on it; the fixtures are in tests/windows/conftest
   Ansible's win_command or a scheduled task, captured as bytes. `env` adds variables; the base
   environment is minimal (no PYTHON*, no HOSTWARD_* from the caller). `cwd` is a Linux path
   inside the prefix (default: C:\hostward-tests).
-- `box.python(*args, ...)`: the same for the bundle's `python.exe`.
+- `box.python(*args, ...)`: the same for the bundle's `python.exe`;
+  `box.run(program, *args, ...)` for any program under `python\` (e.g. "pythonservice.exe").
 - `box.start_hostward(*args, codepage=..., env=...) -> WineProcess`: in the background;
   `proc.alive()`, `proc.stop()` (kills the launcher and its python.exe),
   `proc.output()` (stdout, stderr bytes after stop), `proc.python_pid()` (the Linux pid of the
-  Windows python.exe, for RSS).
+  Windows python.exe, for RSS: Wine starts it as a Linux process of its own, not a child of the
+  launcher; it is found by prefix, command line and start time).
 - `box.win_path(path) -> str` / `box.unix_path(r"C:\...") -> Path`; `box.scratch(name)`: a
   fresh empty folder under C:\hostward-tests (a Linux Path; pass `box.win_path(...)` to hostward).
 - `require_wine()`: Wine missing fails the suite (CI is Debian as root and installs it);
@@ -40,6 +42,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
@@ -125,38 +128,58 @@ def template_prefix() -> Path:
                    capture_output=True, check=True, timeout=120)
     subprocess.run(["wineserver", "-w"], env=env, check=True, timeout=120)
     (work / ".complete").write_text("ok\n")
-    shutil.rmtree(target, ignore_errors=True)
-    work.rename(target)
+    if target.exists() and not (target / ".complete").is_file():
+        shutil.rmtree(target, ignore_errors=True)  # a half-made one from an interrupted run
+    try:
+        work.rename(target)
+    except OSError:  # another session made it meanwhile: use theirs
+        if not (target / ".complete").is_file():
+            raise
+        shutil.rmtree(work, ignore_errors=True)
     return target
 
 
 @dataclass
 class WineProcess:
+    """A Windows program started in the background. Wine starts the launcher's python.exe as a
+    Linux process of its own (not a child of `popen`): it is found by prefix, command line and
+    start time."""
+
     popen: subprocess.Popen[bytes]
+    prefix: Path
+    args: tuple[str, ...]
+    started: float
     _out: tuple[bytes, bytes] | None = field(default=None)
 
     def alive(self) -> bool:
         return self.popen.poll() is None
 
     def family(self) -> list[psutil.Process]:
-        """The wine launcher's Linux process and everything it started."""
-        try:
-            top = psutil.Process(self.popen.pid)
-            return [top, *top.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
+        """The launcher's Linux process and the python.exe it started in this prefix."""
+        found: list[psutil.Process] = []
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found.append(psutil.Process(self.popen.pid))
+        wanted = " ".join(self.args)
+        for proc in psutil.process_iter():
+            try:
+                if proc.pid == self.popen.pid or proc.create_time() < self.started - 1:
+                    continue
+                line = " ".join(proc.cmdline())
+                if ("python.exe" in line.lower() and wanted in line
+                        and proc.environ().get("WINEPREFIX") == str(self.prefix)):
+                    found.append(proc)
+            except psutil.Error:
+                continue
+        return found
 
     def python_pid(self) -> int | None:
         """Linux pid of the Windows python.exe the launcher started (or None)."""
-        for proc in self.family():
-            try:
-                if any(part.lower().endswith("python.exe") for part in proc.cmdline()):
-                    return proc.pid
-            except psutil.Error:
-                continue
+        for proc in self.family()[1:]:
+            return proc.pid
         return None
 
     def stop(self, timeout: float = 20) -> tuple[bytes, bytes]:
+        """Kill the launcher and its python.exe; (stdout, stderr) bytes."""
         if self._out is None:
             for proc in reversed(self.family()):
                 with contextlib.suppress(psutil.Error):
@@ -238,7 +261,8 @@ class WineBox:
 
     def start_hostward(self, *args: str, codepage: str = "cp1252", env: dict[str, str] | None = None,
                        cwd: Path | None = None) -> WineProcess:
+        started = time.time()
         popen = subprocess.Popen(self._argv(r"Scripts\hostward.exe", args), stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  env=self._env(codepage, env), cwd=cwd or self.unix_path(TESTS_DIR))
-        return WineProcess(popen)
+        return WineProcess(popen, self.prefix, args, started)
