@@ -267,6 +267,8 @@ class Scheduler:
             try:
                 if between is not None:
                     between()
+                    if stop.is_set():
+                        break
                 delay = self.tick()
             except Exception:  # a daemon outlives a bad tick (no thread left, disk full...)
                 log.exception("scheduler tick failed; trying again in %.0fs", MAX_SLEEP)
