@@ -23,8 +23,8 @@ from types import FrameType
 from typing import Any, Protocol, TextIO
 
 from agent import __version__
-from agent.control import ConfigWatch, clear_stop, stop_path, stop_requested
 from agent.config import LoadedConfig, SchemaError, load_config
+from agent.control import ConfigWatch, clear_stop, stop_path, stop_requested
 from agent.jobs import JobSpec, scheduled
 from agent.journal import Journal
 from agent.logs import setup_logging
