@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from datetime import UTC, date, datetime
-from typing import Any
+from functools import partial
 
 from policies_kit import FIXTURES, AuditFn, RecordedRunner
 from windows_kit import SERVER_NO_SECURITY_CENTER, runner
@@ -211,7 +209,9 @@ def test_windows_usb_lockdown_sets_each_registry_value_once_and_a_second_run_cha
     registry = MemoryRegistry()
     registry.set(USBSTOR, "Start", dword(3))
     target = Target("pc-01", "office_pc", "windows", "C:\\")
-    run = partial(enforce, library, target, RecordedRunner({}), AuditInputs(), opted_in=["usb.storage_blocked"])
+    run = partial(
+        enforce, library, target, RecordedRunner({}), AuditInputs(), opted_in=["usb.storage_blocked"]
+    )
     dry = run(dry_run=True, registry=registry)
     assert [c.result for c in dry] == [None]
     assert dry[0].changes["values"][0] == {"key": USBSTOR, "name": "Start", "old": 3, "new": 4}
@@ -239,7 +239,12 @@ def test_a_registry_value_of_the_wrong_type_is_replaced_by_the_lockdown() -> Non
     registry.set(USBSTOR, "Start", RegValue(REG_SZ, "4"))  # looks right, is not a DWORD
     target = Target("pc-01", "office_pc", "windows", "C:\\")
     done = enforce(
-        library, target, RecordedRunner({}), AuditInputs(), opted_in=["usb.storage_blocked"], registry=registry
+        library,
+        target,
+        RecordedRunner({}),
+        AuditInputs(),
+        opted_in=["usb.storage_blocked"],
+        registry=registry,
     )
     assert done[0].changes["values"][0]["old"] == "4"
     assert registry.get(USBSTOR, "Start") == RegValue(4, 4)
