@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint bench clean deps-run deps-test deps-bench
+.PHONY: run test lint bench clean deps-run deps-test deps-bench windows-bundle
 
 run: deps-run $(VENV)/.stamp-run
 	$(BIN)/hostward run
@@ -13,8 +13,13 @@ test: deps-test $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest -q tests
 
 lint: $(VENV)/.stamp-dev
-	$(BIN)/ruff check agent collectors policies backup tests bench
+	$(BIN)/ruff check agent collectors policies backup tests bench packaging
 	$(BIN)/mypy
+	$(BIN)/mypy --strict packaging/windows/build_bundle.py
+
+# dist/hostward-<version>-win64.zip: hostward + Windows CPython 3.11 + win_amd64 wheels (docs/WINDOWS.md).
+windows-bundle: $(VENV)/.stamp-dev
+	$(BIN)/python packaging/windows/build_bundle.py build
 
 bench: deps-bench $(VENV)/.stamp-dev
 	$(BIN)/python -m bench
@@ -38,4 +43,4 @@ $(VENV)/.stamp-dev: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.stamp-run
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
