@@ -192,9 +192,6 @@ class Daemon:
         """SIGTERM/SIGINT (Ctrl+C), SIGBREAK (Ctrl+Break, Windows) stop; SIGHUP reloads. Only the
         main thread may install handlers: the Windows service runs the agent in another thread
         and stops it through `self.stop`."""
-        if threading.current_thread() is not threading.main_thread():
-            self._stopped_by = "service"
-            return
 
         def on_stop(signum: int, frame: FrameType | None) -> None:
             self.stop.set()
@@ -202,7 +199,11 @@ class Daemon:
         def on_reload(signum: int, frame: FrameType | None) -> None:
             self._reload.set()
 
-        signal.signal(signal.SIGTERM, on_stop)
+        try:
+            signal.signal(signal.SIGTERM, on_stop)
+        except ValueError:  # not the interpreter's main thread (pythonservice.exe's service thread)
+            self._stopped_by = "service"
+            return
         signal.signal(signal.SIGINT, on_stop)
         for name, handler in (("SIGBREAK", on_stop), ("SIGHUP", on_reload)):  # Windows / POSIX only
             number = getattr(signal, name, None)

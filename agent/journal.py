@@ -52,8 +52,14 @@ class Entry:
     hash: str
 
     def body(self) -> dict[str, Any]:
-        return {"seq": self.seq, "ts": self.ts, "kind": self.kind, "actor": self.actor,
-                "data": self.data, "prev": self.prev}
+        return {
+            "seq": self.seq,
+            "ts": self.ts,
+            "kind": self.kind,
+            "actor": self.actor,
+            "data": self.data,
+            "prev": self.prev,
+        }
 
 
 @dataclass(frozen=True)
@@ -115,8 +121,7 @@ class Journal:
                 seq, prev = self._last()
                 ts = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
                 actor, payload = _actor(), dict(data)
-                body = {"seq": seq + 1, "ts": ts, "kind": kind, "actor": actor,
-                        "data": payload, "prev": prev}
+                body = {"seq": seq + 1, "ts": ts, "kind": kind, "actor": actor, "data": payload, "prev": prev}
                 digest = entry_hash(body)
                 line = json.dumps({**body, "hash": digest}, sort_keys=True, ensure_ascii=False) + "\n"
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -134,8 +139,9 @@ class Journal:
         """Every entry as stored (not verified; use `verify` for that)."""
         for _, raw in self._lines():
             item = json.loads(raw)
-            yield Entry(item["seq"], item["ts"], item["kind"], item["actor"], item["data"],
-                        item["prev"], item["hash"])
+            yield Entry(
+                item["seq"], item["ts"], item["kind"], item["actor"], item["data"], item["prev"], item["hash"]
+            )
 
     def verify(self) -> VerifyResult:
         """Check every link of the chain and the head. Never raises for a damaged journal."""
@@ -162,8 +168,11 @@ class Journal:
                 return VerifyResult(False, count, f"{where}: unexpected fields (edited)")
             if body["seq"] != count + 1:
                 return VerifyResult(
-                    False, count, f"{where}: seq {body['seq']} where {count + 1} was expected "
-                    "(an entry was deleted or moved)")
+                    False,
+                    count,
+                    f"{where}: seq {body['seq']} where {count + 1} was expected "
+                    "(an entry was deleted or moved)",
+                )
             if body["prev"] != prev:
                 return VerifyResult(False, count, f"{where}: does not link to the entry before")
             if entry_hash(body) != stored:
@@ -179,8 +188,11 @@ class Journal:
         head_seq, head_hash = head
         if head_seq > count:
             return VerifyResult(
-                False, count, f"the journal ends at entry {count} but entry {head_seq} was written "
-                "(entries were cut off the end)")
+                False,
+                count,
+                f"the journal ends at entry {count} but entry {head_seq} was written "
+                "(entries were cut off the end)",
+            )
         if hashes.get(head_seq, GENESIS) != head_hash:
             return VerifyResult(False, count, f"entry {head_seq} differs from the one recorded in the head")
         # head_seq < count only after a crash between writing an entry and its head: the next

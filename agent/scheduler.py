@@ -448,4 +448,3 @@ class Scheduler:
             # Only now: `run_due_once` returns (and the process may exit) once this is set, so
             # the run must already be in the database.
             run.result = RunResult(run.job, success, error, duration)
-
