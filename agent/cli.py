@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from agent import __version__
+from agent import __version__, console
 from agent.commands import common
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    console.setup()  # cp1252/cp936 consoles and pipes: replace what cannot be shown, never crash
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES: tuple[str, ...] = ("bench.footprint", "bench.audit", "bench.devices", "bench.backup")
+SUITES: tuple[str, ...] = (
+    "bench.footprint", "bench.audit", "bench.devices", "bench.backup", "bench.windows"
+)
 
 
 def main(argv: list[str]) -> int:

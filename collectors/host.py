@@ -4,7 +4,9 @@
 sensors, processes and logged-in users. Each part is read on its own: a part that fails
 (a permission error, a missing /proc file) is recorded in `HostSnapshot.errors` under the
 part's name and the rest of the snapshot is still returned, so one unreadable mount never
-hides the others. Units: bytes, seconds, Celsius, revolutions per minute.
+hides the others. A part the platform does not provide (no load average on a Windows host
+without performance counters) is listed in `HostSnapshot.unavailable` instead (see
+collectors/host_platform.py). Units: bytes, seconds, Celsius, revolutions per minute.
 
 Example:
     >>> snap = collect_host()
@@ -21,6 +23,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 import psutil
+
+from collectors import host_platform
+from collectors.host_platform import Unavailable
 
 PAYLOAD_VERSION = 1
 
@@ -138,6 +143,8 @@ class HostSnapshot:
     errors: Mapping[str, str] = field(default_factory=dict)
     # Busy share of all CPUs since the previous reading in this process (psutil keeps it).
     cpu_percent: float | None = None
+    # Parts this platform/host does not provide (part name -> why): not errors, not evidence.
+    unavailable: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def uptime(self) -> float | None:
@@ -175,6 +182,7 @@ class HostSnapshot:
             users=tuple(p["users"]),
             errors=dict(p.get("errors", {})),
             cpu_percent=p.get("cpu_percent"),
+            unavailable=dict(p.get("unavailable", {})),
         )
 
 
@@ -188,10 +196,14 @@ def collect_host(
 ) -> HostSnapshot:
     """Read the host now. Never raises for one unreadable part; see `HostSnapshot.errors`."""
     errors: dict[str, str] = {}
+    unavailable: dict[str, str] = {}
 
     def part(name: str, read: Callable[[], _T], empty: _T) -> _T:
         try:
             return read()
+        except Unavailable as exc:
+            unavailable[name] = str(exc)
+            return empty
         except (OSError, psutil.Error, RuntimeError, ValueError, AttributeError) as exc:
             errors[name] = f"{type(exc).__name__}: {exc}"
             return empty
@@ -212,7 +224,7 @@ def collect_host(
         hostname=part("hostname", _hostname, ""),
         cpu_seconds=cpu,
         cpu_count=part("cpu_count", lambda: psutil.cpu_count() or 0, 0),
-        load=part("load", lambda: Load(*psutil.getloadavg()), None),
+        load=part("load", lambda: Load(*host_platform.load_average()), None),
         memory=part("memory", _memory, None),
         swap=part("swap", _swap, None),
         filesystems=filesystems,
@@ -225,6 +237,7 @@ def collect_host(
         users=part("users", lambda: tuple(u.name for u in psutil.users()), ()),
         errors=errors,
         cpu_percent=part("cpu_percent", lambda: float(psutil.cpu_percent(interval=None)), None),
+        unavailable=unavailable,
     )
 
 
@@ -253,7 +266,7 @@ def _memory() -> Memory:
 
 
 def _swap() -> Swap:
-    sw = psutil.swap_memory()
+    sw = host_platform.swap_memory()
     return Swap(total=sw.total, used=sw.used, free=sw.free, sin=sw.sin, sout=sw.sout)
 
 
@@ -276,29 +289,20 @@ def _filesystems(
     for p in partitions:
         if p.fstype in PSEUDO_FS_TYPES or p.fstype in types_exclude or not p.fstype:
             continue
-        if _excluded_mount(p.mountpoint, mounts_exclude):
+        if _excluded_mount(p.mountpoint, mounts_exclude) or host_platform.skip_partition(p.opts):
             continue
         # A device path ("/dev/vda", "server:/export") mounted twice is a bind mount.
         dedupe = "/" in p.device
         if dedupe and p.device in seen:
             continue
         try:
-            st = os.statvfs(p.mountpoint)
+            u = host_platform.disk_usage(p.mountpoint)
         except OSError as exc:
             errors[f"filesystem:{p.mountpoint}"] = f"{type(exc).__name__}: {exc}"
             continue
-        if st.f_blocks == 0:  # nothing to measure (autofs trigger, empty pseudo mount)
+        if u.size == 0:  # nothing to measure (autofs trigger, empty pseudo mount)
             continue
-        fs = Filesystem(
-            device=p.device,
-            mountpoint=p.mountpoint,
-            fstype=p.fstype,
-            size=st.f_blocks * st.f_frsize,
-            free=st.f_bfree * st.f_frsize,
-            avail=st.f_bavail * st.f_frsize,
-            files=st.f_files,
-            files_free=st.f_ffree,
-        )
+        fs = Filesystem(p.device, p.mountpoint, p.fstype, u.size, u.free, u.avail, u.files, u.files_free)
         if dedupe:
             seen[p.device] = fs
         result.append(fs)

@@ -37,7 +37,21 @@ from collectors.system.linux.changes import remove_file, sync_dir, write_bytes_a
 from collectors.system.windows.registry import Registry, RegValue, parents
 from collectors.system.windows.registry import local as local_registry
 
-if sys.platform != "win32":
+if sys.platform == "win32":  # pragma: no cover - Windows
+    import msvcrt
+
+    def _windows_lock(fd: int, wait: bool) -> bool:
+        """Lock byte 0 of `fd`; False when another handle holds it and `wait` is False."""
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return True
+            except OSError:
+                if not wait:
+                    return False
+                time.sleep(0.2)
+
+else:
     import fcntl
 
 MAX_UNDO_BYTES = 16 * 1024 * 1024  # a file larger than this is not changed (it could not be put back)
@@ -196,14 +210,14 @@ def run_lock(path: Path, wait: bool) -> Iterator[bool]:
 
     Yields False when `wait` is False and another live process holds it: its undo log is
     in use, not left by a crash, and must not be rolled back under it. The kernel releases
-    the lock of a killed process. Windows: a byte-range lock (msvcrt.locking), also released
-    when the process dies.
+    the lock of a killed process. (Windows: msvcrt.locking on the file's first byte, which
+    Windows also releases when the process dies.)
     """
     Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        if sys.platform == "win32":  # pragma: no cover - Windows (tested under Wine)
-            yield _win_lock(fd, wait)
+        if sys.platform == "win32":  # pragma: no cover - proven under Wine (tests/windows)
+            yield _windows_lock(fd, wait)
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -214,17 +228,3 @@ def run_lock(path: Path, wait: bool) -> Iterator[bool]:
     finally:
         os.close(fd)
 
-
-if sys.platform == "win32":  # pragma: no cover - Windows (tested under Wine)
-    import msvcrt
-
-    def _win_lock(fd: int, wait: bool) -> bool:
-        """Lock the first byte of the lock file; with `wait`, retry until it is free."""
-        while True:
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                return True
-            except OSError:
-                if not wait:
-                    return False
-                time.sleep(0.2)

@@ -7,7 +7,8 @@ set -euo pipefail
 run_pkgs=(python3 python3-venv python3-pip)
 test_pkgs=("${run_pkgs[@]}" restic snmpd snmp snmpsim openssh-server openssh-client
     prometheus prometheus-alertmanager chromium fonts-wqy-microhei clamav usbguard lynis iproute2 sqlite3
-    e2fsprogs util-linux procps openssl faketime)
+    e2fsprogs util-linux procps openssl faketime
+    wine wine64 locales-all)  # tests/windows: the Windows bundle under Wine (64-bit only, no i386)
 bench_pkgs=("${test_pkgs[@]}" prometheus-node-exporter prometheus-snmp-exporter)
 
 case "${1:-}" in

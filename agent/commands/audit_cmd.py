@@ -7,10 +7,10 @@ fails, 2 when a check could not be determined and none failed (or the config is 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import unicodedata
 
+from agent import console
 from agent.actions.audit import accept_network_baseline, payload, perform_audit, store_for
 from agent.commands import common
 from agent.config import LoadedConfig
@@ -34,7 +34,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--json", action="store_true", help='print {"host": ..., "results": [...]}')
     p.add_argument("--html", metavar="FILE", help="write the HTML evidence report to FILE")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the table and report")
+    p.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        help="language of the table and report (default: zh, or en where the console has no Chinese)",
+    )
     p.add_argument("--check", action="append", metavar="ID", help="only this check (repeatable)")
     p.add_argument(
         "--validate-policies",
@@ -60,6 +64,7 @@ def _open_state(loaded: LoadedConfig) -> State | None:
 
 def run(args: argparse.Namespace) -> int:
     loaded = common.load(args)
+    args.lang = args.lang or console.default_lang()
     if args.validate_policies is not None:
         return validate(loaded.config.audit.policy_dirs + tuple(args.validate_policies))
     state = _open_state(loaded) if args.root in ("/", "") else None
@@ -69,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                 print("cannot open the state directory / 无法打开状态目录", file=sys.stderr)
                 return common.EXIT_FAILED
             accepted = accept_network_baseline(loaded.config, state, loaded.state_dir)
-            print(json.dumps(accepted, ensure_ascii=False, indent=2))
+            print(console.dumps(accepted, indent=2))
             return common.EXIT_OK
         outcome = perform_audit(loaded.config, state, role=args.role, root=args.root, only=args.check)
         whole = args.check is None and outcome.report.host["role"] == loaded.config.host.role
@@ -82,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"policy file rejected / 策略文件无效: {escape_controls(str(problem))}", file=sys.stderr)
     results = outcome.report.results
     if args.json:
-        print(json.dumps(outcome.report.to_json(), ensure_ascii=False, indent=2))
+        print(console.dumps(outcome.report.to_json(), indent=2))
     else:
         print(format_table(results, args.lang))
     if args.html:

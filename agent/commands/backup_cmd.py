@@ -7,11 +7,11 @@ coverage gap). A missing repository is never created except by `hostward backup 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping
 from typing import Any
 
+from agent import console
 from agent.actions import backup as actions
 from agent.commands import common
 from agent.commands.backup_show import (
@@ -127,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "backup", result.started, result.duration, outcome.success and not outcome.partial, outcome.error
     )
     if args.json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        print(console.dumps(result.as_dict(), indent=2))
     else:
         print_run(result)
     return {"ok": common.EXIT_OK, "partial": EXIT_PARTIAL}.get(result.status, common.EXIT_FAILED)
@@ -149,12 +149,12 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
             errors[repo.name] = f"{exc.kind.value}: {exc.detail}"
     cover = coverage(listed, window=plan.coverage_window)
     if args.json:
-        print(json.dumps({
+        print(console.dumps({
             "repositories": {n: [s.__dict__ for s in snaps] for n, snaps in listed.items()},
             "errors": errors, "coverage": cover.as_dict(),
             "runs": [{"run_id": r.run_id, "time": r.time, "snapshots": dict(r.snapshot_ids)}
                      for r in cover.rows],
-        }, ensure_ascii=False, indent=2))  # fmt: skip
+        }, indent=2))  # fmt: skip
     else:
         print_snapshots(listed, cover, errors)
     if errors:

@@ -24,7 +24,7 @@ from collectors.system.runner import SubprocessRunner
 def restore_command(args: argparse.Namespace) -> int:
     loaded = common.load(args)
     entry: dict[str, Any] = {
-        "who": {"uid": os.getuid(), "sudo_user": os.environ.get("SUDO_USER", "")},
+        "who": {"uid": getattr(os, "getuid", lambda: None)(), "sudo_user": os.environ.get("SUDO_USER", "")},
         "from": args.source, "snapshot": args.snapshot, "paths": list(args.path),
         "target": os.path.abspath(args.target), "in_place": args.in_place, "dry_run": args.dry_run,
         "started": time.time(),

@@ -7,10 +7,10 @@ works next to a running daemon and without write access to the state directory.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 import unicodedata
 
+from agent import console
 from agent.actions.collect import snapshot_host
 from agent.commands import common
 from collectors.host import HostSnapshot
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = common.load(args)
     snap = snapshot_host(loaded.config.collect)
     if args.json:
-        print(json.dumps(snap.to_payload(), ensure_ascii=False, indent=2))
+        print(console.dumps(snap.to_payload(), indent=2))
     else:
         print(format_table(snap))
     return common.EXIT_OK
@@ -72,6 +72,8 @@ def format_table(snap: HostSnapshot) -> str:
     rows.append(("登录 Users", str(len(snap.users))))
     for part, message in sorted(snap.errors.items()):
         rows.append((f"错误 Error {part}", message))
+    for part, why in sorted(snap.unavailable.items()):
+        rows.append((f"不可用 N/A {part}", why))
     width = max(_width(label) for label, _ in rows)
     return "\n".join(f"{label}{' ' * (width - _width(label))}  {value}" for label, value in rows)
 

@@ -9,9 +9,9 @@ Exit 0 when every device answered, 1 when any failed.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from agent import console
 from agent.commands import common
 from collectors.devices.records import DeviceResult
 
@@ -36,7 +36,7 @@ def run_poll(args: argparse.Namespace) -> int:
     round_ = poll_and_record(loaded.config, None)
     if args.json:
         payload = {"devices": [_flat(r) for r in round_.results]}
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(console.dumps(payload, indent=2))
     else:
         print(format_table(round_.results))
     return common.EXIT_FAILED if round_.failed else common.EXIT_OK
@@ -52,7 +52,7 @@ def run_config_backup(args: argparse.Namespace) -> int:
     finally:
         state.close()
     if args.json:
-        print(json.dumps({"devices": [o.to_dict() for o in outcomes]}, ensure_ascii=False, indent=2))
+        print(console.dumps({"devices": [o.to_dict() for o in outcomes]}, indent=2))
     else:
         for o in outcomes:
             status = "changed 已变更" if o.changed else ("ok 正常" if o.ok else "FAILED 失败")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from agent import console
 from agent.actions.enforce import perform_enforce
 from agent.commands import common
 from policies.enforce_base import Change
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         loaded.config, loaded.state_dir, only=args.check, dry_run=args.dry_run, root=args.root
     )
     if args.json:
-        print(json.dumps([c.to_json() for c in records], ensure_ascii=False, indent=2))
+        print(console.dumps([c.to_json() for c in records], indent=2))
     else:
         print(format_records(records))
     return common.EXIT_FAILED if any(c.result is False for c in records) else common.EXIT_OK

@@ -1,7 +1,8 @@
 """Find, load and validate the config; resolve the state directory.
 
-Order: `-c FILE`, else `$HOSTWARD_CONFIG`, else /etc/hostward/hostward.yaml if it exists, else
-the embedded default (good enough for a laptop as a normal user and a server as root).
+Order: `-c FILE`, else `$HOSTWARD_CONFIG`, else /etc/hostward/hostward.yaml (Windows:
+%ProgramData%\\hostward\\hostward.yaml) if it exists, else the embedded default (good enough for a
+laptop as a normal user and a server as root). Windows state: %ProgramData%\\hostward.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from pathlib import Path
 from agent.config.schema import Config
 from collectors.schema import SchemaError, load_file, render_default
 
-SYSTEM_CONFIG = Path("/etc/hostward/hostward.yaml")
+
+def _program_data() -> Path:
+    return Path(os.environ.get("PROGRAMDATA") or r"C:\ProgramData")
+
+
+if sys.platform == "win32":  # pragma: no cover - Windows
+    SYSTEM_CONFIG = _program_data() / "hostward" / "hostward.yaml"
+else:
+    SYSTEM_CONFIG = Path("/etc/hostward/hostward.yaml")
 HEADER = """\
 hostward configuration (version 1). Every key is shown with its default.
 Unknown keys are errors. Secrets never go here: name files (mode 0600) or environment variables.
@@ -60,7 +69,7 @@ def state_dir_for(config: Config) -> Path:
     if config.state_dir:
         return Path(config.state_dir)
     if sys.platform == "win32":  # pragma: no cover - Windows
-        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "hostward"
+        return _program_data() / "hostward"
     if os.geteuid() == 0:
         return Path("/var/lib/hostward")
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")

@@ -2,12 +2,14 @@
 
 The same classes validate `/etc/hostward/hostward.yaml` and print `hostward config default`.
 Sections owned by lower floors (backup, devices) are defined there and composed here.
+On Windows the defaults and examples name Windows paths (C:\\ProgramData\\hostward).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +26,10 @@ from policies.config import AuditConfig
 Role = Literal[
     "office_pc", "manager_pc", "server", "insurance_terminal", "clinical_terminal", "isolated_store"
 ]
+WINDOWS = sys.platform == "win32"
+# Where the config and its secret files live; examples in `config default` use it.
+CONFIG_DIR = "C:\\ProgramData\\hostward" if WINDOWS else "/etc/hostward"
+_SEP = "\\" if WINDOWS else "/"
 _BCRYPT = re.compile(r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$")
 
 
@@ -87,7 +93,7 @@ class ExporterConfig:
     tls: TLSConfig | None = setting(
         None,
         "Serve HTTPS (same meaning as Prometheus' exporter web config).",
-        example="{cert_file: /etc/hostward/tls.crt, key_file: /etc/hostward/tls.key}",
+        example=f"{{cert_file: {CONFIG_DIR}{_SEP}tls.crt, key_file: {CONFIG_DIR}{_SEP}tls.key}}",
     )
     basic_auth_users: dict[str, str] = setting(
         factory=dict,
@@ -115,7 +121,7 @@ class CollectConfig:
         "Filesystem types not reported (pseudo filesystems are always skipped).",
     )
     mountpoints_exclude: tuple[str, ...] = setting(
-        ("/proc", "/sys", "/dev", "/run", "/snap", "/var/lib/docker"),
+        () if WINDOWS else ("/proc", "/sys", "/dev", "/run", "/snap", "/var/lib/docker"),
         "Mount points (and what is below them) not reported.",
     )
 
@@ -139,8 +145,13 @@ class Config:
     )
     state_dir: str = setting(
         "",
-        "Where state lives (SQLite database, journal, reports). Empty: /var/lib/hostward as root,\n"
-        "~/.local/state/hostward as a normal user, %ProgramData%\\hostward on Windows.",
+        "Where state lives (SQLite database, journal, reports). Empty: "
+        + (
+            "C:\\ProgramData\\hostward (%ProgramData%\\hostward)."
+            if WINDOWS
+            else "/var/lib/hostward as root,\n~/.local/state/hostward as a normal user, "
+            "%ProgramData%\\hostward on Windows."
+        ),
     )
     host: HostConfig = setting(factory=HostConfig, doc="This machine.")
     exporter: ExporterConfig = setting(
@@ -156,7 +167,7 @@ class Config:
             "- name: core-switch\n"
             "  kind: switch\n"
             '  address: "10.0.0.2:161"\n'
-            '  snmp: {version: "2c", community_file: /etc/hostward/snmp-community}'
+            f'  snmp: {{version: "2c", community_file: {CONFIG_DIR}{_SEP}snmp-community}}'
         ),
     )
     devices_schedule: DevicesSchedule = setting(factory=DevicesSchedule, doc="When the device jobs run.")

@@ -5,7 +5,8 @@ set, the command gets SIGINT first, so that it can clean up (restic removes its 
 no snapshot, exit 130), and its whole process group SIGKILL after `grace` seconds (4 s by
 default: inside the daemon's 5 s shutdown grace). A command started after the event was set is
 stopped the same way at once. The caller sees the signal's exit code (130, or -2/-9) and
-decides, with `cancel.is_set()`, that the run was interrupted.
+decides, with `cancel.is_set()`, that the run was interrupted. (Windows has no SIGINT for a
+child process: it is terminated at once.)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -52,7 +54,10 @@ class CancellableRunner(SubprocessRunner):
 def interrupt(proc: subprocess.Popen[bytes], grace: float) -> None:
     """SIGINT to the command; SIGKILL to its process group if still running after `grace`."""
     with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(signal.SIGINT)
+        if sys.platform == "win32":  # pragma: no cover - Popen.send_signal has no SIGINT there
+            proc.terminate()
+        else:
+            proc.send_signal(signal.SIGINT)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace)
     _kill_group(proc)  # also whatever the command left behind in its group

@@ -28,6 +28,10 @@ DEFAULT_MAX_OUTPUT = 32 * 1024 * 1024
 # A child inherits only these from the agent's environment: no secret leaks by accident.
 _INHERITED_ENV = ("PATH", "HOME", "TMPDIR", "SYSTEMROOT", "WINDIR", "USERPROFILE", "PROGRAMDATA")
 _PR_SET_PDEATHSIG = 1
+# Negative return codes of a child killed by these (signal.SIGKILL does not exist on Windows).
+_FATAL_SIGNALS = frozenset(
+    -int(getattr(signal, name)) for name in ("SIGSEGV", "SIGABRT", "SIGKILL") if hasattr(signal, name)
+)
 _OOM_MARKS = (b"MemoryError", b"Cannot allocate memory", b"out of memory", b"Out of memory")
 
 LineCallback = Callable[[bytes], None]
@@ -56,7 +60,7 @@ class CommandResult:
         (MemoryError, ENOMEM, or killed by SIGSEGV/SIGABRT/SIGKILL without a timeout)."""
         if not self.memory_limit or self.returncode == 0 or self.timed_out:
             return False
-        if self.returncode in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGKILL):
+        if self.returncode in _FATAL_SIGNALS:
             return True
         return any(m in self.stderr for m in _OOM_MARKS)
 

@@ -1,0 +1,5 @@
+import sys
+
+from bench.windows.run import main
+
+sys.exit(main())
