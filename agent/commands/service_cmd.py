@@ -52,14 +52,16 @@ def _windows(args: argparse.Namespace) -> int:  # pragma: no cover - Windows (te
             return _install(args, win32service, win32serviceutil)
         if args.action == "remove":
             win32serviceutil.RemoveService(name)
-        elif args.action == "start":
+            print("hostward service: removed")
+            return common.EXIT_OK
+        if args.action == "start":
             win32serviceutil.StartService(name)
             win32serviceutil.WaitForServiceStatus(name, win32service.SERVICE_RUNNING, WAIT_SECONDS)
         elif args.action == "stop":
             win32serviceutil.StopService(name)
             win32serviceutil.WaitForServiceStatus(name, win32service.SERVICE_STOPPED, WAIT_SECONDS)
         state = _state(win32service, win32serviceutil.QueryServiceStatus(name)[1])
-        print(f"hostward service: {'removed' if args.action == 'remove' else state}")
+        print(f"hostward service: {state}")
     except pywintypes.error as exc:
         print(f"hostward: service {args.action} failed: {exc.strerror} ({exc.winerror})", file=sys.stderr)
         return common.EXIT_FAILED

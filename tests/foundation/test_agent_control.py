@@ -142,3 +142,24 @@ def test_hostward_stop_without_a_running_agent_exits_1_and_withdraws_its_request
     assert done.returncode == 1
     assert "no agent took the stop request" in done.stderr
     assert not stop_requested(state)
+
+
+def test_the_service_is_hosted_by_pythonservice_next_to_the_bundles_python_with_an_absolute_config() -> None:
+    import pytest
+
+    from agent.winservice import CLASS_STRING, install_spec
+
+    spec = install_spec(
+        r"C:\Program Files\hostward\python\python.exe", r"C:\ProgramData\hostward\hostward.yaml"
+    )
+    assert spec.host_exe == r"C:\Program Files\hostward\python\pythonservice.exe"
+    assert spec.class_string == CLASS_STRING == "agent.winservice.HostwardService"
+    assert spec.config == r"C:\ProgramData\hostward\hostward.yaml"
+    with pytest.raises(ValueError, match="absolute"):
+        install_spec(r"C:\Program Files\hostward\python\python.exe", "hostward.yaml")
+
+
+def test_hostward_service_on_linux_exits_2_and_points_at_the_systemd_unit(hostward: Hostward) -> None:
+    done = hostward("service", "install")
+    assert done.returncode == 2
+    assert "packaging/systemd/hostward.service" in done.stderr
