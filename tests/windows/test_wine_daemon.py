@@ -61,7 +61,7 @@ def test_the_agent_serves_reloads_an_edited_config_and_stops_on_hostward_stop(wi
         assert stop.returncode == 0, stop.describe()
         assert proc.popen.wait(30) == 0
     finally:
-        out, err = proc.stop()
+        _out, err = proc.stop()
     assert _kinds(state) == ["agent.start", "agent.reload", "agent.stop"], err.decode("cp1252", "replace")
     assert _journal(state)[-1]["data"] == {"by": "stop request", "version": "0.1.0"}
     assert not (state / "stop-request").exists()
