@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -55,6 +56,7 @@ class Plan:
     command_timeout: float = 300.0
     secondary_mode: str = "mirror"  # "mirror" (where the secondary is one) or "independent"
     coverage_window: float = DEFAULT_WINDOW
+    fs_snapshot: bool = False  # Windows: back up from a VSS snapshot (`--use-fs-snapshot`)
 
     def restic(self, repo: Repository, runner: Runner) -> Restic:
         return Restic(
@@ -107,6 +109,7 @@ def build_plan(config: BackupConfig, default_cache_dir: str, require_sources: bo
         command_timeout=float(config.command_timeout),
         secondary_mode=config.secondary_mode,
         coverage_window=float(config.coverage_window),
+        fs_snapshot=sys.platform == "win32",  # open files (Outlook, databases) are read consistently
     )
 
 
@@ -251,6 +254,7 @@ class _Night:
             self.plan.sources,
             excludes=self.plan.excludes,
             tags=(f"{RUN_TAG}{self.run_id}", "hostward"),
+            fs_snapshot=self.plan.fs_snapshot,
             timeout=_left(self.deadline),
             on_status=(lambda m: on_status(name, m)) if on_status else None,
         )
