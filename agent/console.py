@@ -24,7 +24,8 @@ _PROBE = "主机©€\U0001f600"  # Chinese, Latin-1, cp1252-only and astral: ev
 
 
 def _encoding(stream: TextIO) -> str:
-    return getattr(stream, "encoding", None) or "ascii"
+    """The stream's encoding; one without (io.StringIO, in memory) holds any text: utf-8."""
+    return getattr(stream, "encoding", None) or "utf-8"
 
 
 def encodes_everything(stream: TextIO) -> bool:

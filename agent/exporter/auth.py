@@ -23,6 +23,7 @@ from typing import Any
 from agent.exporter.errors import ExporterError
 
 _CACHE_LIMIT = 256
+_BCRYPT_MAX = 72
 
 
 class BasicAuth:
@@ -64,8 +65,10 @@ class BasicAuth:
             if key in self._cache:
                 return True
         hashed = self._users.get(user)
-        if hashed is None:
-            self._bcrypt.checkpw(password, self._dummy)  # same cost as a real check
+        # bcrypt reads at most 72 bytes (5.x raises past them, 4.x, bundled on Windows, truncates);
+        # hash-password refuses longer passwords, so a longer one is never right on any version.
+        if hashed is None or len(password) > _BCRYPT_MAX:
+            self._bcrypt.checkpw(password[:_BCRYPT_MAX], self._dummy)  # same cost as a real check
             return False
         if hmac.compare_digest(password, hashed):  # the hash is not the password
             self._bcrypt.checkpw(password, self._dummy)

@@ -40,6 +40,14 @@ def host_families(snapshot: Snapshot) -> Iterator[Metric]:
         "Parts of the host (CPU, a filesystem, sensors...) that could not be read last time.",
         len(host.errors),
     )
+    unavailable = GaugeMetricFamily(
+        "hostward_host_part_unavailable",
+        "1 for a part this platform/host does not provide (e.g. load without performance counters).",
+        labels=("part",),
+    )
+    for part in sorted(host.unavailable):
+        unavailable.add_metric((part,), 1)
+    yield unavailable
     yield from _cpu_memory(host)
     yield from _filesystems(host)
     yield from _io(host)

@@ -64,6 +64,11 @@ LAUNCHER_MAIN = (
 )
 # Extra packages beyond pyproject's runtime deps and `network` extra.
 EXTRA_REQUIREMENTS = ("pywin32",)
+# Narrower than pyproject for Windows: bcrypt 4.3+ is built with Rust >= 1.78, whose standard
+# library imports bcryptprimitives.dll!ProcessPrng (Windows 10+; missing on 8.1 and in Wine 8).
+# 4.2.1 is the newest without it, so the exporter's basic auth and hash-password run on every
+# Windows CPython 3.11 supports. (No cryptography >= 43 exists without it: SNMPv3/SSH need 10+.)
+BUNDLE_CONSTRAINTS = ("bcrypt<4.3",)
 LAUNCHER_SOURCE = "distlib"  # wheel that carries distlib/t64.exe (pip vendors the same file)
 # Parts of wheels a headless agent never loads: pywin32's GUI IDE and demos.
 SKIP_PARTS = ("pythonwin/", "/Demos/", "/demos/")
@@ -280,7 +285,7 @@ def assemble(files: dict[str, Path], tmp: Path) -> dict[str, bytes]:
 
 
 def write_zip(entries: dict[str, bytes], target: Path) -> None:
-    partial = target.with_suffix(".partial")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, ZIP_TIME)
@@ -308,7 +313,7 @@ def build(out: Path = DEFAULT_OUT, cache: Path = DEFAULT_CACHE, reuse: bool = Fa
 def requirements() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     wanted: list[str] = [*project["dependencies"], *project["optional-dependencies"]["network"]]
-    return [*wanted, *EXTRA_REQUIREMENTS]
+    return [*wanted, *EXTRA_REQUIREMENTS, *BUNDLE_CONSTRAINTS]
 
 
 def relock() -> None:

@@ -66,4 +66,10 @@ def test_the_daemons_collect_job_succeeds_and_metrics_show_the_c_drive(wine_box:
     assert 'mountpoint="C:\\\\"' in metrics
     with sqlite3.connect(state / "state.db") as db:
         runs = db.execute("SELECT success, error FROM job_runs WHERE job = 'collect'").fetchall()
+        (payload,) = db.execute("SELECT payload FROM records WHERE kind = 'host'").fetchone()
     assert runs and all(success == 1 and error == "" for success, error in runs), runs
+    unavailable = json.loads(payload)["unavailable"]
+    for part in ("load", "swap"):  # each is either exported or marked unavailable
+        marked = f'hostward_host_part_unavailable{{part="{part}"}} 1.0' in metrics
+        assert marked == (part in unavailable)
+    assert "hostward_load1 " in metrics or "load" in unavailable

@@ -58,3 +58,10 @@ def test_json_for_the_console_is_lossless_on_every_code_page(
     assert json.loads(text) == value
     if encoding == "cp936":
         assert "密码" in text and "\\ud83d" in text  # readable where possible, escaped where not
+
+
+def test_an_in_memory_stream_without_an_encoding_keeps_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    console.setup()
+    assert console.default_lang() == "zh"
+    assert console.dumps({"t": "密码"}) == '{"t": "密码"}'

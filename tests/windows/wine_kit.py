@@ -126,8 +126,14 @@ def template_prefix() -> Path:
                    capture_output=True, check=True, timeout=120)
     subprocess.run(["wineserver", "-w"], env=env, check=True, timeout=120)
     (work / ".complete").write_text("ok\n")
-    shutil.rmtree(target, ignore_errors=True)
-    work.rename(target)
+    if target.exists() and not (target / ".complete").is_file():
+        shutil.rmtree(target, ignore_errors=True)  # a half-made one from an interrupted run
+    try:
+        work.rename(target)
+    except OSError:  # another session made it meanwhile: use theirs
+        if not (target / ".complete").is_file():
+            raise
+        shutil.rmtree(work, ignore_errors=True)
     return target
 
 
