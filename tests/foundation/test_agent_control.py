@@ -163,3 +163,42 @@ def test_hostward_service_on_linux_exits_2_and_points_at_the_systemd_unit(hostwa
     done = hostward("service", "install")
     assert done.returncode == 2
     assert "packaging/systemd/hostward.service" in done.stderr
+
+
+OFF_MAIN_THREAD = """
+import io, sys, threading, time
+from agent import daemon
+from agent.config import load_config
+stop, out, codes = threading.Event(), io.StringIO(), []
+loaded = load_config(sys.argv[1])
+serve = lambda: codes.append(daemon.serve(loaded, sys.argv[1], lambda: (), out, stop))
+worker = threading.Thread(target=serve)
+worker.start()
+deadline = time.monotonic() + 30
+while "status page" not in out.getvalue() and time.monotonic() < deadline:
+    time.sleep(0.05)
+stop.set()
+worker.join(30)
+print(codes, "status page" in out.getvalue())
+"""
+
+
+def test_an_agent_run_off_the_main_thread_stops_cleanly_when_its_stop_event_is_set(
+    write_config: WriteConfig, port: int, tmp_path: Path
+) -> None:
+    """What the Windows service does: no signal handlers off the main thread; SvcStop sets the
+    event. (In a child process: the agent applies its own limits to the process it runs in.)"""
+    import sys
+
+    path = write_config(CONFIG.replace("PORT", str(port)))
+    done = subprocess.run(
+        (sys.executable, "-c", OFF_MAIN_THREAD, str(path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.split() == ["[0]", "True"], done.stderr
+    entries = list(Journal(tmp_path / "state").entries())
+    assert [e.kind for e in entries] == ["agent.start", "agent.stop"]
+    assert entries[-1].data["by"] == "service"
