@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(console.dumps(snap.to_payload(), indent=2))
     else:
-        print(format_table(snap))
+        print(format_table(snap, chinese=console.chinese_ok()))
     return common.EXIT_OK
 
 
@@ -41,8 +41,9 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TiB"  # pragma: no cover - the loop always returns
 
 
-def format_table(snap: HostSnapshot) -> str:
-    """A short two-column table; labels in Chinese and English."""
+def format_table(snap: HostSnapshot, chinese: bool = True) -> str:
+    """A short two-column table; labels in Chinese and English (English alone where the
+    console's code page has no Chinese)."""
     rows: list[tuple[str, str]] = [("主机 Host", snap.hostname)]
     rows.append(("时间 Taken", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(snap.taken))))
     if snap.load:
@@ -74,6 +75,8 @@ def format_table(snap: HostSnapshot) -> str:
         rows.append((f"错误 Error {part}", message))
     for part, why in sorted(snap.unavailable.items()):
         rows.append((f"不可用 N/A {part}", why))
+    if not chinese:
+        rows = [(label.split(" ", 1)[1], value) for label, value in rows]
     width = max(_width(label) for label, _ in rows)
     return "\n".join(f"{label}{' ' * (width - _width(label))}  {value}" for label, value in rows)
 

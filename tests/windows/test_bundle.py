@@ -46,3 +46,12 @@ def test_the_same_inputs_build_a_byte_identical_zip(windows_bundle: Path, tmp_pa
         assert names == sorted(names)
         assert {i.date_time for i in archive.infolist()} == {(2000, 1, 1, 0, 0, 0)}
         assert all(n.startswith("hostward/python/") for n in names)
+
+
+def test_pywin32s_service_host_starts_next_to_python_exe(wine_box: WineBox) -> None:
+    # pythonservice.exe links python311.dll and pywintypes311.dll: both found beside it, or it
+    # would not start at all. Without arguments it prints its usage (partly in UTF-16).
+    done = wine_box.run("pythonservice.exe")
+    assert done.returncode == 2, done.describe()  # usage
+    text = (done.stdout + done.stderr).replace(b"\x00", b"")
+    assert b"Python Service Manager" in text and b"-debug servicename" in text

@@ -8,11 +8,11 @@ import json
 from wine_kit import WineBox
 
 
-def test_collect_on_a_western_console_prints_english_labels_and_question_marks(wine_box: WineBox) -> None:
+def test_collect_on_a_western_console_prints_english_labels(wine_box: WineBox) -> None:
     done = wine_box.hostward("collect", codepage="cp1252")
     assert done.returncode == 0, done.describe()
-    text = done.out("cp1252")
-    assert "?? Host" in text and "Memory" in text
+    lines = done.out("cp1252").splitlines()
+    assert lines[0].startswith("Host ") and any(line.startswith("Memory ") for line in lines)
     assert b"Traceback" not in done.stderr
 
 

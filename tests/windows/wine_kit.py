@@ -17,11 +17,13 @@ Stable API (other suites build on it; the fixtures are in tests/windows/conftest
   Ansible's win_command or a scheduled task, captured as bytes. `env` adds variables; the base
   environment is minimal (no PYTHON*, no HOSTWARD_* from the caller). `cwd` is a Linux path
   inside the prefix (default: C:\hostward-tests).
-- `box.python(*args, ...)`: the same for the bundle's `python.exe`.
+- `box.python(*args, ...)`: the same for the bundle's `python.exe`;
+  `box.run(program, *args, ...)` for any program under `python\` (e.g. "pythonservice.exe").
 - `box.start_hostward(*args, codepage=..., env=...) -> WineProcess`: in the background;
   `proc.alive()`, `proc.stop()` (kills the launcher and its python.exe),
   `proc.output()` (stdout, stderr bytes after stop), `proc.python_pid()` (the Linux pid of the
-  Windows python.exe, for RSS).
+  Windows python.exe, for RSS: Wine starts it as a Linux process of its own, not a child of the
+  launcher; it is found by prefix, command line and start time).
 - `box.win_path(path) -> str` / `box.unix_path(r"C:\...") -> Path`; `box.scratch(name)`: a
   fresh empty folder under C:\hostward-tests (a Linux Path; pass `box.win_path(...)` to hostward).
 - `require_wine()`: Wine missing fails the suite (CI is Debian as root and installs it);
