@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("config", "config_cmd", "print or check the config / 配置文件"),
     ("run", "run_cmd", "run the agent: scheduler, /metrics and status page / 运行代理"),
+    ("stop", "stop_cmd", "stop the running agent cleanly / 停止代理"),
+    ("service", "service_cmd", "the Windows service: install, remove, start, stop / Windows 服务"),
     ("collect", "collect_cmd", "one host-health snapshot / 采集一次主机健康状况"),
     ("journal", "journal_cmd", "the tamper-evident journal / 工作日志"),
     ("hash-password", "hash_password_cmd", "a bcrypt hash for exporter.basic_auth_users / 生成密码哈希"),

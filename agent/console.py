@@ -58,7 +58,7 @@ def chinese_ok(stream: TextIO | None = None) -> bool:
 
 
 def default_lang() -> str:
-    """"zh" where the console shows Chinese, else "en"."""
+    """ "zh" where the console shows Chinese, else "en"."""
     return "zh" if chinese_ok() else "en"
 
 

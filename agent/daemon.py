@@ -2,8 +2,11 @@
 
 - SIGTERM / SIGINT: stop scheduling, cancel running jobs, wait up to `SHUTDOWN_GRACE` seconds,
   record what is still running as abandoned, close the exporter; exit 0.
-- SIGHUP: reload the config. An invalid file is logged problem by problem and the running
-  config stays; a valid one replaces logging, the job schedules and the exporter.
+- SIGHUP, or a settled change of the config file (every platform; Windows has no SIGHUP;
+  `agent.control`): reload the config. An invalid file is logged problem by problem and the
+  running config stays; a valid one replaces logging, the job schedules and the exporter.
+- Windows: Ctrl+C / Ctrl+Break in the console; everywhere: the `stop-request` file in the state
+  directory (`hostward stop`), or the `stop` event set by the Windows service's SvcStop.
 - `--once` (`run_once`): every due job once, no exporter; 0 if all succeeded, else 1.
 """
 
@@ -15,11 +18,13 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol, TextIO
 
 from agent import __version__
 from agent.config import LoadedConfig, SchemaError, load_config
+from agent.control import ConfigWatch, clear_stop, stop_path, stop_requested
 from agent.jobs import JobSpec, scheduled
 from agent.journal import Journal
 from agent.logs import setup_logging
@@ -83,9 +88,10 @@ def serve(
     config_arg: str | None,
     specs: Callable[[], Sequence[JobSpec]],
     out: TextIO = sys.stdout,
+    stop: threading.Event | None = None,
 ) -> int:
-    """Run the agent until SIGTERM/SIGINT. Returns the exit code."""
-    return Daemon(loaded, config_arg, specs, out).serve()
+    """Run the agent until SIGTERM/SIGINT, a stop request or `stop` is set. Returns the exit code."""
+    return Daemon(loaded, config_arg, specs, out, stop).serve()
 
 
 class Daemon:
@@ -95,13 +101,17 @@ class Daemon:
         config_arg: str | None,
         specs: Callable[[], Sequence[JobSpec]],
         out: TextIO,
+        stop: threading.Event | None = None,
     ) -> None:
         self.loaded = loaded
         self._config_arg = config_arg
         self._specs = specs
         self._out = out
-        self.stop = threading.Event()
+        self.stop = stop or threading.Event()
+        self._stopped_by = "signal"
         self._reload = threading.Event()
+        source = None if loaded.source.startswith("<") else Path(loaded.source)
+        self._watch = ConfigWatch(source)
         self._exporter: ExporterHandle | None = None
         self._journal = Journal(loaded.state_dir)
 
@@ -122,6 +132,8 @@ class Daemon:
             print(f"hostward: cannot start the exporter: {exc}", file=sys.stderr)
             state.close()
             return EXIT_USAGE
+        if clear_stop(self.loaded.state_dir):
+            log.warning("removed a stop request left from before this start")
         self._print_banner()
         self._note("agent.start", {"version": __version__, "config": self.loaded.source})
         recover(self.loaded)
@@ -132,15 +144,28 @@ class Daemon:
             state_dir=self.loaded.state_dir,
         )
         try:
-            scheduler.run(self.stop, between=lambda: self._maybe_reload(scheduler, state))
+            scheduler.run(self.stop, between=lambda: self._between(scheduler, state))
         finally:
             log.info("stopping: waiting up to %.0fs for running jobs", SHUTDOWN_GRACE)
             scheduler.shutdown(SHUTDOWN_GRACE)
             if self._exporter is not None:
                 self._exporter.close()
-            self._note("agent.stop", {"version": __version__})
+            self._note("agent.stop", {"version": __version__, "by": self._stopped_by})
             state.close()
+            clear_stop(self.loaded.state_dir)
         return EXIT_OK
+
+    def _between(self, scheduler: Scheduler, state: State) -> None:
+        """Before every tick: a stop request, a changed config file, a pending reload."""
+        if stop_requested(self.loaded.state_dir):
+            log.info("stop requested (%s)", stop_path(self.loaded.state_dir))
+            self._stopped_by = "stop request"
+            self.stop.set()
+            return
+        if self._watch.changed():
+            log.info("the config file changed: reloading it")
+            self._reload.set()
+        self._maybe_reload(scheduler, state)
 
     def _start_exporter(self, loaded: LoadedConfig, state: State) -> ExporterHandle | None:
         if not loaded.config.exporter.enabled:
@@ -164,22 +189,32 @@ class Daemon:
         )
 
     def _install_signals(self) -> None:
+        """SIGTERM/SIGINT (Ctrl+C), SIGBREAK (Ctrl+Break, Windows) stop; SIGHUP reloads. Only the
+        main thread may install handlers: the Windows service runs the agent in another thread
+        and stops it through `self.stop`."""
+
         def on_stop(signum: int, frame: FrameType | None) -> None:
             self.stop.set()
 
         def on_reload(signum: int, frame: FrameType | None) -> None:
             self._reload.set()
 
-        signal.signal(signal.SIGTERM, on_stop)
+        try:
+            signal.signal(signal.SIGTERM, on_stop)
+        except ValueError:  # not the interpreter's main thread (pythonservice.exe's service thread)
+            self._stopped_by = "service"
+            return
         signal.signal(signal.SIGINT, on_stop)
-        sighup = getattr(signal, "SIGHUP", None)  # not on Windows
-        if sighup is not None:
-            signal.signal(sighup, on_reload)
+        for name, handler in (("SIGBREAK", on_stop), ("SIGHUP", on_reload)):  # Windows / POSIX only
+            number = getattr(signal, name, None)
+            if number is not None:
+                signal.signal(number, handler)
 
     def _maybe_reload(self, scheduler: Scheduler, state: State) -> None:
         if not self._reload.is_set():
             return
         self._reload.clear()
+        self._watch.mark_loaded()
         old = self.loaded
         try:
             new = load_config(self._config_arg)

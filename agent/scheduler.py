@@ -242,6 +242,8 @@ class Scheduler:
             try:
                 if between is not None:
                     between()
+                    if stop.is_set():
+                        break
                 delay = self.tick()
             except Exception:  # a daemon outlives a bad tick (no thread left, disk full...)
                 log.exception("scheduler tick failed; trying again in %.0fs", MAX_SLEEP)
@@ -425,4 +427,3 @@ class Scheduler:
             # Only now: `run_due_once` returns (and the process may exit) once this is set, so
             # the run must already be in the database.
             run.result = RunResult(run.job, success, error, duration)
-

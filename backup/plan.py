@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -59,6 +60,7 @@ class Plan:
     coverage_window: float = DEFAULT_WINDOW
     protect: tuple[str, ...] = ()  # our own paths, kept out of every backup (backup/excludes.py)
     inspect_sources: bool = True  # look at every source before the backup (backup/sources.py)
+    fs_snapshot: bool = False  # Windows: back up from a VSS snapshot (`--use-fs-snapshot`)
 
     def restic(self, repo: Repository, runner: Runner) -> Restic:
         return Restic(
@@ -117,6 +119,7 @@ def build_plan(
         secondary_mode=config.secondary_mode,
         coverage_window=float(config.coverage_window),
         protect=_own_paths(repos, config.cache_dir or default_cache_dir, config.drill.scratch_dir, protect),
+        fs_snapshot=sys.platform == "win32",  # open files (Outlook, databases) are read consistently
     )
 
 
@@ -286,6 +289,7 @@ class _Night:
             self.plan.sources,
             excludes=(*self.plan.excludes, *protected_excludes(self.plan.sources, self.plan.protect)),
             tags=(f"{RUN_TAG}{self.run_id}", "hostward"),
+            fs_snapshot=self.plan.fs_snapshot,
             timeout=_left(self.deadline),
             on_status=(lambda m: on_status(name, m)) if on_status else None,
         )

@@ -27,6 +27,7 @@ from backup.errors import (
     error_for,
 )
 from backup.model import BackupSummary, CheckResult, LockInfo, Node, Snapshot, parse_time
+from backup.secret_acl import windows_password_file_problem
 from collectors.errors import CommandError
 from collectors.system.runner import CommandResult, Runner
 
@@ -49,7 +50,9 @@ class Repository:
     def child_env(self, prefix: str = "RESTIC_") -> dict[str, str]:
         """The environment that tells restic where and how to open this repository.
 
-        Raises PasswordUnavailable when the named file or variable does not exist.
+        Raises PasswordUnavailable when the named file or variable does not exist, when group or
+        others may read or write the file (POSIX), or when accounts other than SYSTEM and
+        Administrators can read it (Windows).
         """
         env = {f"{prefix}REPOSITORY": self.url}
         if self.password_file:
@@ -57,6 +60,9 @@ class Repository:
                 raise PasswordUnavailable(self.name, f"password file {self.password_file} does not exist")
             if os.name == "posix":
                 check_password_file_mode_posix(self.name, self.password_file)
+            exposed = windows_password_file_problem(self.password_file)
+            if exposed is not None:
+                raise PasswordUnavailable(self.name, exposed)
             env[f"{prefix}PASSWORD_FILE"] = self.password_file
         else:
             value = os.environ.get(self.password_env)
@@ -174,11 +180,15 @@ class Restic:
         *,
         excludes: Sequence[str] = (),
         tags: Sequence[str] = (),
+        fs_snapshot: bool = False,
         timeout: float | None = None,
         on_status: StatusCallback | None = None,
     ) -> BackupSummary:
-        """Back up `paths`. A partial snapshot (unreadable files) returns status "partial"."""
+        """Back up `paths`. A partial snapshot (unreadable files) returns status "partial".
+        `fs_snapshot` (Windows): read from a Volume Shadow Copy, so open files are consistent."""
         args: list[str] = ["backup", "--json"]
+        if fs_snapshot:
+            args.append("--use-fs-snapshot")
         if on_status is None:
             # Without a progress display, -q spares restic its size pre-scan of the whole tree
             # (measured: ~10 % of the CPU of a backup of 30 000 files); the summary still comes.

@@ -19,6 +19,7 @@ from collectors.system.files import read_text
 from collectors.system.linux import accounts, changes, kernel, usb
 from collectors.system.linux import network as linux_net
 from collectors.system.runner import Runner
+from collectors.system.windows.registry import Registry
 from policies import enforce_windows
 from policies.config import ParameterOverride, PersonExemption, Waiver
 from policies.context import AuditInputs, Target
@@ -222,18 +223,20 @@ def enforce(
     now: datetime | None = None,
     dry_run: bool = False,
     undo: UndoLog | None = None,
+    registry: Registry | None = None,
 ) -> list[Change]:
     """Apply (or, with dry_run, preview) the enforcement of every opted-in, applicable check.
 
     A check named in `only` but not opted in gets a result False record saying so. A check a
     current waiver or person exemption covers is not changed: one result True record, no
     changes, `waived` set. With `undo`, every file's old content and every changing command is
-    logged before it is changed.
+    logged before it is changed. `registry`: Windows registry changes go there (default: the
+    local registry).
     """
     now = now or datetime.now(UTC)
     allowed = set(opted_in)
     wanted = set(only) if only is not None else None
-    ctx = EnforceContext(target, runner, inputs, dry_run, undo)
+    ctx = EnforceContext(target, runner, inputs, dry_run, undo, registry)
     out: list[Change] = []
     for spec in library.checks:
         if spec.enforcement is None or (wanted is not None and spec.id not in wanted):

@@ -9,6 +9,7 @@ from typing import Any
 from collectors.errors import HostwardError
 from collectors.system.linux import changes
 from collectors.system.runner import Runner
+from collectors.system.windows.registry import Registry, RegValue
 from policies.context import AuditInputs, Target
 from policies.schema import CheckSpec, Parameters
 from policies.undo import UndoLog
@@ -43,6 +44,15 @@ class EnforceContext:
     inputs: AuditInputs
     dry_run: bool
     undo: UndoLog | None = None  # the crash-safety log (policies/undo.py); None: no log kept
+    registry: Registry | None = None  # Windows: None means the local registry
+
+
+def set_registry(ctx: EnforceContext, registry: Registry, key: str, name: str, value: RegValue) -> None:
+    """Set one registry value, its old value (or absence) saved in the undo log first.
+    Raises HostwardError (the undo log or the value cannot be written)."""
+    if ctx.undo is not None:
+        ctx.undo.remember_registry(registry, key, name)
+    registry.set(key, name, value)
 
 
 def write_file(ctx: EnforceContext, path: str, content: str, mode: int = 0o644) -> None:

@@ -3,28 +3,64 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
+from collectors.errors import HostwardError
 from collectors.system.windows import changes as win_changes
 from collectors.system.windows import readers as win
-from policies.enforce_base import Change, EnforceContext, run_command
+from collectors.system.windows import registry as reg
+from policies.enforce_base import Change, EnforceContext, run_command, set_registry
 from policies.schema import CheckSpec, Parameters
+
+USBSTOR = r"HKLM\SYSTEM\CurrentControlSet\Services\USBSTOR"
+REMOVABLE = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\RemovableStorageDevices"
+USB_NAME = USBSTOR + " + RemovableStorageDevices"
+# Group Policy "Removable Storage Access": the values each device class has (WPD: no execute).
+DENY_RWX = ("Deny_Read", "Deny_Write", "Deny_Execute")
+DENY_VALUES = {
+    win.CLASS_REMOVABLE_DISK: DENY_RWX,
+    win.CLASS_WPD[0]: ("Deny_Read", "Deny_Write"),
+    win.CLASS_WPD[1]: ("Deny_Read", "Deny_Write"),
+    win.CLASS_CDROM: DENY_RWX,
+    win.CLASS_FLOPPY: DENY_RWX,
+}
+
+
+def usb_wanted(params: Parameters) -> list[tuple[str, str]]:
+    """(key, value name) set to DWORD 1 (USBSTOR Start: 4): USB-1 disks and phones (WPD);
+    USB-2 (modules name a CD or floppy driver) adds CD/DVD and floppy drives."""
+    media = bool(set(params.modules or ()) & {"sr_mod", "cdrom", "floppy"})
+    classes = [win.CLASS_REMOVABLE_DISK, *win.CLASS_WPD]
+    if media:
+        classes += [win.CLASS_CDROM, win.CLASS_FLOPPY]
+    return [(USBSTOR, "Start")] + [(f"{REMOVABLE}\\{c}", v) for c in classes for v in DENY_VALUES[c]]
 
 
 def usb_lockdown(ctx: EnforceContext, spec: CheckSpec, params: Parameters) -> Change:
-    """USBSTOR Start=4 and the removable-storage deny policies (CD/floppy too for USB-2)."""
-    name = r"HKLM\SYSTEM\CurrentControlSet\Services\USBSTOR + RemovableStorageDevices"
-    media = bool(set(params.modules or ()) & {"sr_mod", "cdrom", "floppy"})
-    needed = {win.CLASS_REMOVABLE_DISK, *win.CLASS_WPD}
-    if media:
-        needed |= {win.CLASS_CDROM, win.CLASS_FLOPPY}
-    start = win.parse_usbstor_start(win.read(ctx.runner, "usbstor"))
-    policy = win.parse_removable_policy(win.read(ctx.runner, "removable_policy"))
-    missing = set() if policy.deny_all else needed - policy.denied_classes
-    if start == 4 and not missing:
-        return Change(name, spec.id, True, {}, "already in place")
-    what = {"usbstor_start": {"old": start, "new": 4}, "deny_classes_added": sorted(missing)}
-    script = "media_lockdown" if media else "usb_lockdown"
-    return run_command(ctx, name, spec.id, what, partial(win_changes.run_script, ctx.runner, script))
+    """USBSTOR Start=4 and the removable-storage deny policies, set value by value through the
+    registry, each old value in the undo log first (a crash mid-way is rolled back)."""
+    registry = ctx.registry or reg.local()
+    todo: list[tuple[str, str, reg.RegValue | None, reg.RegValue]] = []
+    for key, name in usb_wanted(params):
+        new = reg.dword(4 if name == "Start" else 1)
+        old = registry.get(key, name)
+        if old != new:
+            todo.append((key, name, old, new))
+    if not todo:
+        return Change(USB_NAME, spec.id, True, {}, "already in place")
+    what: dict[str, Any] = {
+        "values": [
+            {"key": k, "name": n, "old": None if o is None else o.data, "new": v.data} for k, n, o, v in todo
+        ]
+    }
+    if ctx.dry_run:
+        return Change(USB_NAME, spec.id, None, what, "would set (dry run)")
+    for key, name, _, new in todo:
+        try:
+            set_registry(ctx, registry, key, name, new)
+        except HostwardError as exc:
+            return Change(USB_NAME, spec.id, False, what, f"stopped at {key}\\{name}: {exc}")
+    return Change(USB_NAME, spec.id, True, what, "set; USB storage is refused from the next plug-in")
 
 
 def password_max_age(ctx: EnforceContext, spec: CheckSpec, limit: int) -> list[Change]:

@@ -1,16 +1,19 @@
 """Crash safety of enforcement: an undo log written ahead of every change.
 
 Before enforcement replaces a file, the file's current bytes (or its absence) and mode are
-added to the undo log; before it runs a changing command (chage, usermod, ip link), the
-command is noted. The log is one JSON file in the state directory, itself replaced atomically
-(temp + fsync + rename + directory fsync) at each step, so it always describes at least what
-was changed. The run's journal entries carry the log's id; once they are written the log is
-removed. A `kill -9` (or a power cut) in between leaves the log behind, and the next start
-(the daemon, `hostward enforce`) recovers (agent/actions/enforce.py): if the journal holds the
-id the run was complete; otherwise every file is put back as it was, newest first, and that is
-journaled. A half-applied change is thus never left half applied: it is rolled back, and the
-next `hostward enforce` applies it whole. Commands cannot be undone; each is one idempotent
-step, reported as "may have run", and the next enforcement completes it.
+added to the undo log; before it sets a registry value (Windows), the value's current type
+and data (or its absence, and which keys did not exist yet) are; before it runs a changing
+command (chage, usermod, ip link), the command is noted. The log is one JSON file in the
+state directory, itself replaced atomically (temp + fsync + rename + directory fsync) at each
+step, so it always describes at least what was changed. The run's journal entries carry the
+log's id; once they are written the log is removed. A `kill -9` (or a power cut) in between
+leaves the log behind, and the next start (the daemon, `hostward enforce`) recovers
+(agent/actions/enforce.py): if the journal holds the id the run was complete; otherwise every
+file and registry value is put back as it was (keys the run created are removed again when
+empty), newest first, and that is journaled. A half-applied change is thus never left half
+applied: it is rolled back, and the next `hostward enforce` applies it whole. Commands cannot
+be undone; each is one idempotent step, reported as "may have run", and the next enforcement
+completes it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from typing import Any
 from collectors.errors import HostwardError
 from collectors.system.files import FileTooLarge, read_bytes, stat_in
 from collectors.system.linux.changes import remove_file, sync_dir, write_bytes_atomic
+from collectors.system.windows.registry import Registry, RegValue, parents
+from collectors.system.windows.registry import local as local_registry
 
 if sys.platform == "win32":  # pragma: no cover - Windows
     import msvcrt
@@ -63,7 +68,7 @@ class Rollback:
     intent: str
     root: str
     started: float
-    restored: tuple[str, ...]  # files put back as they were (or removed: they did not exist)
+    restored: tuple[str, ...]  # files and registry values put back as they were (or removed)
     commands: tuple[str, ...]  # changing commands noted: they may have run
 
 
@@ -95,6 +100,21 @@ class UndoLog:
             data["files"].append({"path": path, "old": encoded, "mode": mode})
             self._flush(data)
 
+    def remember_registry(self, registry: Registry, key: str, name: str) -> None:
+        """Save the registry value `key\\name` (or its absence) before it is set. Raises UndoError."""
+        with self._lock:
+            data = self._begin()
+            if any(r["key"] == key and r["name"] == name for r in data["registry"]):
+                return
+            try:
+                old = registry.get(key, name)
+                created = [k for k in parents(key) if not registry.key_exists(k)]
+            except HostwardError as exc:
+                raise UndoError(f"cannot save {key}\\{name} before changing it: {exc}") from exc
+            encoded = None if old is None else old.to_json()
+            data["registry"].append({"key": key, "name": name, "old": encoded, "created_keys": created})
+            self._flush(data)
+
     def note_command(self, name: str, check: str) -> None:
         """Note a changing command before it runs. Raises UndoError."""
         with self._lock:
@@ -113,7 +133,7 @@ class UndoLog:
         if self._data is None:
             self.id = uuid.uuid4().hex
             self._data = {"id": self.id, "root": self.root, "started": time.time()}
-            self._data.update(files=[], commands=[])
+            self._data.update(files=[], commands=[], registry=[])
         return self._data
 
     def _flush(self, data: dict[str, Any]) -> None:
@@ -142,10 +162,11 @@ def pending(path: Path) -> dict[str, Any] | None:
         raise UndoError(f"the undo log {path} is unreadable: {exc}") from exc
 
 
-def rollback(data: dict[str, Any]) -> Rollback:
-    """Put back every file of the log, newest first (idempotent: safe to repeat after a crash)."""
+def rollback(data: dict[str, Any], registry: Registry | None = None) -> Rollback:
+    """Put back every file and registry value of the log, newest first (idempotent: safe to
+    repeat after a crash). `registry`: the local one unless given."""
     root = str(data.get("root") or "/")
-    restored = []
+    restored = _rollback_registry(data.get("registry") or [], registry)
     for item in reversed(data.get("files", [])):
         path = str(item["path"])
         if item.get("old") is None:
@@ -156,6 +177,24 @@ def rollback(data: dict[str, Any]) -> Rollback:
         restored.append(path)
     commands = tuple(f"{c.get('check', '')}: {c.get('name', '')}" for c in data.get("commands", []))
     return Rollback(str(data["id"]), root, float(data.get("started", 0)), tuple(restored), commands)
+
+
+def _rollback_registry(items: list[dict[str, Any]], registry: Registry | None) -> list[str]:
+    if not items:
+        return []
+    reg = registry or local_registry()
+    restored = []
+    for item in reversed(items):
+        key, name = str(item["key"]), str(item["name"])
+        if item.get("old") is None:
+            reg.delete(key, name)
+        else:
+            reg.set(key, name, RegValue.from_json(item["old"]))
+        restored.append(f"{key}\\{name}")
+    for item in reversed(items):
+        for created in item.get("created_keys") or []:  # deepest first
+            reg.delete_key_if_empty(str(created))
+    return restored
 
 
 def discard(path: Path) -> None:
@@ -189,3 +228,4 @@ def run_lock(path: Path, wait: bool) -> Iterator[bool]:
         yield True
     finally:
         os.close(fd)
+

@@ -20,8 +20,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "hash-password",
         help="print a bcrypt hash for exporter.basic_auth_users / 生成密码哈希",
     )
-    p.add_argument("--cost", type=int, default=12, choices=range(10, 17), metavar="10..16",
-                   help="bcrypt cost factor (default 12)")
+    p.add_argument(
+        "--cost",
+        type=int,
+        default=12,
+        choices=range(10, 17),
+        metavar="10..16",
+        help="bcrypt cost factor (default 12)",
+    )
     p.set_defaults(func=run)
 
 

@@ -29,8 +29,7 @@ def verify_journal(args: argparse.Namespace) -> int:
         print(f"{journal.path}: intact, {result.entries} entries / 完整")
         return common.EXIT_OK
     print(
-        f"{journal.path}: TAMPERED / 已被篡改: {result.problem} "
-        f"({result.entries} entries intact before it)",
+        f"{journal.path}: TAMPERED / 已被篡改: {result.problem} ({result.entries} entries intact before it)",
         file=sys.stderr,
     )
     return common.EXIT_FAILED

@@ -26,7 +26,8 @@ class LimitsConfig:
         check=lambda v: None if v == 0 or v >= 256 * MiB else "must be 0 or at least 268435456 (256 MiB)",
     )
     nice: int = setting(
-        0, "CPU priority of the agent: 0 normal .. 19 lowest (systemd CPUQuota= caps its share).",
+        0,
+        "CPU priority of the agent: 0 normal .. 19 lowest (systemd CPUQuota= caps its share).",
         check=between(0, 19),
     )
     check_memory_max_bytes: int = setting(

@@ -111,9 +111,7 @@ def _rules_table(report: FleetReport, library: Library, lang: str) -> str:
                ("不符合的主机（检查项）", "Hosts failing (checks)"), ("无法判定", "Could not determine"),
                ("已豁免", "Waived")]  # fmt: skip
     return (
-        f"<h2>{t(lang, '按条款', 'By written rule')}</h2>"
-        + table("rules-table", lang, columns, rows)
-        + note
+        f"<h2>{t(lang, '按条款', 'By written rule')}</h2>" + table("rules-table", lang, columns, rows) + note
     )
 
 

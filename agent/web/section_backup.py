@@ -50,7 +50,7 @@ def backup_section(snapshot: Snapshot, lang: str) -> str:
         rows.append(
             f'<tr data-repository="{e(name)}" class="{e(_BADGE.get(status, ("warn",))[0])}">'
             f"<td>{e(name)}</td><td>{when(r.get('last_attempt'))}</td><td>{_badge(lang, status)}</td>"
-            f'<td>{when(r.get("last_success"))}</td>'
+            f"<td>{when(r.get('last_success'))}</td>"
             f'<td class="num">{e(size(float(r.get("bytes_added") or 0)))}</td>'
             f'<td class="num">{e(r.get("files", "—"))}</td>'
             f'<td class="num">{e(r.get("snapshot_count", "—"))}</td>'

@@ -4,7 +4,7 @@ each output came from is in its fixture folder's SOURCES.md."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from functools import partial
 
 from policies_kit import FIXTURES, AuditFn, RecordedRunner
 from windows_kit import SERVER_NO_SECURITY_CENTER, runner
@@ -197,25 +197,58 @@ def test_missing_powershell_is_an_error_never_a_pass(win: AuditFn) -> None:
     assert result.status == "error"
 
 
-def test_windows_usb_lockdown_writes_registry_once(tmp_path: Any) -> None:
-    from collectors.system.windows.changes import SCRIPTS as CHANGE_SCRIPTS
+def test_windows_usb_lockdown_sets_each_registry_value_once_and_a_second_run_changes_nothing() -> None:
+    from memory_registry import MemoryRegistry
+
+    from collectors.system.windows.registry import dword
     from policies.context import AuditInputs, Target
     from policies.enforce import enforce
+    from policies.enforce_windows import REMOVABLE, USBSTOR
     from policies.library import load_library
 
     library, _ = load_library()
-    lockdown = (*POWERSHELL, CHANGE_SCRIPTS["usb_lockdown"])
-    open_host = runner(usbstor="open", removable_policy="none")
-    open_host.outputs[lockdown] = b""
+    registry = MemoryRegistry()
+    registry.set(USBSTOR, "Start", dword(3))
     target = Target("pc-01", "office_pc", "windows", "C:\\")
-    dry = enforce(library, target, open_host, AuditInputs(), opted_in=["usb.storage_blocked"], dry_run=True)
-    assert [(c.result, c.changes["usbstor_start"]) for c in dry] == [(None, {"old": 3, "new": 4})]
-    assert lockdown not in open_host.calls
-    done = enforce(library, target, open_host, AuditInputs(), opted_in=["usb.storage_blocked"])
-    assert done[0].result is True and lockdown in open_host.calls
-    locked = runner()  # the registry as it reads after the change
-    again = enforce(library, target, locked, AuditInputs(), opted_in=["usb.storage_blocked"])
+    run = partial(
+        enforce, library, target, RecordedRunner({}), AuditInputs(), opted_in=["usb.storage_blocked"]
+    )
+    dry = run(dry_run=True, registry=registry)
+    assert [c.result for c in dry] == [None]
+    assert dry[0].changes["values"][0] == {"key": USBSTOR, "name": "Start", "old": 3, "new": 4}
+    assert registry.get(USBSTOR, "Start") == dword(3)
+    done = run(registry=registry)
+    assert done[0].result is True and len(done[0].changes["values"]) == 8
+    assert registry.get(USBSTOR, "Start") == dword(4)
+    disk = REMOVABLE + "\\{53f5630d-b6bf-11d0-94f2-00a0c91efb8b}"
+    assert [registry.get(disk, n) for n in ("Deny_Read", "Deny_Write", "Deny_Execute")] == [dword(1)] * 3
+    again = run(registry=registry)
     assert [(c.result, c.changes, c.comment) for c in again] == [(True, {}, "already in place")]
+
+
+def test_a_registry_value_of_the_wrong_type_is_replaced_by_the_lockdown() -> None:
+    from memory_registry import MemoryRegistry
+
+    from collectors.system.windows.registry import REG_SZ, RegValue
+    from policies.context import AuditInputs, Target
+    from policies.enforce import enforce
+    from policies.enforce_windows import USBSTOR
+    from policies.library import load_library
+
+    library, _ = load_library()
+    registry = MemoryRegistry()
+    registry.set(USBSTOR, "Start", RegValue(REG_SZ, "4"))  # looks right, is not a DWORD
+    target = Target("pc-01", "office_pc", "windows", "C:\\")
+    done = enforce(
+        library,
+        target,
+        RecordedRunner({}),
+        AuditInputs(),
+        opted_in=["usb.storage_blocked"],
+        registry=registry,
+    )
+    assert done[0].changes["values"][0]["old"] == "4"
+    assert registry.get(USBSTOR, "Start") == RegValue(4, 4)
 
 
 def test_after_hours_check_needs_no_tool_on_windows(win: AuditFn) -> None:

@@ -1,0 +1,154 @@
+"""The Windows registry, read and written through `winreg` (no PowerShell needed).
+
+Keys are written as `HKLM\\SOFTWARE\\...`. A value is a `RegValue` (type + data), which also
+turns into JSON and back, so the enforcement undo log (policies/undo.py) can keep the value
+that was there before a change, or that there was none.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import os
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from collectors.errors import HostwardError
+
+REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_MULTI_SZ, REG_QWORD = 1, 2, 3, 4, 7, 11
+HIVES = ("HKLM", "HKEY_LOCAL_MACHINE", "HKCU", "HKEY_CURRENT_USER")
+
+
+class RegistryError(HostwardError):
+    """The registry cannot be read or written (or this is not Windows)."""
+
+
+@dataclass(frozen=True)
+class RegValue:
+    kind: int  # REG_* type
+    data: int | str | bytes | tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        data: Any = self.data
+        if isinstance(data, bytes):
+            data = base64.b64encode(data).decode("ascii")
+        elif isinstance(data, tuple):
+            data = list(data)
+        return {"type": self.kind, "data": data}
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> RegValue:
+        kind, data = int(item["type"]), item["data"]
+        if kind == REG_BINARY or not isinstance(data, int | str | list):
+            return cls(kind, base64.b64decode(str(data)))
+        return cls(kind, tuple(str(s) for s in data) if isinstance(data, list) else data)
+
+
+def dword(value: int) -> RegValue:
+    return RegValue(REG_DWORD, int(value))
+
+
+class Registry(Protocol):
+    def get(self, key: str, name: str) -> RegValue | None:
+        """The value `name` of `key`; None when the key or the value does not exist."""
+
+    def set(self, key: str, name: str, value: RegValue) -> None:
+        """Create the key (and its parents) as needed and set the value."""
+
+    def delete(self, key: str, name: str) -> None:
+        """Remove the value; nothing when it (or its key) does not exist."""
+
+    def key_exists(self, key: str) -> bool: ...
+
+    def delete_key_if_empty(self, key: str) -> bool:
+        """Remove `key` when it has no values and no subkeys; True if removed."""
+
+
+def split(key: str) -> tuple[str, str]:
+    hive, _, path = key.partition("\\")
+    if hive.upper() not in HIVES or not path:
+        raise RegistryError(f"not a registry key under HKLM or HKCU: {key}")
+    return ("HKLM" if hive.upper() in HIVES[:2] else "HKCU"), path
+
+
+def parents(key: str) -> list[str]:
+    """`key` and each parent below its hive, deepest first."""
+    hive, path = split(key)
+    parts = path.split("\\")
+    return [hive + "\\" + "\\".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
+class WinRegistry:
+    """The local machine's registry (64-bit view)."""
+
+    def __init__(self) -> None:
+        if os.name != "nt":
+            raise RegistryError("the Windows registry exists on Windows only")
+        # typed loosely: mypy checks for Linux, where winreg has no members
+        self._w: Any = importlib.import_module("winreg")
+
+    def _open(self, key: str, access: int) -> Any:
+        hive, path = split(key)
+        root = self._w.HKEY_LOCAL_MACHINE if hive == "HKLM" else self._w.HKEY_CURRENT_USER
+        return self._w.OpenKeyEx(root, path, 0, access | self._w.KEY_WOW64_64KEY)
+
+    def get(self, key: str, name: str) -> RegValue | None:
+        try:
+            with self._open(key, self._w.KEY_READ) as handle:
+                data, kind = self._w.QueryValueEx(handle, name)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise RegistryError(f"cannot read {key}\\{name}: {exc}") from exc
+        if isinstance(data, list):
+            data = tuple(data)
+        return RegValue(int(kind), data if data is not None else b"")
+
+    def set(self, key: str, name: str, value: RegValue) -> None:
+        hive, path = split(key)
+        root = self._w.HKEY_LOCAL_MACHINE if hive == "HKLM" else self._w.HKEY_CURRENT_USER
+        data: Any = list(value.data) if isinstance(value.data, tuple) else value.data
+        try:
+            access = self._w.KEY_SET_VALUE | self._w.KEY_WOW64_64KEY
+            with self._w.CreateKeyEx(root, path, 0, access) as handle:
+                self._w.SetValueEx(handle, name, 0, value.kind, data)
+        except OSError as exc:
+            raise RegistryError(f"cannot write {key}\\{name}: {exc}") from exc
+
+    def delete(self, key: str, name: str) -> None:
+        try:
+            with self._open(key, self._w.KEY_SET_VALUE) as handle:
+                self._w.DeleteValue(handle, name)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise RegistryError(f"cannot remove {key}\\{name}: {exc}") from exc
+
+    def key_exists(self, key: str) -> bool:
+        try:
+            with self._open(key, self._w.KEY_READ):
+                return True
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise RegistryError(f"cannot open {key}: {exc}") from exc
+
+    def delete_key_if_empty(self, key: str) -> bool:
+        try:
+            with self._open(key, self._w.KEY_READ) as handle:
+                subkeys, values, _ = self._w.QueryInfoKey(handle)
+            if subkeys or values:
+                return False
+            hive, path = split(key)
+            root = self._w.HKEY_LOCAL_MACHINE if hive == "HKLM" else self._w.HKEY_CURRENT_USER
+            self._w.DeleteKeyEx(root, path, self._w.KEY_WOW64_64KEY, 0)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise RegistryError(f"cannot remove the key {key}: {exc}") from exc
+        return True
+
+
+def local() -> Registry:
+    """The local registry; raises RegistryError off Windows."""
+    return WinRegistry()
