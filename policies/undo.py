@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from collectors.errors import HostwardError
-from collectors.system.files import FileTooLarge, read_bytes, stat_in
 from collectors.system.atomic import write_atomic
+from collectors.system.files import FileTooLarge, read_bytes, stat_in
 from collectors.system.linux.changes import remove_file, sync_dir, write_bytes_atomic
 from collectors.system.windows.registry import Registry, RegValue, parents
 from collectors.system.windows.registry import local as local_registry
