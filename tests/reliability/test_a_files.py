@@ -160,7 +160,12 @@ def test_sighup_onto_each_broken_file_keeps_the_last_good_config_then_takes_a_go
         else:
             agent.config.write_text(good + text, encoding="utf-8")
         agent.proc.send_signal(signal.SIGHUP)
-        agent.wait_for(lambda n=refused: agent.stderr.count("reload refused") >= n, what=f"refusal {refused}")
+        # The refusal and its problem lines are separate log records: wait for both.
+        agent.wait_for(
+            lambda n=refused: agent.stderr.count("reload refused") >= n
+            and bool(problem_lines(agent.stderr.rsplit("reload refused", 1)[1])),
+            what=f"refusal {refused}",
+        )
         problems = problem_lines(agent.stderr.rsplit("reload refused", 1)[1])
         assert problems and all(p[0].endswith(f"agent.daemon: {agent.config}") for p in problems)
         assert any(message in p[2] for p in problems), (message, agent.stderr[-2000:])
