@@ -86,10 +86,14 @@ def snapshot() -> tuple[int, dict[str, Fault]]:
 
 
 def record_to(state_dir: Path | None) -> None:
-    """A CLI command: add every fault of this process to `state_dir/faults-cli.json` too."""
-    global _record_to
+    """A CLI command: add every fault of this process to `state_dir/faults-cli.json` too (and
+    include no file: a process records, or includes, never both, so nothing counts twice)."""
+    global _record_to, _version
     with _lock:
         _record_to = None if state_dir is None else Path(state_dir) / CLI_FILE
+        if _included:
+            _included.clear()
+            _version += 1
 
 
 def include(state_dir: Path | None) -> None:
