@@ -178,7 +178,7 @@ class Journal:
         the highest of `journal.head` and its copy in the state database."""
         own = self._read_head()
         heads = [h for h in (own, self._copy.read() if self._copy is not None else None) if h is not None]
-        head = max(heads, default=None)
+        head = max(heads, key=lambda h: h[0], default=None)  # a tie: the file's own
         tail = self._tail()
         last = tail.last
         if last is not None and (head is None or last[0] > head[0]):

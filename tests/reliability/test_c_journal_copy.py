@@ -169,3 +169,15 @@ def test_a_busy_state_database_delays_an_append_at_most_briefly_and_never_fails_
     assert read_only(state) == (4, journal_lines(state)[-1]["hash"])
     row = sqlite3.connect(state / "state.db").execute("SELECT COUNT(*) FROM kv WHERE key = ?", (KEY,))
     assert row.fetchone() == (1,)
+
+
+def test_a_journal_rewritten_with_a_matching_head_is_caught_by_the_copy(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    seeded(state)
+    forged = tmp_path / "forged"
+    seeded(forged)  # the same kinds and data, another chain (other times): a plausible rewrite
+    for name in ("journal.jsonl", "journal.head"):
+        (state / name).write_bytes((forged / name).read_bytes())
+    result = Journal(state).verify()
+    assert not result.ok, result
+    assert result.problem == f"entry 6 differs from the one recorded in {COPY.removeprefix('says ')}"
