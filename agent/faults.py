@@ -46,7 +46,7 @@ _lock = threading.Lock()
 _faults: dict[str, Fault] = {}
 _version = 0
 _record_to: Path | None = None  # this process's file (a CLI command)
-_included: dict[Path, tuple[tuple[int, int] | None, dict[str, Fault]]] = {}  # the daemon's view
+_included: dict[Path, tuple[tuple[int, int, int] | None, dict[str, Fault]]] = {}  # the daemon's view
 
 
 def note(kind: str, message: str, now: float | None = None) -> Fault:
@@ -108,12 +108,14 @@ def include(state_dir: Path | None) -> None:
         _version += 1
 
 
-def _signature(path: Path) -> tuple[int, int] | None:
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the file does: a replace makes a new inode (its size is always whole
+    pages, and two writes may fall in one tick of the file system's clock)."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return st.st_mtime_ns, st.st_size
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _read(path: Path) -> dict[str, Fault]:
