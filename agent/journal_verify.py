@@ -134,7 +134,7 @@ def check_chain(
     for (head_seq, _), where in known:
         if head_seq > count:
             what = f"the journal ends at entry {count}" if count else "the journal file is missing or empty"
-            says = "" if where == head_name else f", says {where},"
+            says = "" if where == head_name else f", says {where}"
             return VerifyResult(
                 False, count, f"{what} but entry {head_seq} was written{says} (entries were cut off the end)",
                 tuple(notes))
