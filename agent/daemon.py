@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol, TextIO
 
-from agent import __version__
+from agent import __version__, faults
 from agent.config import LoadedConfig, SchemaError, load_config
 from agent.control import ConfigWatch, clear_stop, stop_path, stop_requested
 from agent.jobs import JobSpec, scheduled
@@ -118,6 +118,7 @@ class Daemon:
     def serve(self) -> int:
         # First: SIGHUP's default action would kill an agent reloaded right after its start.
         self._install_signals()
+        faults.include(self.loaded.state_dir)  # /metrics: this process's faults and the CLI's
         setup_logging(self.loaded.config.log)
         register_config_secrets(self.loaded.config)
         apply_own_limits(self.loaded.config.limits)

@@ -8,9 +8,10 @@ canonical JSON of all the other fields. Edited, deleted, reordered or cut entrie
 `verify()` fail (agent/journal_verify.py).
 
 The chain's head (seq and hash of the last entry) is kept apart in `journal.head`, replaced
-atomically after each entry, and is where the next entry continues from: a journal deleted or
-cut short is continued from its head, so the gap stays visible to `verify()` instead of a new
-chain starting over it.
+atomically after each entry, and copied into the state database (agent/journal_mirror.py, best
+effort). The next entry continues from the highest of the heads and the file's last entry: a
+journal deleted or cut short (even with `journal.head` deleted too) is continued from a head,
+so the gap stays visible to `verify()` instead of a new chain starting over it.
 
 Writes are all or nothing: a line is written whole with one write and fsynced; a short or
 failed write is cut back to the last good offset and raises JournalError (counted on /metrics
@@ -35,12 +36,14 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from agent import faults
+from agent.journal_mirror import NAME as COPY_NAME
+from agent.journal_mirror import CopyUnreadable, HeadCopy, read_only
 from agent.journal_verify import (
     ENTRIES_MISSING,
     GENESIS,
@@ -110,6 +113,7 @@ class Journal:
         self.path = self.dir / JOURNAL_FILE
         self.head_path = self.dir / HEAD_FILE
         self.lock_path = self.dir / LOCK_FILE
+        self._copy: HeadCopy | None = None  # the state database's copy, during an append
 
     def append(self, kind: str, data: Mapping[str, Any]) -> Entry:
         """Add one entry and return it.
@@ -125,8 +129,13 @@ class Journal:
         try:
             self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             with self._locked(exclusive=True):
-                seq, prev = self._base()
-                return self._write_entry(seq, prev, kind, payload)
+                self._copy = HeadCopy(self.dir)
+                try:
+                    seq, prev = self._base()
+                    return self._write_entry(seq, prev, kind, payload)
+                finally:
+                    self._copy.close()
+                    self._copy = None
         except OSError as exc:
             fault = faults.note("journal_write", str(exc))
             raise JournalError(
@@ -151,7 +160,13 @@ class Journal:
         try:
             with self._locked(exclusive=False):
                 head = self._read_head()  # first: an append meanwhile only adds entries
-                return check_chain(self._lines(), head, self.path.name, self.head_path.name)
+                try:
+                    copy, unread = read_only(self.dir), ""
+                except CopyUnreadable as exc:  # the file's head still stands: said, not fatal
+                    copy, unread = None, f"{exc} / 状态数据库中的链头副本无法读取"
+                result = check_chain(self._lines(), head, self.path.name, self.head_path.name,
+                                     copy=copy, copy_name=COPY_NAME)
+                return replace(result, notes=(*result.notes, unread)) if unread else result
         except OSError as exc:
             return VerifyResult(False, 0, f"cannot read the journal: {exc}")
 
@@ -159,8 +174,11 @@ class Journal:
 
     def _base(self) -> tuple[int, str]:
         """(seq, hash) the next entry continues from, after setting aside a torn tail and
-        recording a lost head or lost entries (each journaled once, when found)."""
-        head = self._read_head()
+        recording a lost head or lost entries (each journaled once, when found). The head is
+        the highest of `journal.head` and its copy in the state database."""
+        own = self._read_head()
+        heads = [h for h in (own, self._copy.read() if self._copy is not None else None) if h is not None]
+        head = max(heads, key=lambda h: h[0], default=None)  # a tie: the file's own
         tail = self._tail()
         last = tail.last
         if last is not None and (head is None or last[0] > head[0]):
@@ -169,11 +187,11 @@ class Journal:
             base = head if head is not None else (0, GENESIS)
         if tail.size > tail.good_end:
             return self._quarantine(tail, head, base)
-        if head is None and last is not None:
+        lost = last[0] < head[0] if last is not None and head is not None else tail.size == 0
+        if own is None and last is not None and not lost:
             log.warning("journal: %s is missing; rebuilding it from entry %d", self.head_path, last[0])
             entry = self._write_entry(*base, HEAD_REBUILT, {"last_seq": last[0], "last_hash": last[1]})
             return entry.seq, entry.hash
-        lost = last[0] < head[0] if last is not None and head is not None else tail.size == 0
         if head is not None and lost:
             where = last[0] if last is not None else 0
             log.error(
@@ -252,6 +270,8 @@ class Journal:
             fault = faults.note("journal_write", f"head: {exc}")
             log.error("journal: entry %d (%s) was written but its head could not be updated: %s "
                       "(journal write error %d)", seq + 1, kind, exc, fault.count)
+        if self._copy is not None:
+            self._copy.write(seq + 1, digest)  # best effort: counted, never raised
         return Entry(seq + 1, ts, kind, actor, payload, prev, digest)
 
     # -- reading -----------------------------------------------------------------------------

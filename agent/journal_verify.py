@@ -4,10 +4,13 @@ Only reads: no file is created and no lock taken that needs write access, so `ho
 verify` works on a read-only copy (a mounted backup, an auditor's USB stick).
 
 What counts as intact: entries 1..N each linking to the one before, and the head (kept apart in
-`journal.head`) naming an entry the file holds. Two recorded events keep a chain intact and are
-reported as notes: `journal.torn_tail_quarantined` (a line torn by a crash or a cut was set
-aside to a side file; if it was the entry the head named, that one entry is the gap the event
-explains) and `journal.head_rebuilt` (the head was lost and written again from the file).
+`journal.head`) and its copy in the state database (agent/journal_mirror.py) each naming an entry
+the file holds: a journal shorter than either head, or missing while either exists, is not. The
+copy may lag (its write is best effort) or be absent (a state database started afresh). Two
+recorded events keep a chain intact and are reported as notes: `journal.torn_tail_quarantined`
+(a line torn by a crash or a cut was set aside to a side file; if it was the entry the head
+named, that one entry is the gap the event explains) and `journal.head_rebuilt` (the head was
+lost and written again from the file).
 """
 
 from __future__ import annotations
@@ -84,10 +87,12 @@ def _note(item: Mapping[str, Any], where: str) -> str:
 
 
 def check_chain(
-    lines: Iterable[tuple[int, str, bool]], head: tuple[int, str] | None, name: str, head_name: str
+    lines: Iterable[tuple[int, str, bool]], head: tuple[int, str] | None, name: str, head_name: str,
+    *, copy: tuple[int, str] | None = None, copy_name: str = "the copy of the head",
 ) -> VerifyResult:
     """`lines`: (line number, text, ends with a newline) of every non-blank line; `head`: the
-    (seq, hash) kept apart, read *before* the lines (an append in between only adds entries)."""
+    (seq, hash) kept apart, and `copy` its copy in the state database, both read *before* the
+    lines (an append in between only adds entries)."""
     prev, count = GENESIS, 0
     notes: list[str] = []
     hashes: dict[int, str] = {}
@@ -124,19 +129,22 @@ def check_chain(
             hashes[count + 1] = body["prev"]
         prev, count = stored, body["seq"]
         hashes[count] = stored
-    if head is None:
-        if count:
-            return VerifyResult(False, count, f"{head_name} is missing or unreadable", tuple(notes))
-        return VerifyResult(True, 0, "", tuple(notes))
-    head_seq, head_hash = head
-    if head_seq > count:
-        what = "the journal file is missing or empty" if count == 0 else f"the journal ends at entry {count}"
-        return VerifyResult(
-            False, count, f"{what} but entry {head_seq} was written (entries were cut off the end)",
-            tuple(notes))
-    if hashes.get(head_seq, GENESIS) != head_hash:
-        return VerifyResult(
-            False, count, f"entry {head_seq} differs from the one recorded in the head", tuple(notes))
-    # head_seq < count only when writing the head failed after its entry was written (a full
-    # disk, a crash in between): the next append rewrites the head. The chain itself is intact.
+    known = [(h, n) for h, n in ((head, head_name), (copy, copy_name)) if h is not None]
+    known.sort(key=lambda item: item[0][0], reverse=True)  # the highest head first (stable: the file's)
+    for (head_seq, _), where in known:
+        if head_seq > count:
+            what = f"the journal ends at entry {count}" if count else "the journal file is missing or empty"
+            says = "" if where == head_name else f", says {where}"
+            return VerifyResult(
+                False, count, f"{what} but entry {head_seq} was written{says} (entries were cut off the end)",
+                tuple(notes))
+    for (head_seq, head_hash), where in known:
+        if hashes.get(head_seq, GENESIS) != head_hash:
+            return VerifyResult(
+                False, count, f"entry {head_seq} differs from the one recorded in {where}", tuple(notes))
+    if head is None and count:
+        return VerifyResult(False, count, f"{head_name} is missing or unreadable", tuple(notes))
+    # A head below `count` only when writing it failed after its entry was written (a full
+    # disk, a crash in between, a busy state database): the next append rewrites it. The
+    # chain itself is intact.
     return VerifyResult(True, count, "", tuple(notes))

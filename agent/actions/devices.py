@@ -214,8 +214,17 @@ def _battery_transitions(results: tuple[DeviceResult, ...], state: State | None)
 
 
 def _max_gap(config: Config) -> float:
-    every = getattr(getattr(config, "devices_schedule", None), "every", None) or 60.0
-    return max(MIN_HOST_GAP, 3 * float(every))
+    """How long this host may go unseen before the gap counts as an outage: three heartbeats of
+    the network round (`devices_schedule.poll`), or of the power round when it runs alone."""
+    schedule = config.devices_schedule
+    beat: Schedule | None = schedule.poll if schedule.poll.enabled else None
+    if beat is None:
+        power = power_schedule(config)
+        beat = power if power is not None and power.enabled else None
+    if beat is None:  # no round on schedule: only `hostward devices poll` keeps the heartbeat
+        return MIN_HOST_GAP
+    interval = float(beat.every) if beat.every is not None else 86400.0  # `at`: once a day
+    return max(MIN_HOST_GAP, 3 * (interval + float(beat.jitter)))
 
 
 def _boot_time(given: float | None) -> float | None:

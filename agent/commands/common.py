@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from agent import faults
 from agent.config import LoadedConfig, SchemaError, load_config
 from agent.logs import escape_controls
 from agent.state import State
@@ -34,9 +35,11 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
 def load(args: argparse.Namespace) -> LoadedConfig:
     """The config named by `-c` (or the usual search); raises ConfigInvalid."""
     try:
-        return load_config(getattr(args, "config", None))
+        loaded = load_config(getattr(args, "config", None))
     except SchemaError as exc:
         raise ConfigInvalid(exc) from exc
+    faults.record_to(loaded.state_dir)  # this command's write errors reach the daemon's /metrics
+    return loaded
 
 
 def open_state(loaded: LoadedConfig) -> State:

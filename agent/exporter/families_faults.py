@@ -1,5 +1,6 @@
-"""Faults the agent survived: journal and state write errors (counted in memory, `agent.faults`),
-state database recoveries (stored), and stored times from the future (the clock was set back)."""
+"""Faults the agent survived: journal and state write errors (counted in memory by each process,
+`agent.faults`; the daemon adds those CLI commands recorded in faults-cli.json), state database
+recoveries (stored), and stored times from the future (the clock was set back)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def fault_families(snapshot: Snapshot) -> Iterator[Metric]:
         counter, last, doc = _FAMILIES[kind]
         fault = found.get(kind)
         yield CounterMetricFamily(
-            counter, f"Write errors since the agent started: {doc} (a full disk, an I/O error).",
+            counter, f"Write errors since the agent started, with those of CLI commands: {doc} "
+            "(a full disk, an I/O error).",
             value=fault.count if fault else 0)
         if fault is not None:
             yield GaugeMetricFamily(

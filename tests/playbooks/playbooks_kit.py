@@ -22,6 +22,7 @@ import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -56,6 +57,9 @@ def ansible_env(tmp: Path) -> dict[str, str]:
         ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-local"),
         ANSIBLE_REMOTE_TEMP=str(tmp / "ansible-remote"),
         ANSIBLE_NOCOLOR="1",
+        # Results as JSON, not the operators' YAML (ansible.cfg): YAML folds long strings at 80
+        # columns, so where a command line breaks would depend on the temp path's length.
+        ANSIBLE_CALLBACK_RESULT_FORMAT="json",
         ANSIBLE_RETRY_FILES_ENABLED="0",
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         PIP_NO_INDEX="1",  # never the package index: every install is from a local wheelhouse
@@ -228,8 +232,23 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     return Deployment(work, prefix, inventory, first)
 
 
+def results(run: Run) -> list[dict[str, Any]]:
+    """Every task result printed as JSON (`ok: [host] => {...}`), in order, as parsed objects:
+    nothing depends on how a line was wrapped."""
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    for match in re.finditer(r" => \{", run.output):
+        try:
+            item, _ = decoder.raw_decode(run.output, match.end() - 1)
+        except ValueError:
+            continue
+        if isinstance(item, dict):
+            found.append(item)
+    return found
+
+
 def fleet_summary(run: Run) -> dict[str, list[str]]:
-    """The hosts per outcome printed by tasks/fleet-summary.yml (a YAML block in the output)."""
-    block = run.output.split("hostward_summary:\n", 1)[1].split("\n\n", 1)[0]
-    summary: dict[str, list[str]] = yaml.safe_load(block)
+    """The hosts per outcome printed by tasks/fleet-summary.yml."""
+    [summary] = [r["hostward_summary"] for r in results(run) if "hostward_summary" in r]
+    assert isinstance(summary, dict), summary
     return summary

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from playbooks_kit import Deployment, Run, fleet_summary, local_inventory, run_playbook
+from playbooks_kit import Deployment, Run, fleet_summary, local_inventory, results, run_playbook
 
 BACKUP_HOSTS = ("pc-ok", "pc-partial", "pc-failed")
 
@@ -86,8 +86,12 @@ def test_fleet_enforce_dry_run_reports_ok_and_failed_hosts(deployment: Deploymen
         "fleet-enforce.yml", inventory, tmp_path, {"hostward_enforce_checks": "usb.storage_blocked"}
     )
     assert fleet_summary(run) == {"ok": ["pc-manager"], "failed": ["pc-not-opted-in"]}
-    assert run.output.count("enforce --json --check=usb.storage_blocked --dry-run -c") == 2
-    assert "not opted in: add it to audit.enforce" in run.output
+    found = results(run)
+    commands = [r["msg"]["command"] for r in found if "command" in (r.get("msg") or ())]
+    assert sorted(c.split(" -c ")[1] for c in commands) == sorted(str(c) for c in configs.values())
+    assert all(" enforce --json --check=usb.storage_blocked --dry-run -c " in c for c in commands), commands
+    shown = [line for r in found for line in r.get("hostward_output", ())]
+    assert any("not opted in: add it to audit.enforce" in line for line in shown), shown
     assert run.rc != 0
 
 
@@ -97,5 +101,5 @@ def test_fleet_enforce_refuses_a_check_id_that_is_not_an_id(deployment: Deployme
         "fleet-enforce.yml", inventory, tmp_path, {"hostward_enforce_checks": "usb.x --root=/tmp"}
     )
     assert run.rc != 0
-    assert "set hostward_enforce_checks" in run.output
+    assert [r["msg"] for r in results(run) if "set hostward_enforce_checks" in str(r.get("msg"))], run.output
     assert "hostward enforce (Linux)" not in run.output

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from policies_kit import FIXTURES, NOW, SECURITY_LIST, AuditFn, RecordedRunner, write
 
+from collectors.system.evidence import NoEvidence
+from collectors.system.files import SystemReadError
 from collectors.system.linux import updates
 from collectors.system.runner import CommandResult, SubprocessRunner
 from collectors.system.windows.powershell import POWERSHELL
@@ -199,36 +201,47 @@ RHSA-2026:8200 Moderate/Sec.  curl-7.76.1-31.el9.x86_64
 """
 
 
-def test_dnf_pending_security_advisories_fail_and_none_pass(linux_root: Path, check: AuditFn) -> None:
+def live_dnf_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This (Debian) machine as a live dnf host whose cache holds advisory metadata; dnf itself
+    is replayed from recorded output."""
+    cached = ["/var/cache/dnf/baseos-044cae74d71fe9ea/repodata/4a5b8c-updateinfo.xml.zst"]
+    monkeypatch.setattr(updates, "dnf_updateinfo_cached", lambda root: cached)
+
+
+def test_dnf_pending_security_advisories_are_listed_and_none_is_empty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    live_dnf_cache(monkeypatch)
+    argv = updates.DNF_SECURITY_ARGV
+    pending = updates.read_dnf_pending(RecordedRunner({argv: DNF_SECURITY}), "/")
+    assert pending.security == ("RHSA-2026:8123", "RHSA-2026:8200")
+    assert updates.read_dnf_pending(RecordedRunner({argv: b""}), "/").security == ()
+
+
+def test_dnf_is_never_run_against_an_offline_image(linux_root: Path, check: AuditFn) -> None:
     dnf_root(linux_root, DNF4, [(3, 1, 6)])
     argv = updates.DNF_SECURITY_ARGV
-    argv_root = ("dnf", f"--installroot={linux_root}", *argv[1:])
-    result = check(
-        linux_root,
-        "patch.security_updates",
-        runner=RecordedRunner({argv: DNF_SECURITY, argv_root: DNF_SECURITY}),
-    )
-    assert result.status == "fail"
-    assert result.evidence["security_updates"] == ["RHSA-2026:8123", "RHSA-2026:8200"]
-    clean = RecordedRunner({argv: b"", argv_root: b""})
-    assert check(linux_root, "patch.security_updates", runner=clean).status == "pass"
-
-
-def test_dnf_printing_nothing_without_cached_advisories_is_an_error(linux_root: Path, check: AuditFn) -> None:
-    dnf_root(linux_root, DNF4, [(3, 1, 6)])
-    for cached in linux_root.glob("var/cache/dnf/*/repodata/*updateinfo*"):
-        cached.unlink()
-    argv = updates.DNF_SECURITY_ARGV
-    clean = RecordedRunner({argv: b"", ("dnf", f"--installroot={linux_root}", *argv[1:]): b""})
-    result = check(linux_root, "patch.security_updates", runner=clean)
+    runner = RecordedRunner({argv: DNF_SECURITY, ("dnf", f"--installroot={linux_root}", *argv[1:]): b""})
+    result = check(linux_root, "patch.security_updates", runner=runner)
     assert result.status == "error"
-    assert "no advisory metadata (updateinfo)" in result.reason and "updateinfo" in result.reason_zh
+    assert "cannot be determined safely for an offline image" in result.reason
+    assert "离线镜像" in result.reason_zh
+    assert not [call for call in runner.calls if call[0] == "dnf"]
 
 
-def test_dnf_missing_is_an_error(linux_root: Path, check: AuditFn) -> None:
-    dnf_root(linux_root, DNF4, [(3, 1, 6)])
-    result = check(linux_root, "patch.security_updates", runner=RecordedRunner({}))  # no dnf program
-    assert result.status == "error"
+def test_dnf_printing_nothing_without_cached_advisories_is_an_error() -> None:
+    assert not updates.dnf_updateinfo_cached("/")  # this machine: no dnf cache at all
+    clean = RecordedRunner({updates.DNF_SECURITY_ARGV: b""})
+    with pytest.raises(NoEvidence) as caught:
+        updates.read_dnf_pending(clean, "/")
+    assert "no advisory metadata (updateinfo)" in caught.value.en and "updateinfo" in caught.value.zh
+    assert clean.calls == []
+
+
+def test_dnf_missing_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    live_dnf_cache(monkeypatch)
+    with pytest.raises(SystemReadError):
+        updates.read_dnf_pending(RecordedRunner({}), "/")  # no dnf program
 
 
 def win_pending(case: str | CommandResult) -> RecordedRunner:

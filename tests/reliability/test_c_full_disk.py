@@ -170,6 +170,11 @@ def test_the_agent_on_a_disk_that_fills_and_frees_keeps_its_journal_whole_and_sa
               f"{len(items)} entries intact")
 
 
+def journal_files(journal: Journal) -> list[tuple[str, bytes]]:
+    """The journal's own files (the state database next to them keeps the head's copy)."""
+    return sorted((p.name, p.read_bytes()) for p in journal.dir.glob("journal*"))
+
+
 def test_a_torn_tail_that_cannot_be_set_aside_on_a_full_disk_stays_until_space_returns(
     tmp_path: Path,
 ) -> None:
@@ -179,11 +184,11 @@ def test_a_torn_tail_that_cannot_be_set_aside_on_a_full_disk_stays_until_space_r
             journal.append("test.seed", {"i": i})
         with open(journal.path, "ab") as fh:
             fh.write(b'{"actor": "root", "da')  # a write cut by a crash
-        before = sorted((p.name, p.read_bytes()) for p in journal.dir.iterdir())
+        before = journal_files(journal)
         filler = fill(disk)
         with pytest.raises(JournalError):
             journal.append("agent.start", {})
-        assert sorted((p.name, p.read_bytes()) for p in journal.dir.iterdir()) == before
+        assert journal_files(journal) == before
         filler.unlink()
         journal.append("agent.start", {})
         assert [e.kind for e in journal.entries()][-2:] == ["journal.torn_tail_quarantined", "agent.start"]

@@ -23,7 +23,18 @@ from agent.report.daily import day_bounds
 from agent.report.daily_html import archive_path
 from agent.state import State
 
-TODAY = date.today()
+
+def day_of(stamp: float) -> date:
+    """The local day of a time stored in the state: the day whose record shows it, at any time
+    of day (never the day this module was imported, which a run across midnight leaves behind)."""
+    return date.fromtimestamp(stamp)
+
+
+def written_day(path: Path) -> date:
+    """The day a record in the archive is for, as the report itself chose it (its file name)."""
+    match = re.fullmatch(r"daily-(\d{4}-\d{2}-\d{2})\.html", path.name)
+    assert match, path
+    return date.fromisoformat(match.group(1))
 BACKUP = "backup:\n  sources: [/srv]\n  repositories: {primary: {url: /mnt/b, password_file: /etc/p}}\n"
 
 
@@ -49,7 +60,7 @@ def level(html: str, item: str) -> str:
 
 
 def test_an_empty_state_is_no_data_never_ok(tmp_path: Path, state: State) -> None:
-    html = render_for(loaded(tmp_path).config, state, TODAY, "en")
+    html = render_for(loaded(tmp_path).config, state, date.today(), "en")
     for item in ("health", "compliance", "devices", "jobs"):
         assert level(html, item).startswith("nodata "), item
     assert level(html, "backups").startswith("muted ")  # no backup configured here
@@ -57,14 +68,14 @@ def test_an_empty_state_is_no_data_never_ok(tmp_path: Path, state: State) -> Non
 
 
 def test_backups_configured_but_never_run_are_a_problem(tmp_path: Path, state: State) -> None:
-    html = render_for(loaded(tmp_path, BACKUP).config, state, TODAY, "en")
+    html = render_for(loaded(tmp_path, BACKUP).config, state, date.today(), "en")
     assert level(html, "backups").startswith("crit ") and "none has run" in level(html, "backups")
 
 
 def test_a_real_collect_fills_host_health(tmp_path: Path, state: State) -> None:
     cfg = loaded(tmp_path)
     assert collect_job(context(cfg, state)).success
-    html = render_for(cfg.config, state, TODAY, "en")
+    html = render_for(cfg.config, state, day_of(state.snapshot().records["host"].taken), "en")
     assert not level(html, "health").startswith("nodata")
     assert 'id="host-health"' in html and 'id="filesystems"' in html  # the status page's own section
 
@@ -75,17 +86,18 @@ def test_findings_of_the_day_are_summarised(tmp_path: Path, state: State) -> Non
     host = dict(state.snapshot().records["host"].payload)
     host["filesystems"] = [{"device": "/dev/sdb1", "mountpoint": "/srv/his-data", "fstype": "xfs",
                             "size": 100, "free": 4, "avail": 4, "files": 10, "files_free": 5}]  # fmt: skip
-    state.put_record("host", host, taken=time.time())
+    now = time.time()
+    state.put_record("host", host, taken=now - 60)
     state.put_record("audit", {"results": [], "summary": {"pass": 20, "fail": 2, "error": 1, "waived": 1}})
-    stale = time.time() - 30 * 3600
+    stale = now - 30 * 3600
     repositories = {
         "primary": {"status": "ok", "last_success": stale},
         "secondary": {"status": "failed", "error": "disk gone"},
     }
     state.put_record("backup", {"repositories": repositories})
     state.put_record("devices", {"devices": [{"name": "core-switch", "up": False}], "outages": {}})
-    state.record_run("audit", time.time() - 60, 1.0, False, "probe timed out")
-    html = render_for(cfg.config, state, TODAY, "en")
+    state.record_run("audit", now - 60, 1.0, False, "probe timed out")
+    html = render_for(cfg.config, state, day_of(now - 60), "en")
     assert level(html, "health").startswith("crit ") and "/srv/his-data 96%" in level(html, "health")
     assert level(html, "compliance").startswith("crit ") and "fail 1, could not determine 1, waived 1" in html
     backups = level(html, "backups")
@@ -97,13 +109,15 @@ def test_findings_of_the_day_are_summarised(tmp_path: Path, state: State) -> Non
 
 def test_a_clean_day_is_ok(tmp_path: Path, state: State) -> None:
     state.put_record("audit", {"results": [], "summary": {"pass": 20, "fail": 0, "error": 0, "waived": 0}})
-    state.record_run("audit", time.time() - 60, 1.0, True)
-    html = render_for(loaded(tmp_path).config, state, TODAY, "en")
+    started = time.time() - 60
+    state.record_run("audit", started, 1.0, True)
+    html = render_for(loaded(tmp_path).config, state, day_of(started), "en")
     assert level(html, "compliance").startswith("ok ") and level(html, "jobs").startswith("ok ")
 
 
 def test_only_the_days_incidents_are_listed_and_escaped(tmp_path: Path, state: State) -> None:
-    start, _ = day_bounds(TODAY)
+    day = date.today()
+    start, _ = day_bounds(day)
     state.record_run("backup", start - 3600, 5.0, False, "yesterday's failure")
     state.record_run("backup", start + 60, 5.0, False, "<script>alert(1)</script>")
     book = {
@@ -116,7 +130,7 @@ def test_only_the_days_incidents_are_listed_and_escaped(tmp_path: Path, state: S
         ],
     }  # fmt: skip
     state.put_record("devices", {"devices": [], "outages": book})
-    html = render_for(loaded(tmp_path).config, state, TODAY, "en")
+    html = render_for(loaded(tmp_path).config, state, day, "en")
     incidents = html[html.index('id="incidents"') : html.index("</table>", html.index('id="incidents"'))]
     assert "yesterday&#x27;s failure" not in incidents and "old-router" not in incidents
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in incidents and "<script>" not in html
@@ -128,16 +142,20 @@ def test_the_job_archives_todays_record_and_forgets_old_ones(tmp_path: Path, sta
     cfg = loaded(tmp_path, "report: {daily: {keep_days: 3, lang: en}}\n")
     folder = cfg.state_dir / "reports"
     folder.mkdir(parents=True)
-    old = archive_path(cfg.state_dir, TODAY - timedelta(days=3))
-    recent = archive_path(cfg.state_dir, TODAY - timedelta(days=2))
+    before = date.today()
+    old = archive_path(cfg.state_dir, before - timedelta(days=3))
+    recent = archive_path(cfg.state_dir, before - timedelta(days=2))
     for path in (old, recent, folder / "notes.txt"):
         path.write_text("kept?", encoding="utf-8")
     assert report_daily_job(context(cfg, state)).success
-    today = archive_path(cfg.state_dir, TODAY)
+    [today] = set(folder.glob("daily-*.html")) - {old, recent}
+    day = written_day(today)  # the job's own today: `before`, or the next day past midnight
+    assert day in (before, before + timedelta(days=1))
     html = today.read_text(encoding="utf-8")
-    assert f'<span id="record-date">{TODAY.isoformat()}</span>' in html and '<html lang="en"' in html
+    assert f'<span id="record-date">{day.isoformat()}</span>' in html and '<html lang="en"' in html
     assert oct(today.stat().st_mode & 0o777) == "0o600"
-    assert not old.exists() and recent.exists() and (folder / "notes.txt").exists()
+    assert not old.exists() and (folder / "notes.txt").exists()
+    assert recent.exists() is (day == before)  # kept: the last 3 days of the job's today
 
 
 def test_the_command_writes_today_and_reads_earlier_days_from_the_archive(tmp_path: Path) -> None:
@@ -145,17 +163,19 @@ def test_the_command_writes_today_and_reads_earlier_days_from_the_archive(tmp_pa
     config = str(tmp_path / "hostward.yaml")
     code, out, err = hostward("report", "daily", "-c", config, "--lang", "zh")
     assert code == 0, err
-    written = archive_path(cfg.state_dir, TODAY)
-    assert out.strip() == str(written) and "机房及终端每日巡检记录" in written.read_text(encoding="utf-8")
-    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    written = Path(out.strip())
+    day = written_day(written)  # the command's today
+    assert written == archive_path(cfg.state_dir, day)
+    assert "机房及终端每日巡检记录" in written.read_text(encoding="utf-8")
+    yesterday = (day - timedelta(days=1)).isoformat()
     code, _, err = hostward("report", "daily", "-c", config, "--date", yesterday)
     assert code == 1 and f"no inspection record was archived for {yesterday}" in err
-    archive_path(cfg.state_dir, TODAY - timedelta(days=1)).write_text("<p>yesterday</p>", encoding="utf-8")
+    archive_path(cfg.state_dir, day - timedelta(days=1)).write_text("<p>yesterday</p>", encoding="utf-8")
     copy = tmp_path / "copy.html"
     assert hostward("report", "daily", "-c", config, "--date", yesterday, "--out", str(copy))[0] == 0
     assert copy.read_text(encoding="utf-8") == "<p>yesterday</p>"
-    tomorrow = (TODAY + timedelta(days=1)).isoformat()
-    assert hostward("report", "daily", "-c", config, "--date", tomorrow)[0] == 2
+    future = (day + timedelta(days=2)).isoformat()  # still ahead if midnight passes meanwhile
+    assert hostward("report", "daily", "-c", config, "--date", future)[0] == 2
     assert hostward("report", "daily", "-c", config, "--date", "23/11/2026")[0] == 2
 
 
@@ -167,7 +187,8 @@ def test_the_running_agent_writes_the_record_as_a_scheduled_job(tmp_path: Path) 
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     assert re.search(r"^report_daily: ok", run.stdout, re.M)
-    html = archive_path(cfg.state_dir, TODAY).read_text(encoding="utf-8")
+    [written] = (cfg.state_dir / "reports").glob("daily-*.html")  # the day the agent's job chose
+    html = written.read_text(encoding="utf-8")
     assert 'data-job="collect"' in html and "机房及终端每日巡检记录" in html  # zh by default
 
 
@@ -177,7 +198,7 @@ def test_the_daily_record_renders_in_headless_chromium(tmp_path: Path, state: St
     cfg = loaded(tmp_path)
     assert collect_job(context(cfg, state)).success
     page = tmp_path / "daily.html"
-    page.write_text(render_for(cfg.config, state, TODAY, "zh"), encoding="utf-8")
+    page.write_text(render_for(cfg.config, state, date.today(), "zh"), encoding="utf-8")
     dom = chromium(page.as_uri(), tmp_path / "profile", "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     markers = ("机房及终端每日巡检记录", 'data-item="health"', 'id="host-health"', "巡检人", "ward-pc-07")

@@ -6,7 +6,8 @@ dnf keeps its history in SQLite (dnf 4: /var/lib/dnf/history.sqlite; dnf 5:
 for writing. Pending updates are computed from the package lists already on disk: apt's lists
 of the *-security archives compared with dpkg's status (dpkg's version order; fast enough for
 every audit, and works on a mounted image) and `dnf --cacheonly updateinfo list --security`
-(the metadata cache only). No network is used.
+(the metadata cache only; on the live system only: never `--installroot` on an offline image).
+No network is used.
 """
 
 from __future__ import annotations
@@ -271,13 +272,22 @@ def dnf_updateinfo_cached(root: str | os.PathLike[str] = "/") -> list[str]:
 
 def read_dnf_pending(runner: Runner, root: str | os.PathLike[str] = "/") -> PendingUpdates:
     """Security advisories dnf's cache knows are pending. dnf prints nothing both for "none"
-    and for "nothing cached to search", so the cache must hold advisory metadata first."""
+    and for "nothing cached to search", so the cache must hold advisory metadata first.
+
+    Only on the live system: `dnf --installroot=IMAGE` reads the image's configuration, cache
+    and rpm database through the image's own links, which may point onto this host, so for an
+    offline image the answer is `error`, and dnf is never run against it."""
+    if os.fspath(root) not in ("/", ""):
+        raise NoEvidence(
+            "dnf",
+            "pending dnf updates cannot be determined safely for an offline image "
+            "(dnf --installroot would follow the image's links onto this host)",
+            "无法安全地确定离线镜像中待安装的 dnf 更新（dnf --installroot 会沿镜像中的链接访问本机）",
+        )
     if not dnf_updateinfo_cached(root):
         raise NoEvidence(
             "dnf",
             "no advisory metadata (updateinfo) in the dnf cache to search: dnf makecache never ran?",
             "dnf 缓存中没有可搜索的安全公告元数据（updateinfo）：从未运行过 dnf makecache？",
         )
-    live = str(root) in ("/", "")
-    argv = DNF_SECURITY_ARGV if live else ("dnf", f"--installroot={root}", *DNF_SECURITY_ARGV[1:])
-    return parse_dnf_security(_run(runner, argv))
+    return parse_dnf_security(_run(runner, DNF_SECURITY_ARGV))
