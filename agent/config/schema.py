@@ -167,6 +167,15 @@ class CollectConfig:
         () if WINDOWS else ("/proc", "/sys", "/dev", "/run", "/snap", "/var/lib/docker"),
         "Mount points (and what is below them) not reported.",
     )
+    health_schedule: Schedule = setting(
+        factory=lambda: Schedule(every=Duration(300), jitter=Duration(30), timeout=Duration(300)),
+        doc="Disk health (SMART), failed systemd units and clock synchronisation.",
+    )
+    smart: bool = setting(
+        True,
+        "Read disk health with smartctl (Debian: smartmontools). Without smartctl, or on disks it\n"
+        "cannot read (virtual disks), SMART is reported unavailable, never healthy.",
+    )
 
 
 @dataclass(frozen=True)
