@@ -84,6 +84,20 @@ def health_families(snapshot: Snapshot) -> Iterator[Metric]:
         for name in health.failed_units[:MAX_UNITS]:
             unit.add_metric((name,), 1)
         yield unit
+    if health.stopped_services is not None:
+        yield GaugeMetricFamily(
+            "hostward_windows_services_stopped",
+            "Windows services set to start automatically that are not running.",
+            len(health.stopped_services),
+        )
+        service = GaugeMetricFamily(
+            "hostward_windows_service_stopped",
+            f"1 for each automatic Windows service not running (the first {MAX_UNITS} by name).",
+            labels=("service",),
+        )
+        for name in health.stopped_services[:MAX_UNITS]:
+            service.add_metric((name,), 1)
+        yield service
     if health.time_synchronized is not None:
         yield GaugeMetricFamily(
             "hostward_time_synchronized",

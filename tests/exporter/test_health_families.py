@@ -55,6 +55,14 @@ def test_unknown_parts_export_nothing_rather_than_healthy(state: State) -> None:
     assert got[("hostward_host_part_unavailable", (("part", "smart"),))] == 1
 
 
+def test_stopped_windows_services_become_metrics(state: State) -> None:
+    stopped = HostHealth(taken=1.0, stopped_services=("MSSQLSERVER", "Spooler"))
+    state.put_record("host_health", stopped.to_payload())
+    got = samples(MetricsRenderer().render(state.snapshot())[0])
+    assert got[("hostward_windows_service_stopped", (("service", "Spooler"),))] == 1
+    assert got[("hostward_windows_services_stopped", ())] == 2
+
+
 def test_link_state_is_exported_and_windows_exports_no_inodes(state: State) -> None:
     host = json.loads(json.dumps(FAKE_HOST))
     host["networks"][0]["up"] = False

@@ -15,6 +15,7 @@ from collectors.host_health import HostHealth, collect_host_health
 from collectors.smart import SmartUnavailable, parse_smartctl, read_smart
 from collectors.system.linux.systemd import parse_failed_units, parse_ntp_synchronized
 from collectors.system.runner import CommandResult, SubprocessRunner
+from collectors.system.windows.stopped_services import stopped_automatic
 
 FIXTURES = Path(__file__).parent / "fixtures" / "smartctl"
 SMARTCTL = shutil.which("smartctl")
@@ -132,3 +133,22 @@ def test_ntp_synchronised_is_yes_or_no_and_anything_else_an_error() -> None:
     assert parse_ntp_synchronized(b"yes\n") is True and parse_ntp_synchronized(b"no\n") is False
     with pytest.raises(ValueError):
         parse_ntp_synchronized(b"")
+
+
+def test_stopped_automatic_windows_services_leave_out_manual_disabled_and_by_design_ones() -> None:
+    data = json.loads(
+        (FIXTURES.parent / "windows" / "services_auto_stopped.json").read_text(encoding="utf-8")
+    )
+    assert stopped_automatic(data) == ("MSSQLSERVER", "Spooler", "WinDefend")
+    assert stopped_automatic([{"Name": "Dhcp", "State": "Running", "StartMode": "Auto"}]) == ()
+
+
+def test_windows_services_without_powershell_are_an_error_not_nothing_stopped(tmp_path: Path) -> None:
+    # The real runner with nothing on PATH: powershell.exe cannot start, as when it is blocked.
+    health = collect_host_health(SubprocessRunner(base_env={"PATH": str(tmp_path)}), windows=True)
+    assert (
+        health.stopped_services is None
+        and "PowerShell could not be started" in health.errors["windows_services"]
+    )
+    assert {"systemd_units", "time_sync"} <= set(health.unavailable)
+    assert HostHealth.from_payload(json.loads(json.dumps(health.to_payload()))) == health
