@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from exporter_helpers import FAKE_HOST
 from test_families import PROMTOOL, promtool_check, samples
 
+from agent.actions.base import JobContext
 from agent.actions.collect import snapshot_host
 from agent.config.schema import CollectConfig
 from agent.exporter.render import MetricsRenderer
@@ -87,3 +90,23 @@ def test_a_real_host_with_its_health_record_passes_promtool_and_stays_in_the_hun
     assert result.returncode == 0, result.stdout + result.stderr
     count = len(samples(body))
     assert count < 500, f"{count} series: an office PC stays in the hundreds"
+
+
+def test_the_host_health_job_stores_its_record_and_a_part_it_cannot_read_makes_it_partial(
+    tmp_path: Path,
+) -> None:
+    from agent.actions.host_health import host_health_job
+    from agent.config.schema import Config
+
+    state = State.open(tmp_path / "state")
+    ctx = JobContext(
+        Config(), state, tmp_path, time.monotonic() + 60, threading.Event(), logging.getLogger("t")
+    )
+    outcome = host_health_job(ctx)
+    record = state.record("host_health")
+    assert record is not None
+    health = HostHealth.from_payload(record.payload)
+    assert record.taken == health.taken
+    assert outcome.success and outcome.partial == bool(health.errors)
+    assert "smart" in health.unavailable or health.disks or health.errors  # never silently nothing
+    state.close()
