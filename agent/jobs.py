@@ -19,6 +19,7 @@ from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.actions.collect import collect_job
 from agent.actions.device_configs import config_backup_job, config_backup_schedule
 from agent.actions.devices import devices_job, devices_power_job, power_schedule
+from agent.actions.host_health import host_health_job
 from agent.actions.report_daily import report_daily_job
 from agent.config.schema import Config
 from agent.scheduler import ScheduledJob
@@ -74,6 +75,7 @@ class JobSpec:
 
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("collect", lambda c: c.collect.schedule, collect_job),
+    JobSpec("host_health", lambda c: c.collect.health_schedule, host_health_job),
     JobSpec("devices", lambda c: c.devices_schedule.poll, devices_job),
     JobSpec("devices_power", power_schedule, devices_power_job),
     JobSpec("device_configs", config_backup_schedule, config_backup_job),

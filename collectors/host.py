@@ -102,6 +102,7 @@ class NetIO:
     tx_errors: int
     rx_drops: int
     tx_drops: int
+    up: bool | None = None  # up with a link (carrier); None where the state could not be read
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,8 @@ def collect_host(
 
     no_cpu: dict[str, float] = {}
     cpu = part("cpu", _cpu_seconds, no_cpu)
+    if host_platform.WINDOWS:
+        unavailable["inodes"] = "Windows filesystems have no inode counts"
     no_fs: tuple[Filesystem, ...] = ()
     filesystems = part(
         "filesystems",
@@ -338,8 +341,18 @@ def _disks() -> tuple[DiskIO, ...]:
     return tuple(disks)
 
 
+def _link_states() -> dict[str, bool]:
+    """Interface -> up with a link. psutil's `isup` is IFF_RUNNING on Linux (administratively up
+    and carrier present) and the adapter's operational status on Windows."""
+    try:
+        return {name: bool(s.isup) for name, s in psutil.net_if_stats().items()}
+    except (OSError, psutil.Error):  # the counters still stand; the state is left unknown
+        return {}
+
+
 def _networks() -> tuple[NetIO, ...]:
     counters = psutil.net_io_counters(pernic=True) or {}
+    states = _link_states()
     return tuple(
         NetIO(
             interface=name,
@@ -351,6 +364,7 @@ def _networks() -> tuple[NetIO, ...]:
             tx_errors=c.errout,
             rx_drops=c.dropin,
             tx_drops=c.dropout,
+            up=states.get(name),
         )
         for name, c in sorted(counters.items())
         if name != "lo" and not name.startswith("Loopback")

@@ -167,6 +167,15 @@ class CollectConfig:
         () if WINDOWS else ("/proc", "/sys", "/dev", "/run", "/snap", "/var/lib/docker"),
         "Mount points (and what is below them) not reported.",
     )
+    health_schedule: Schedule = setting(
+        factory=lambda: Schedule(every=Duration(300), jitter=Duration(30), timeout=Duration(300)),
+        doc="Disk health (SMART), failed systemd units and clock synchronisation.",
+    )
+    smart: bool = setting(
+        True,
+        "Read disk health with smartctl (Debian: smartmontools). Without smartctl, or on disks it\n"
+        "cannot read (virtual disks), SMART is reported unavailable, never healthy.",
+    )
 
 
 @dataclass(frozen=True)
@@ -179,6 +188,55 @@ class LogConfig:
 @dataclass(frozen=True)
 class HistoryConfig:
     job_runs_per_job: int = setting(2000, "Job runs kept per job in the state database.", check=at_least(10))
+
+
+def _secret(name: str) -> str:
+    return f"{CONFIG_DIR}{_SEP}{name}"
+
+
+# Shown commented by `hostward config default`; tests/foundation/test_config_examples.py
+# uncomments it and validates it with the real loader.
+_DEVICES_EXAMPLE = f"""\
+devices:
+  # A switch over SNMPv3 authPriv (SHA-256 + AES): the pass phrases in files, mode 0600.
+  - name: core-switch
+    kind: switch
+    address: "10.0.0.2:161"
+    site: machine-room
+    snmp:
+      version: "3"
+      user: hostward
+      auth_protocol: SHA-256
+      auth_key_file: {_secret("snmp-auth.key")}
+      priv_protocol: AES
+      priv_key_file: {_secret("snmp-priv.key")}
+  # A UPS with an SNMP card (UPS-MIB, RFC 1628); going on battery starts a backup (BAK-6).
+  # Not supported yet: a UPS over NUT (upsd) and receiving SNMP traps; poll the SNMP card.
+  - name: ups-1
+    kind: ups
+    address: "10.0.0.20"
+    site: machine-room
+    snmp:
+      version: "3"
+      user: hostward
+      auth_key_file: {_secret("snmp-auth.key")}
+      priv_key_file: {_secret("snmp-priv.key")}
+  # A room temperature/humidity sensor (ENTITY-SENSOR-MIB or an APC NMC probe); many only do v2c.
+  - name: room-sensor
+    kind: sensor
+    address: "10.0.0.21:161"
+    site: machine-room
+    snmp: {{version: "2c", community_file: {_secret("snmp-community")}}}
+  # Running-configuration backup over SSH (nightly, devices_schedule.config_backup), host key
+  # pinned (known_hosts, or host_key_fingerprint as `ssh-keygen -lf` prints it).
+  - name: edge-router
+    kind: router
+    address: "10.0.0.1"
+    ssh:
+      platform: cisco_ios
+      username: backup
+      password_file: {_secret("edge-router.pass")}
+      known_hosts_file: {_secret("known_hosts")}"""
 
 
 @dataclass(frozen=True)
@@ -207,13 +265,9 @@ class Config:
     backup: BackupConfig = setting(factory=BackupConfig, doc="Two restic repositories (BAK-1..6).")
     devices: tuple[DeviceConfig, ...] = setting(
         (),
-        "Machine-room gear polled over SNMP or SSH.",
-        example=(
-            "- name: core-switch\n"
-            "  kind: switch\n"
-            '  address: "10.0.0.2:161"\n'
-            f'  snmp: {{version: "2c", community_file: {CONFIG_DIR}{_SEP}snmp-community}}'
-        ),
+        "Machine-room gear polled over SNMP (UPS-MIB, ENTITY-SENSOR-MIB, IF-MIB...) or backed up\n"
+        "over SSH. Secrets live in files (mode 0600) named here, never inline.",
+        example=_DEVICES_EXAMPLE,
     )
     devices_schedule: DevicesSchedule = setting(factory=DevicesSchedule, doc="When the device jobs run.")
     report: ReportConfig = setting(factory=ReportConfig, doc="Printable reports (ROOM-3).")

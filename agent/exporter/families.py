@@ -15,6 +15,7 @@ from agent.exporter.families_audit import audit_families
 from agent.exporter.families_backup import backup_families
 from agent.exporter.families_devices import device_families
 from agent.exporter.families_faults import fault_families, future_families
+from agent.exporter.families_health import health_families
 from agent.exporter.families_host import host_families
 from agent.exporter.families_jobs import build_info, job_families
 from agent.exporter.families_watchdog import watchdog_families
@@ -26,6 +27,7 @@ BUILDERS: tuple[FamilyBuilder, ...] = (
     build_info,
     job_families,
     host_families,
+    health_families,
     device_families,
     audit_families,
     backup_families,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from agent.exporter.families_health import health_unavailable, link_families
 from agent.state import Snapshot
 from collectors.host import HostSnapshot
 
@@ -23,6 +24,7 @@ def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
 def host_families(snapshot: Snapshot) -> Iterator[Metric]:
     record = snapshot.records.get(HOST_KIND)
     if record is None:
+        yield from _unavailable(health_unavailable(snapshot))
         return
     try:
         host = HostSnapshot.from_payload(record.payload)
@@ -40,17 +42,11 @@ def host_families(snapshot: Snapshot) -> Iterator[Metric]:
         "Parts of the host (CPU, a filesystem, sensors...) that could not be read last time.",
         len(host.errors),
     )
-    unavailable = GaugeMetricFamily(
-        "hostward_host_part_unavailable",
-        "1 for a part this platform/host does not provide (e.g. load without performance counters).",
-        labels=("part",),
-    )
-    for part in sorted(host.unavailable):
-        unavailable.add_metric((part,), 1)
-    yield unavailable
+    yield from _unavailable({**host.unavailable, **health_unavailable(snapshot)})
     yield from _cpu_memory(host)
     yield from _filesystems(host)
     yield from _io(host)
+    yield from link_families(host)
     yield from _sensors(host)
     if host.boot_time is not None:
         yield _gauge("hostward_boot_time_seconds", "When the host booted (Unix time).", host.boot_time)
@@ -59,6 +55,18 @@ def host_families(snapshot: Snapshot) -> Iterator[Metric]:
     yield _gauge(
         "hostward_users_logged_in", "Login sessions open (names in the status page).", len(host.users)
     )
+
+
+def _unavailable(parts: Mapping[str, str]) -> Iterator[Metric]:
+    unavailable = GaugeMetricFamily(
+        "hostward_host_part_unavailable",
+        "1 for a part this platform/host does not provide (e.g. load without performance counters,\n"
+        "SMART without smartctl, failed units without systemd).",
+        labels=("part",),
+    )
+    for part in sorted(parts):
+        unavailable.add_metric((part,), 1)
+    yield unavailable
 
 
 def _cpu_memory(host: HostSnapshot) -> Iterator[Metric]:
@@ -114,7 +122,9 @@ def _filesystems(host: HostSnapshot) -> Iterator[Metric]:
         avail.add_metric(labels, fs.avail)
         files.add_metric(labels, fs.files)
         files_free.add_metric(labels, fs.files_free)
-    yield from (size, free, avail, files, files_free)
+    yield from (size, free, avail)
+    if "inodes" not in host.unavailable:  # Windows: no inode counts, not "0 inodes left"
+        yield from (files, files_free)
 
 
 def _io(host: HostSnapshot) -> Iterator[Metric]:

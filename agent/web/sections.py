@@ -12,6 +12,7 @@ from agent.state import Snapshot
 from agent.web.section_audit import audit_section
 from agent.web.section_backup import backup_section
 from agent.web.section_devices import devices_section
+from agent.web.section_health import health_section
 from agent.web.section_host import host_section
 from agent.web.section_jobs import jobs_section
 
@@ -19,6 +20,7 @@ Section = Callable[[Snapshot, str], str]
 
 SECTIONS: tuple[Section, ...] = (
     host_section,
+    health_section,
     devices_section,
     audit_section,
     backup_section,

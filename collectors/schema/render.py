@@ -38,7 +38,15 @@ def _render_fields(cls: type[Any], instance: Any, depth: int, out: list[str]) ->
             _render_fields(type(value), value, depth + 1, out)
             continue
         example = f.metadata.get("example")
-        if example and _is_empty(value):
+        if example and _is_empty(value) and example.startswith(f"{f.name}:"):
+            # A whole block, key included: uncommented (each line's "# " removed) it replaces
+            # the empty default below.
+            empty = f"{f.name}: {_scalar(value, tp)}"
+            out.append(
+                f"{pad}# for example (remove the leading '# ' of these lines, and the `{empty}` below):"
+            )
+            out.extend(f"{pad}# {line}".rstrip() for line in example.strip("\n").splitlines())
+        elif example and _is_empty(value):
             out.append(f"{pad}# for example:")
             for line in example.strip("\n").splitlines():
                 out.append(f"{pad}#   {line}".rstrip())

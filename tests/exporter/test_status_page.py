@@ -106,3 +106,29 @@ def test_the_status_page_in_headless_chromium(
     shot = tmp_path / "status.png"
     chromium(handle.url + "?lang=zh", tmp_path, f"--screenshot={shot}")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_disk_health_units_and_clock_are_shown_escaped_and_unread_parts_named(state: State) -> None:
+    from collectors.host_health import HostHealth
+    from collectors.smart import DiskHealth
+
+    health = HostHealth(
+        taken=time.time(),
+        disks=(DiskHealth("/dev/sda", "ATA", "<b>model</b>", False, {"pending_sectors": 8}),),
+        failed_units=("postgresql.service",),
+        time_synchronized=False,
+        errors={"smart:/dev/sdb": "could not read"},
+        unavailable={"time_sync": "no systemd"},
+    )
+    state.put_record("host_health", health.to_payload())
+    page = render_status(state.snapshot(), "en")
+    assert re.search(r'<tr class="crit" data-device="/dev/sda">.*FAILING.*pending_sectors 8', page)
+    assert "&lt;b&gt;model" in page and "<b>model" not in page
+    assert "Failed systemd units: postgresql.service" in page and "NOT synchronised" in page
+    assert 'id="health-errors"' in page and 'id="health-unavailable"' in page
+    assert "未同步" in render_status(state.snapshot(), "zh")
+
+
+def test_no_health_record_yet_says_not_checked(state: State) -> None:
+    page = render_status(state.snapshot(), "en")
+    assert 'id="disk-health"' in page and "Not checked yet." in page
