@@ -19,9 +19,11 @@ completes it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -140,7 +142,7 @@ class UndoLog:
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             text = json.dumps(data, sort_keys=True).encode("utf-8")
-            write_bytes_atomic("/", str(self.path.resolve()), text, mode=0o600)
+            _write_own(self.path, text)
         except (HostwardError, OSError) as exc:
             raise UndoError(f"cannot write the undo log {self.path}: {exc}") from exc
 
@@ -195,6 +197,24 @@ def _rollback_registry(items: list[dict[str, Any]], registry: Registry | None) -
         for created in item.get("created_keys") or []:  # deepest first
             reg.delete_key_if_empty(str(created))
     return restored
+
+
+def _write_own(path: Path, content: bytes) -> None:
+    """Replace the undo log (hostward's own state file, not a file under an audited root):
+    temp file, fsync, rename, fsync of the folder. Plain paths, so it works on Windows too."""
+    fd, tmp = tempfile.mkstemp(prefix=".undo-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    sync_dir(path.parent)
 
 
 def discard(path: Path) -> None:

@@ -31,9 +31,13 @@ from contextlib import contextmanager
 
 MAX_LINKS = 40  # the kernel's own limit (MAXSYMLINKS)
 _O_PATH = getattr(os, "O_PATH", 0)  # Linux; elsewhere the walk opens with O_NONBLOCK instead
-_PROBE = (_O_PATH or (os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)) | os.O_CLOEXEC
-_READ = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
-_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+# Imported (never called) on Windows, by modules that import the Linux readers: the POSIX flags
+# are looked up without failing there.
+_NONBLOCK, _NOCTTY = getattr(os, "O_NONBLOCK", 0), getattr(os, "O_NOCTTY", 0)
+_CLOEXEC, _DIRECTORY = getattr(os, "O_CLOEXEC", 0), getattr(os, "O_DIRECTORY", 0)
+_PROBE = (_O_PATH or (os.O_RDONLY | _NONBLOCK | _NOCTTY)) | _CLOEXEC
+_READ = os.O_RDONLY | _NONBLOCK | _NOCTTY | _CLOEXEC
+_DIR = os.O_RDONLY | _DIRECTORY | _CLOEXEC
 _RESOLVE_NO_MAGICLINKS = 0x02
 _RESOLVE_IN_ROOT = 0x10
 _SYS_OPENAT2 = {"x86_64": 437, "aarch64": 437, "amd64": 437, "arm64": 437}.get(platform.machine().lower())
