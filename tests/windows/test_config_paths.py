@@ -1,5 +1,5 @@
-"""Windows paths in the config, the default state directory %ProgramData%\\hostward, `run --once`
-and `journal verify`, on Windows CPython under Wine."""
+"""Windows paths in the config, the default state directory %ProgramData%\\hostward, `run --once`,
+`journal verify` and `report daily`, on Windows CPython under Wine."""
 
 from __future__ import annotations
 
@@ -63,6 +63,13 @@ def test_run_once_with_a_windows_state_dir_then_the_journal_verifies_and_catches
     verify = wine_box.hostward("journal", "verify", "-c", config)
     assert verify.returncode == 0, verify.describe()
     assert "intact" in verify.out("cp1252") and " 0 entries" not in verify.out("cp1252")
+    # The day's inspection record (ROOM-3) from that state, archived under the state dir.
+    report = wine_box.hostward("report", "daily", "-c", config, "--lang", "zh")
+    assert report.returncode == 0, report.describe()
+    [archived] = (folder / "state" / "reports").glob("daily-*.html")
+    assert report.out("cp1252").strip().endswith(archived.name)
+    html = archived.read_text(encoding="utf-8")
+    assert "每日巡检" in html and "C:" in html
     journal = folder / "state" / "journal.jsonl"
     entries = journal.read_bytes().splitlines(keepends=True)
     first = json.loads(entries[0])
