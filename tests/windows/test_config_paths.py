@@ -59,6 +59,11 @@ def test_run_once_with_a_windows_state_dir_then_the_journal_verifies_and_catches
     done = wine_box.hostward("run", "--once", "-c", config, timeout=240)
     lines = done.out("cp1252").splitlines()
     assert any(line.startswith("collect: ok") for line in lines), done.describe()
+    # Every job the default config schedules ran once; the audit job ran to its end (its checks
+    # may fail or be errors under Wine: the job itself does not crash).
+    ran = {line.split(":", 1)[0]: line for line in lines if ": " in line}
+    assert {"collect", "devices", "audit", "report_daily"} <= set(ran), done.describe()
+    assert ran["report_daily"].startswith("report_daily: ok"), done.describe()
     assert (folder / "state" / "state.db").is_file()
     verify = wine_box.hostward("journal", "verify", "-c", config)
     assert verify.returncode == 0, verify.describe()
