@@ -54,6 +54,12 @@ def test_usbstor_enabled_fails(win: AuditFn) -> None:
     assert "USBSTOR Start is 3" in result.reason
 
 
+def test_usb1_on_a_department_managers_pc_is_exempt_even_with_usb_open(win: AuditFn) -> None:
+    open_usb = runner(usbstor="open", removable_policy="none")
+    assert win("usb.storage_blocked", "manager_pc", runner=open_usb).status == "not_applicable"
+    assert win("usb.storage_blocked", "office_pc", runner=open_usb).status == "fail"
+
+
 def test_usbstor_never_set_fails_as_on_a_pc_that_never_saw_a_usb_disk(win: AuditFn) -> None:
     result = win("usb.storage_blocked", runner=runner(usbstor="absent"))
     assert result.status == "fail"
