@@ -30,8 +30,8 @@ def test_config_default_on_windows_names_windows_paths(wine_box: WineBox) -> Non
 def test_the_default_state_directory_on_windows_is_programdata_hostward(wine_box: WineBox) -> None:
     done = wine_box.hostward("journal", "verify")
     assert done.returncode == 0, done.describe()
+    # `journal verify` only reads (it creates no state directory): the path it names is the default.
     assert done.out("cp1252").startswith("C:\\ProgramData\\hostward\\journal.jsonl: intact")
-    assert wine_box.unix_path(r"C:\ProgramData\hostward").is_dir()
 
 
 def test_windows_paths_in_single_and_double_quotes_validate(wine_box: WineBox) -> None:
