@@ -64,7 +64,8 @@ def test_usbstor_never_set_fails_as_on_a_pc_that_never_saw_a_usb_disk(win: Audit
     result = win("usb.storage_blocked", runner=runner(usbstor="absent"))
     assert result.status == "fail"
     assert result.evidence["usbstor_start"] is None
-    assert "USBSTOR Start is not set" in result.reason and "USBSTOR 的 Start 未以 DWORD 设置" in result.reason_zh
+    assert "USBSTOR Start is not set" in result.reason
+    assert "USBSTOR 的 Start 未以 DWORD 设置" in result.reason_zh
 
 
 def test_usbstor_start_written_as_text_is_not_a_disabled_driver(win: AuditFn) -> None:
