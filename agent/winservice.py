@@ -61,9 +61,13 @@ def run_service(config: str, stop: threading.Event) -> int:
     """Run the daemon until `stop` is set (the service's SvcStop). Returns its exit code.
 
     A service has no console: standard output and error (the banner, the log lines) go to
-    `service.log` in the state directory, or next to the config while the config is invalid."""
-    from agent import daemon, jobs
+    `service.log` in the state directory, or next to the config while the config is invalid.
+    pythonservice.exe calls this without `agent.cli.main`, so the console policy is applied
+    here too: whatever still reaches the process's own streams is replaced, never a crash."""
+    from agent import console, daemon, jobs
     from agent.config import SchemaError, load_config
+
+    console.setup()
 
     try:
         loaded = load_config(config)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from collectors.system.runner import Runner
+from collectors.system.windows.registry import Registry
 from policies.config import InternetAccessConfig, IsolationConfig
 from policies.schema import Parameters, Platform, Role
 
@@ -83,6 +84,7 @@ class ProbeContext:
     inputs: AuditInputs
     cache: Cache
     deadline: float  # monotonic clock
+    registry: Registry | None = None  # Windows: None means the local registry
 
     def read(self, key: str, reader: Callable[[], T]) -> T:
         return self.cache.get(key, reader)

@@ -9,20 +9,21 @@ from collectors.errors import HostwardError
 from collectors.system.windows import changes as win_changes
 from collectors.system.windows import readers as win
 from collectors.system.windows import registry as reg
+from collectors.system.windows import usb_policy as usb
 from policies.enforce_base import Change, EnforceContext, run_command, set_registry
 from policies.schema import CheckSpec, Parameters
 
-USBSTOR = r"HKLM\SYSTEM\CurrentControlSet\Services\USBSTOR"
-REMOVABLE = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\RemovableStorageDevices"
+USBSTOR = usb.USBSTOR
+REMOVABLE = usb.REMOVABLE
 USB_NAME = USBSTOR + " + RemovableStorageDevices"
 # Group Policy "Removable Storage Access": the values each device class has (WPD: no execute).
 DENY_RWX = ("Deny_Read", "Deny_Write", "Deny_Execute")
 DENY_VALUES = {
-    win.CLASS_REMOVABLE_DISK: DENY_RWX,
-    win.CLASS_WPD[0]: ("Deny_Read", "Deny_Write"),
-    win.CLASS_WPD[1]: ("Deny_Read", "Deny_Write"),
-    win.CLASS_CDROM: DENY_RWX,
-    win.CLASS_FLOPPY: DENY_RWX,
+    usb.CLASS_REMOVABLE_DISK: DENY_RWX,
+    usb.CLASS_WPD[0]: ("Deny_Read", "Deny_Write"),
+    usb.CLASS_WPD[1]: ("Deny_Read", "Deny_Write"),
+    usb.CLASS_CDROM: DENY_RWX,
+    usb.CLASS_FLOPPY: DENY_RWX,
 }
 
 
@@ -30,9 +31,9 @@ def usb_wanted(params: Parameters) -> list[tuple[str, str]]:
     """(key, value name) set to DWORD 1 (USBSTOR Start: 4): USB-1 disks and phones (WPD);
     USB-2 (modules name a CD or floppy driver) adds CD/DVD and floppy drives."""
     media = bool(set(params.modules or ()) & {"sr_mod", "cdrom", "floppy"})
-    classes = [win.CLASS_REMOVABLE_DISK, *win.CLASS_WPD]
+    classes = [usb.CLASS_REMOVABLE_DISK, *usb.CLASS_WPD]
     if media:
-        classes += [win.CLASS_CDROM, win.CLASS_FLOPPY]
+        classes += [usb.CLASS_CDROM, usb.CLASS_FLOPPY]
     return [(USBSTOR, "Start")] + [(f"{REMOVABLE}\\{c}", v) for c in classes for v in DENY_VALUES[c]]
 
 

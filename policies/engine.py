@@ -18,6 +18,7 @@ from typing import Any
 from collectors.errors import HostwardError
 from collectors.system.evidence import NoEvidence
 from collectors.system.runner import Runner
+from collectors.system.windows.registry import Registry
 from policies.config import ParameterOverride, PersonExemption, Waiver
 from policies.context import AuditInputs, Cache, ProbeContext, Target
 from policies.exemptions import apply_exemptions
@@ -123,9 +124,11 @@ def run_audit(
     now: datetime | None = None,
     timeout: float = 10.0,
     set_aside: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
 ) -> AuditReport:
     """Evaluate every check of `library` on `target`; results come back in library order.
-    Checks in `set_aside` (id -> why, from the watchdog) are not run: they report `error`."""
+    Checks in `set_aside` (id -> why, from the watchdog) are not run: they report `error`.
+    `registry`: where Windows checks read the registry (default: the local one)."""
     now = now or datetime.now(UTC)
     inputs = inputs or AuditInputs()
     skip = set(disabled)
@@ -147,7 +150,7 @@ def run_audit(
                 findings[spec.id] = (set_aside_finding(set_aside[spec.id]), 0.0)
                 continue
             watched = WatchedRunner(runner, deadline)
-            ctx = ProbeContext(target, watched, now, params, inputs, cache, deadline)
+            ctx = ProbeContext(target, watched, now, params, inputs, cache, deadline, registry)
             futures[spec.id] = pool.submit(_run_probe, spec, ctx)
         wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()))
         for check_id, future in futures.items():

@@ -8,6 +8,13 @@ from collectors.host import HostSnapshot
 
 FS_WARN_PERCENT = 80.0
 FS_CRIT_PERCENT = 90.0
+# Cards of parts a platform may not provide (HostSnapshot.unavailable), by part name.
+PART_LABELS = {
+    "load": ("负载 1/5/15 分钟", "Load 1/5/15 min"),
+    "swap": ("交换空间", "Swap"),
+    "temperatures": ("温度", "Temperatures"),
+    "fans": ("风扇", "Fans"),
+}
 
 
 def host_section(snapshot: Snapshot, lang: str) -> str:
@@ -87,7 +94,23 @@ def _cards(host: HostSnapshot, lang: str) -> str:
     )
     for temp in host.temperatures[:6]:
         cards.append(_card("temp", e(f"{temp.sensor} {temp.label}"), f"{temp.celsius:.0f} °C"))
+    cards.extend(_unavailable(host, lang))
     return '<div class="cards">' + "".join(cards) + "</div>"
+
+
+def _unavailable(host: HostSnapshot, lang: str) -> list[str]:
+    """A part the platform does not provide (Windows without performance counters: load, swap)
+    is said so, with the collector's reason: not an error, and not a silent gap."""
+    out = []
+    for part, why in sorted(host.unavailable.items()):
+        zh, en = PART_LABELS.get(part, (part, part))
+        out.append(
+            f'<div class="card na" id="host-{e(part)}" data-unavailable="{e(part)}">'
+            f'<div class="label">{t(lang, zh, en)}</div>'
+            f'<div class="value">{t(lang, "此平台不提供", "not available on this platform")}</div>'
+            f"<small>{e(why)}</small></div>"
+        )
+    return out
 
 
 def _filesystems(host: HostSnapshot, lang: str) -> str:

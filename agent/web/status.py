@@ -35,6 +35,7 @@ h2{margin:0 0 10px;font-size:17px}h3{margin:16px 0 6px;font-size:15px}
 .card{border:1px solid var(--line);border-radius:6px;padding:8px 10px}
 .card .label{color:var(--mute);font-size:12px}.card .value{font-size:17px;font-weight:600}
 .card small{font-weight:400;color:var(--mute)}
+.card.na{border-style:dashed}.card.na .value{color:var(--mute);font-size:14px}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:middle}
 th{font-size:12px;color:var(--mute);font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}

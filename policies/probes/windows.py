@@ -1,4 +1,4 @@
-"""Windows probes: the same checks, read from structured PowerShell/CIM/registry output.
+"""Windows probes: the same checks, read from structured PowerShell/CIM output or the registry.
 
 Antivirus and patches live in windows_av.py and patches.py.
 """
@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from collectors.system.evidence import NoEvidence
 from collectors.system.files import SystemReadError
 from collectors.system.windows import readers as win
-from collectors.system.windows import records
+from collectors.system.windows import records, usb_policy
+from collectors.system.windows.registry import Registry, RegistryError
+from collectors.system.windows.registry import local as local_registry
 from policies.context import ProbeContext
 from policies.probes import windows_av
 from policies.probes.common import age_days, denied
@@ -28,18 +31,38 @@ def session_accounts(ctx: ProbeContext) -> list[str] | None:
         return None
 
 
+def _registry(ctx: ProbeContext, reader: str) -> Registry:
+    if ctx.registry is not None:
+        return ctx.registry
+    try:
+        return local_registry()
+    except RegistryError as exc:
+        raise NoEvidence(reader, f"no registry to read: {exc}", f"没有可读取的注册表：{exc}") from exc
+
+
 def usb_storage_blocked(ctx: ProbeContext) -> Finding:
-    start = win.parse_usbstor_start(_read(ctx, "usbstor"))
-    policy = win.parse_removable_policy(_read(ctx, "removable_policy"))
+    start = ctx.read("reg:usbstor", lambda: usb_policy.read_usbstor_start(_registry(ctx, "usbstor")))
+    policy = ctx.read(
+        "reg:removable_policy",
+        lambda: usb_policy.read_removable_policy(_registry(ctx, "removable_policy")),
+    )
     modules = set(ctx.params.modules or ())
-    needed = {win.CLASS_REMOVABLE_DISK, *win.CLASS_WPD}
+    needed = {usb_policy.CLASS_REMOVABLE_DISK, *usb_policy.CLASS_WPD}
     if modules & {"sr_mod", "cdrom"}:
-        needed.add(win.CLASS_CDROM)
+        needed.add(usb_policy.CLASS_CDROM)
     if "floppy" in modules:
-        needed.add(win.CLASS_FLOPPY)
+        needed.add(usb_policy.CLASS_FLOPPY)
     missing = sorted(needed - policy.denied_classes) if not policy.deny_all else []
     problems = []
-    if start != 4:
+    if start is None:
+        problems.append(
+            msg(
+                "USBSTOR Start is not set as a DWORD (Windows sets 3 = enabled at the first USB disk; "
+                "4 = disabled)",
+                "USBSTOR 的 Start 未以 DWORD 设置（Windows 在插入第一个 U 盘时设为 3 即启用；4 为禁用）",
+            )
+        )
+    elif start != 4:
         problems.append(
             msg(f"USBSTOR Start is {start} (4 = disabled)", f"USBSTOR 的 Start 为 {start}（4 为禁用）")
         )
@@ -48,7 +71,8 @@ def usb_storage_blocked(ctx: ProbeContext) -> Finding:
         problems.append(msg(f"no deny policy for classes {classes}", f"以下设备类没有拒绝策略：{classes}"))
     evidence = {
         "usbstor_start": start,
-        "registry": r"HKLM\SYSTEM\CurrentControlSet\Services\USBSTOR",
+        "registry": usb_policy.USBSTOR,
+        "policy_registry": usb_policy.REMOVABLE,
         "deny_all": policy.deny_all,
         "denied_classes": sorted(policy.denied_classes),
         "required_classes": sorted(needed),

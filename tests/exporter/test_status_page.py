@@ -52,6 +52,26 @@ def test_every_value_from_the_host_and_jobs_is_escaped(state: State) -> None:
     assert 'data-job="&lt;b&gt;job&lt;/b&gt;"' in page
 
 
+def test_parts_the_platform_does_not_provide_are_shown_as_such_in_both_languages(state: State) -> None:
+    assert "data-unavailable" not in render_status(state.snapshot(), "en")  # Linux: load is there
+    windows = copy.deepcopy(FAKE_HOST)
+    windows["load"] = windows["swap"] = None
+    windows["unavailable"] = {
+        "load": "no performance counters (PDH); `lodctr /R` rebuilds them",
+        "swap": "no performance counters (PDH) <for page-file usage>",
+    }
+    state.put_record("host", windows)
+    pages = {lang: render_status(state.snapshot(), lang) for lang in ("zh", "en")}
+    for lang, label, said in (("en", "Load 1/5/15 min", "not available on this platform"),
+                              ("zh", "负载 1/5/15 分钟", "此平台不提供")):  # fmt: skip
+        load_card = r'<div class="card na" id="host-load" data-unavailable="load">.*?</small></div>'
+        card = re.search(load_card, pages[lang])
+        assert card and label in card.group(0) and said in card.group(0), pages[lang]
+        assert "`lodctr /R` rebuilds them" in card.group(0)
+        assert 'data-unavailable="swap"' in pages[lang] and "&lt;for page-file usage&gt;" in pages[lang]
+    assert "此平台不提供" not in pages["en"] and 'id="host-errors"' not in pages["en"]
+
+
 def test_a_filesystem_above_the_thresholds_is_marked(state: State) -> None:
     page = render_status(state.snapshot(), "en")
     # "/" is 60% used (ok); /srv/his-data is 96% used (crit).

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from agent.control import ConfigWatch, clear_stop, request_stop, stop_requested
 from agent.journal import Journal
@@ -157,6 +160,29 @@ def test_the_service_is_hosted_by_pythonservice_next_to_the_bundles_python_with_
     assert spec.config == r"C:\ProgramData\hostward\hostward.yaml"
     with pytest.raises(ValueError, match="absolute"):
         install_spec(r"C:\Program Files\hostward\python\python.exe", "hostward.yaml")
+
+
+def test_the_service_entry_point_applies_the_console_policy_itself_since_it_skips_cli_main(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import threading
+
+    from agent.winservice import SERVICE_LOG, run_service
+
+    streams = [io.TextIOWrapper(io.BytesIO(), encoding="cp1252", errors="strict") for _ in range(2)]
+    monkeypatch.setattr(sys, "stdout", streams[0])
+    monkeypatch.setattr(sys, "stderr", streams[1])
+    config = tmp_path / "配置" / "hostward.yaml"
+    config.parent.mkdir()
+    config.write_text("nonsense_key: 1\n", encoding="utf-8")
+    assert run_service(str(config), threading.Event()) == 2
+    assert (sys.stdout, sys.stderr) == tuple(streams)  # given back after the service.log
+    assert [s.errors for s in streams] == ["replace", "replace"]
+    print("主机 Host", file=sys.stderr)  # a cp1252 stream: replaced, no UnicodeEncodeError
+    sys.stderr.flush()
+    assert streams[1].buffer.getvalue() == b"?? Host\n"  # type: ignore[attr-defined]
+    assert "unknown key" in (config.parent / SERVICE_LOG).read_text(encoding="utf-8")
 
 
 def test_hostward_service_on_linux_exits_2_and_points_at_the_systemd_unit(hostward: Hostward) -> None:

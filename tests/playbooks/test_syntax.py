@@ -42,3 +42,22 @@ def test_syntax_check_catches_an_unknown_windows_module(tmp_path: Path) -> None:
     done = syntax_check(tmp_path, playbook)
     assert done.returncode != 0
     assert "ansible.windows.win_servic" in done.stdout + done.stderr
+
+
+def test_deploy_windows_refuses_the_placeholder_restic_sha256_before_touching_any_pc(tmp_path: Path) -> None:
+    """The inventory example's all-zero SHA-256 stops the play at its first task, saying what to
+    put there; a real-looking one gets past it (to the check that the files were placed)."""
+    from playbooks_kit import local_inventory, run_playbook
+
+    runs = {}
+    for name, sha in (("placeholder", "0" * 64), ("pinned", "ab" * 32)):
+        vars_ = {"hostward_restic_sha256": sha, "hostward_restic_exe": str(tmp_path / "no" / "restic.exe")}
+        inventory = local_inventory(tmp_path / f"{name}.yml", {"pc-01": vars_}, group="hostward_windows")
+        runs[name] = run_playbook("deploy-windows.yml", inventory, tmp_path, None, timeout=120)
+    placeholder, pinned = runs["placeholder"], runs["pinned"]
+    assert placeholder.rc != 0 and placeholder.recap["pc-01"]["failed"] == 1, placeholder.output
+    assert "all-zero placeholder" in placeholder.output
+    assert "put the real SHA-256 of the restic.exe you placed at" in placeholder.output
+    assert "Hash restic.exe on the controller" not in placeholder.output
+    assert pinned.rc != 0 and "all-zero placeholder" not in pinned.output
+    assert "The bundle and restic.exe must be on the controller" in pinned.output

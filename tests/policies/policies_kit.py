@@ -143,8 +143,11 @@ class RecordedRunner:
     accident on an output nobody recorded.
     """
 
-    def __init__(self, outputs: Mapping[tuple[str, ...], bytes | CommandResult]) -> None:
+    def __init__(
+        self, outputs: Mapping[tuple[str, ...], bytes | CommandResult], registry: Any = None
+    ) -> None:
         self.outputs = dict(outputs)
+        self.registry = registry  # recorded Windows registry values (memory_registry), if any
         self.calls: list[tuple[str, ...]] = []
         self.envs: list[Mapping[str, str] | None] = []
 
@@ -230,6 +233,7 @@ def check(library: Library) -> AuditFn:
             overrides=overrides,
             now=now,
             timeout=10,
+            registry=getattr(runner, "registry", None),
         )
         assert len(report.results) == 1
         return report.results[0]

@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 from policies_kit import AuditFn, RecordedRunner, ip_outputs, write
 from test_engine import ADDRS, LINKS, ROUTES
-from windows_cases import BREAKAGES, EMPTY_INVENTORIES, FED, Case, run_case, script
+from windows_cases import (
+    BREAKAGES,
+    EMPTY_INVENTORIES,
+    FED,
+    REGISTRY_READERS,
+    Case,
+    breakages,
+    run_case,
+    script,
+)
 
 from collectors.system.runner import CommandResult
 from collectors.system.windows.powershell import as_list
@@ -19,10 +28,10 @@ from collectors.system.windows.readers import SCRIPTS
 from policies.library import Library
 
 READER_BREAKS = [
-    pytest.param(case, reader, how, id=f"{case.name}-{reader}-{how}")
+    pytest.param(case, reader, how, broken, id=f"{case.name}-{reader}-{how}")
     for case in FED
     for reader in case.readers
-    for how in BREAKAGES
+    for how, broken in breakages(reader).items()
 ]
 EMPTY_READINGS = [
     pytest.param(case, reader, id=f"{case.name}-{reader}")
@@ -38,11 +47,11 @@ def test_every_powershell_fed_check_passes_on_its_healthy_recordings(library: Li
     assert result.status == "pass", result.reason
 
 
-@pytest.mark.parametrize(("case", "reader", "how"), READER_BREAKS)
+@pytest.mark.parametrize(("case", "reader", "how", "broken"), READER_BREAKS)
 def test_a_broken_reader_makes_its_check_an_error_never_a_pass(
-    library: Library, case: Case, reader: str, how: str
+    library: Library, case: Case, reader: str, how: str, broken: Any
 ) -> None:
-    result = run_case(library, case, **{reader: BREAKAGES[how]})
+    result = run_case(library, case, **{reader: broken})
     assert result.status == "error", (result.status, result.reason)
     if (reader, how) == ("mp_status", "exit_1"):  # Defender absent: the probe names what is missing
         assert "Defender" in result.reason or "antivirus" in result.reason
@@ -67,7 +76,8 @@ def test_powershell_printing_nothing_says_it_may_be_blocked_in_both_languages(li
 
 
 def test_a_stub_powershell_leaves_no_check_passing_on_any_role(library: Library) -> None:
-    """Wine's powershell.exe prints nothing: every check that reads PowerShell is an error."""
+    """Wine's powershell.exe prints nothing: every check that reads PowerShell is an error. The
+    USB storage checks read the registry instead: on an empty one (a fresh Wine prefix) they fail."""
     from windows_cases import BASELINE, LEAVERS, RECORDED_NOW, REGISTER, ReplayRunner
 
     from policies.context import AuditInputs, Target
@@ -78,12 +88,17 @@ def test_a_stub_powershell_leaves_no_check_passing_on_any_role(library: Library)
     seen: dict[str, str] = {}
     for role in ("office_pc", "manager_pc", "clinical_terminal", "insurance_terminal", "server"):
         target = Target("pc-01", role, "windows", "C:\\")  # type: ignore[arg-type]
-        report = run_audit(library, target, ReplayRunner(stub), inputs, now=RECORDED_NOW, timeout=20)
+        host = ReplayRunner(stub)
+        report = run_audit(
+            library, target, host, inputs, now=RECORDED_NOW, timeout=20, registry=host.registry
+        )
         seen |= {r.check: r.status for r in report.results if r.status != "not_applicable"}
-    fed = {c.check for c in FED}
-    assert fed <= set(seen)
+    from_registry = {c.check for c in FED if set(c.readers) <= set(REGISTRY_READERS)}
+    fed = {c.check for c in FED} - from_registry
+    assert fed <= set(seen) and from_registry == {"usb.storage_blocked", "usb.media_blocked_clinical"}
     assert {check: seen[check] for check in fed} == dict.fromkeys(fed, "error")
-    # Only the clock-based check may still judge (it reads no PowerShell at all).
+    assert {check: seen[check] for check in from_registry} == dict.fromkeys(from_registry, "fail")
+    # Only the clock-based check may still pass (it reads no PowerShell at all).
     assert {c for c, s in seen.items() if s == "pass"} <= {"lock.off_after_hours"}
 
 
@@ -221,8 +236,9 @@ def test_an_access_class_without_destinations_is_an_error_not_a_pass(library: Li
 
 
 def test_enforcement_changes_nothing_on_a_reading_of_nothing() -> None:
-    """USB lockdown and password fixes need the current state: an empty reading stops them."""
-    from windows_cases import replay
+    """USB lockdown and password fixes need the current state: an empty reading (PowerShell) or
+    a refused one (the registry) stops them."""
+    from windows_cases import Denied, replay
 
     from collectors.system.windows.changes import SCRIPTS as CHANGE_SCRIPTS
     from collectors.system.windows.powershell import POWERSHELL
@@ -231,9 +247,7 @@ def test_enforcement_changes_nothing_on_a_reading_of_nothing() -> None:
     from policies.library import load_library
 
     library, _ = load_library()
-    host = replay(
-        usbstor=BREAKAGES["empty"], removable_policy=BREAKAGES["empty"], local_users=BREAKAGES["empty"]
-    )
+    host = replay(usbstor=Denied(), removable_policy=Denied(), local_users=BREAKAGES["empty"])
     calls: list[tuple[str, ...]] = []
     run = host.run
 
@@ -243,10 +257,20 @@ def test_enforcement_changes_nothing_on_a_reading_of_nothing() -> None:
 
     host.run = watching  # type: ignore[method-assign]
     target = Target("pc-01", "office_pc", "windows", "C:\\")
-    done = enforce(library, target, host, AuditInputs(), opted_in=["usb.storage_blocked", "pwd.max_age"])
+    done = enforce(
+        library,
+        target,
+        host,
+        AuditInputs(),
+        opted_in=["usb.storage_blocked", "pwd.max_age"],
+        registry=host.registry,
+    )
+    by_check = {c.check: c for c in done}
+    assert sorted(by_check) == ["pwd.max_age", "usb.storage_blocked"]
     assert [c.result for c in done] == [False, False]
-    assert all(c.comment.startswith("could not read the current state") for c in done)
-    by_check = {c.check: c.comment for c in done}
-    assert "PowerShell returned no data" in by_check["pwd.max_age"]
+    usb = by_check["usb.storage_blocked"].comment
+    assert "could not read the current state" in usb and "Access is denied" in usb
+    assert "PowerShell returned no data" in by_check["pwd.max_age"].comment
+    assert host.registry.keys == {}
     changes = {(*POWERSHELL, s) for s in CHANGE_SCRIPTS.values()}
     assert not changes & set(calls) and not any(a[0] == "net.exe" for a in calls)

@@ -43,7 +43,9 @@ def all_results(
 ) -> list[CheckResult]:
     target = Target("pc-01", role, platform, str(root), True)  # type: ignore[arg-type]
     inputs = AuditInputs(leavers=(Leaver("离职者", "root", NOW.date()),), assets={})
-    report = run_audit(library, target, kw.pop("runner", RecordedRunner({})), inputs, now=kw.pop("now", NOW))  # type: ignore[arg-type]
+    runner = kw.pop("runner", RecordedRunner({}))
+    registry = getattr(runner, "registry", None)
+    report = run_audit(library, target, runner, inputs, now=kw.pop("now", NOW), registry=registry)  # type: ignore[arg-type]
     return report.results
 
 

@@ -54,6 +54,34 @@ def test_usbstor_enabled_fails(win: AuditFn) -> None:
     assert "USBSTOR Start is 3" in result.reason
 
 
+def test_usb1_on_a_department_managers_pc_is_exempt_even_with_usb_open(win: AuditFn) -> None:
+    open_usb = runner(usbstor="open", removable_policy="none")
+    assert win("usb.storage_blocked", "manager_pc", runner=open_usb).status == "not_applicable"
+    assert win("usb.storage_blocked", "office_pc", runner=open_usb).status == "fail"
+
+
+def test_usbstor_never_set_fails_as_on_a_pc_that_never_saw_a_usb_disk(win: AuditFn) -> None:
+    result = win("usb.storage_blocked", runner=runner(usbstor="absent"))
+    assert result.status == "fail"
+    assert result.evidence["usbstor_start"] is None
+    assert "USBSTOR Start is not set" in result.reason
+    assert "USBSTOR 的 Start 未以 DWORD 设置" in result.reason_zh
+
+
+def test_usbstor_start_written_as_text_is_not_a_disabled_driver(win: AuditFn) -> None:
+    result = win("usb.storage_blocked", runner=runner(usbstor="as_text"))
+    assert result.status == "fail" and "USBSTOR Start is not set" in result.reason
+
+
+def test_removable_disks_denied_only_for_writing_fail_naming_the_class(win: AuditFn) -> None:
+    result = win("usb.storage_blocked", runner=runner(removable_policy="read_only"))
+    assert result.status == "fail"
+    assert "no deny policy for classes {53f5630d-b6bf-11d0-94f2-00a0c91efb8b}" in result.reason
+    assert result.evidence["denied_classes"] == sorted(
+        ["{6ac27878-a6fa-4155-ba85-f98f491d4f33}", "{f33fdc04-d1ac-4e8e-9a30-19bbd4b108ae}"]
+    )
+
+
 def test_clinical_terminal_needs_cd_and_floppy_deny_too(win: AuditFn) -> None:
     assert win("usb.media_blocked_clinical", "clinical_terminal", runner=runner()).status == "fail"
     assert (
@@ -193,8 +221,14 @@ def test_wifi_with_default_route_fails_isolation(win: AuditFn) -> None:
 
 
 def test_missing_powershell_is_an_error_never_a_pass(win: AuditFn) -> None:
+    result = win("pwd.max_age", runner=RecordedRunner({}))
+    assert result.status == "error"
+
+
+def test_usb_checks_off_windows_without_recorded_registry_values_are_an_error(win: AuditFn) -> None:
     result = win("usb.storage_blocked", runner=RecordedRunner({}))
     assert result.status == "error"
+    assert "no registry to read" in result.reason and "没有可读取的注册表" in result.reason_zh
 
 
 def test_windows_usb_lockdown_sets_each_registry_value_once_and_a_second_run_changes_nothing() -> None:

@@ -5,6 +5,8 @@ and the replay on Windows CPython under Wine (tests/windows/test_windows_checks_
 this file with the bundle's python.exe), so both judge the same outputs
 through the same code path: no pytest here, only the standard library and hostward.
 Fixture outputs are replayed by script (argv); where each came from is in SOURCES.md beside it.
+The USB storage policy is read from the registry (no PowerShell): its fixtures are registry
+values, replayed through memory_registry.py (the Wine replay copies it next to this file).
 """
 
 from __future__ import annotations
@@ -16,12 +18,21 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+try:
+    from memory_registry import MemoryRegistry
+except ModuleNotFoundError:  # run as a script by the embeddable Python: its ._pth leaves out our folder
+    import sys
+
+    sys.path.append(str(Path(__file__).resolve().parent))
+    from memory_registry import MemoryRegistry
+
 from collectors.errors import CommandNotFound
 from collectors.system.runner import CommandResult
 from collectors.system.windows import network as win_net
 from collectors.system.windows.powershell import POWERSHELL
 from collectors.system.windows.readers import SCRIPTS
 from collectors.system.windows.records import FILE_TIMES
+from collectors.system.windows.usb_policy import REMOVABLE, USBSTOR
 from policies.config import ParameterOverride
 from policies.context import AuditInputs, Leaver, Target
 from policies.engine import run_audit
@@ -75,6 +86,23 @@ EMPTY_INVENTORIES: dict[str, bytes] = {
     "network": b'{"adapters": [], "addresses": [], "routes": [], "dns": []}',
     "pending_updates": b"[]",
 }
+# Readers of the registry (winreg, not PowerShell): a fixture is a set of values; a reader breaks
+# when the key cannot be read (access refused).
+REGISTRY_READERS = {"usbstor": USBSTOR, "removable_policy": REMOVABLE}
+
+
+@dataclass(frozen=True)
+class Denied:
+    """A registry reader whose key may not be read (ERROR_ACCESS_DENIED)."""
+
+
+REGISTRY_BREAKAGES: dict[str, Denied] = {"access_denied": Denied()}
+
+
+def breakages(reader: str) -> Mapping[str, CommandResult | Denied]:
+    return REGISTRY_BREAKAGES if reader in REGISTRY_READERS else BREAKAGES
+
+
 SERVER_NO_SECURITY_CENTER = CommandResult(
     (), 1, b"", b"Get-CimInstance : Invalid namespace \r\nAt line:1 char:1 (0x8004100e)", 0.2
 )
@@ -91,11 +119,20 @@ def fixture(name: str, case: str) -> bytes:
     return (FIXTURES / name / f"{case}.json").read_bytes()
 
 
-class ReplayRunner:
-    """Replays outputs by argv; an argv nobody recorded raises, as a missing program would."""
+Reading = str | bytes | CommandResult | Denied
 
-    def __init__(self, outputs: Mapping[tuple[str, ...], bytes | CommandResult]) -> None:
+
+class ReplayRunner:
+    """Replays outputs by argv; an argv nobody recorded raises, as a missing program would.
+    `registry`: the PC's registry values (recorded), for the readers that use winreg."""
+
+    def __init__(
+        self,
+        outputs: Mapping[tuple[str, ...], bytes | CommandResult],
+        registry: MemoryRegistry | None = None,
+    ) -> None:
         self.outputs = dict(outputs)
+        self.registry = registry if registry is not None else MemoryRegistry()
 
     def run(self, argv: Sequence[str], *, timeout: float, **_: Any) -> CommandResult:
         key = tuple(argv)
@@ -105,13 +142,29 @@ class ReplayRunner:
         return out if isinstance(out, CommandResult) else CommandResult(key, 0, out, b"", 0.01)
 
 
-def replay(**cases: str | bytes | CommandResult) -> ReplayRunner:
+def replay(**cases: Reading) -> ReplayRunner:
     """A PC whose readers print the HEALTHY fixtures, except those named (fixture name, raw
-    bytes or a whole CommandResult)."""
+    bytes or a whole CommandResult; for a registry reader: fixture name, raw JSON or Denied)."""
     outputs: dict[tuple[str, ...], bytes | CommandResult] = {}
+    values: list[bytes] = []
+    denied: list[str] = []
     for name, case in {**HEALTHY, **cases}.items():
-        outputs[script(name)] = fixture(name, case) if isinstance(case, str) else case
-    return ReplayRunner(outputs)
+        raw = fixture(name, case) if isinstance(case, str) else case
+        if name in REGISTRY_READERS:
+            if isinstance(raw, Denied):
+                denied.append(REGISTRY_READERS[name])
+            elif isinstance(raw, bytes):
+                values.append(raw)
+            else:
+                raise TypeError(f"{name} is read from the registry, not from a command")
+        elif isinstance(raw, Denied):
+            raise TypeError(f"{name} is read from a command, not from the registry")
+        else:
+            outputs[script(name)] = raw
+    registry = MemoryRegistry(denied)
+    for raw in values:
+        registry.load_json(raw)
+    return ReplayRunner(outputs, registry)
 
 
 @dataclass(frozen=True)
@@ -121,7 +174,7 @@ class Case:
     check: str
     readers: tuple[str, ...]
     role: str = "office_pc"
-    cases: Mapping[str, str | bytes | CommandResult] = field(default_factory=dict)
+    cases: Mapping[str, Reading] = field(default_factory=dict)
     leavers: bool = False
     assets: bool = False
     baseline: bool = False
@@ -199,7 +252,15 @@ def audit(
     target = Target("pc-01", role, "windows", "C:\\")  # type: ignore[arg-type]
     overrides = [ParameterOverride(check=check, role=role, parameters=params)] if params is not None else []
     report = run_audit(
-        library, target, runner, inputs, only=[check], now=RECORDED_NOW, timeout=20, overrides=overrides
+        library,
+        target,
+        runner,
+        inputs,
+        only=[check],
+        now=RECORDED_NOW,
+        timeout=20,
+        overrides=overrides,
+        registry=runner.registry,
     )
     (result,) = report.results
     return result
@@ -213,7 +274,7 @@ def inputs_for(case: Case) -> AuditInputs:
     )
 
 
-def run_case(library: Library, case: Case, **cases: str | bytes | CommandResult) -> CheckResult:
+def run_case(library: Library, case: Case, **cases: Reading) -> CheckResult:
     runner = replay(**{**case.cases, **cases})
     return audit(library, case.check, runner, case.role, inputs=inputs_for(case), params=case.params)
 
@@ -224,7 +285,7 @@ class Real:
 
     name: str
     check: str
-    cases: Mapping[str, str | bytes | CommandResult]
+    cases: Mapping[str, Reading]
     now: datetime
     expected: str
     role: str = "office_pc"
@@ -334,8 +395,9 @@ REAL: tuple[Real, ...] = (
 
 def run_real(library: Library, real: Real) -> CheckResult:
     target = Target("pc-01", real.role, "windows", "C:\\")  # type: ignore[arg-type]
+    host = replay(**real.cases)
     report = run_audit(
-        library, target, replay(**real.cases), None, only=[real.check], now=real.now, timeout=20
+        library, target, host, None, only=[real.check], now=real.now, timeout=20, registry=host.registry
     )
     (result,) = report.results
     return result
@@ -349,7 +411,7 @@ def statuses(library: Library | None = None) -> dict[str, str]:
     for case in FED:
         out[case.name] = run_case(library, case).status
         for reader in case.readers:
-            for how, broken in BREAKAGES.items():
+            for how, broken in breakages(reader).items():
                 out[f"{case.name}/{reader}/{how}"] = run_case(library, case, **{reader: broken}).status
             if reader in EMPTY_INVENTORIES:
                 empty = EMPTY_INVENTORIES[reader]

@@ -9,8 +9,6 @@ import pytest
 import windows_cases
 from policies_kit import AuditFn, RecordedRunner
 
-from collectors.system.runner import CommandResult
-
 # Most fixtures are hand-written, some transcribed from real machines' published output: each
 # folder's SOURCES.md says which. The hand-written ones are dated around 2026-11-20.
 RECORDED_NOW = windows_cases.RECORDED_NOW
@@ -18,9 +16,11 @@ HEALTHY = windows_cases.HEALTHY
 SERVER_NO_SECURITY_CENTER = windows_cases.SERVER_NO_SECURITY_CENTER
 
 
-def runner(**cases: str | CommandResult) -> RecordedRunner:
-    """A PC whose readers print the HEALTHY fixtures, except those named."""
-    return RecordedRunner(windows_cases.replay(**cases).outputs)
+def runner(**cases: windows_cases.Reading) -> RecordedRunner:
+    """A PC whose readers print the HEALTHY fixtures (and holds the HEALTHY registry values),
+    except those named."""
+    pc = windows_cases.replay(**cases)
+    return RecordedRunner(pc.outputs, pc.registry)
 
 
 @pytest.fixture

@@ -59,6 +59,10 @@ def test_the_daemons_collect_job_succeeds_and_metrics_show_the_c_drive(wine_box:
             return body if 'hostward_job_success{job="collect"}' in body else ""
 
         metrics = wait_for(collect_ran, timeout=90, what="the collect job in /metrics")
+        pages = {
+            lang: urllib.request.urlopen(f"http://127.0.0.1:{port}/?lang={lang}", timeout=5).read().decode()
+            for lang in ("zh", "en")
+        }
         assert proc.alive()
     finally:
         _, err = proc.stop()
@@ -73,3 +77,9 @@ def test_the_daemons_collect_job_succeeds_and_metrics_show_the_c_drive(wine_box:
         marked = f'hostward_host_part_unavailable{{part="{part}"}} 1.0' in metrics
         assert marked == (part in unavailable)
     assert "hostward_load1 " in metrics or "load" in unavailable
+    # The status page says the same: a part this platform does not provide is shown as such.
+    shown = {p for p in ("load", "swap") if f'data-unavailable="{p}"' in pages["en"]}
+    exported = {p for p in ("load", "swap") if f'hostward_host_part_unavailable{{part="{p}"}}' in metrics}
+    assert shown == exported
+    assert ("not available on this platform" in pages["en"]) == bool(shown)
+    assert ("此平台不提供" in pages["zh"]) == bool(shown)

