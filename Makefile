@@ -9,8 +9,11 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 run: deps-run $(VENV)/.stamp-run
 	$(BIN)/hostward run
 
+# The suite in two parts: most tests on 3 workers (they wait on real processes more than they
+# compute), then the timing-sensitive ones (marked `serial` in tests/conftest.py) alone.
 test: deps-test $(VENV)/.stamp-dev
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile -m "not serial" tests
+	$(BIN)/python -m pytest -q -m serial tests
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check agent collectors policies backup tests bench packaging
