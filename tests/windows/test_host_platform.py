@@ -29,7 +29,8 @@ def test_missing_performance_counters_on_windows_make_load_and_swap_unavailable(
     monkeypatch.setattr(psutil, "swap_memory", lambda: _raise(PDH))
     snap = collect_host(temperatures=False)
     assert snap.load is None and snap.swap is None
-    assert set(snap.unavailable) == {"load", "swap"}
+    # inodes: Windows file systems have no inode counts at all (statvfs is POSIX).
+    assert set(snap.unavailable) == {"load", "swap", "inodes"}
     assert "load" not in snap.errors and "swap" not in snap.errors
 
 
