@@ -16,6 +16,7 @@ from agent.exporter.families_backup import backup_families
 from agent.exporter.families_devices import device_families
 from agent.exporter.families_faults import fault_families, future_families
 from agent.exporter.families_host import host_families
+from agent.exporter.families_inventory import inventory_families
 from agent.exporter.families_jobs import build_info, job_families
 from agent.exporter.families_watchdog import watchdog_families
 from agent.state import Snapshot
@@ -30,6 +31,7 @@ BUILDERS: tuple[FamilyBuilder, ...] = (
     audit_families,
     backup_families,
     watchdog_families,
+    inventory_families,
     fault_families,
     future_families,
 )
