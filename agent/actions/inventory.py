@@ -55,7 +55,12 @@ def counts_after(previous: dict[str, Any] | None, found: list[Change]) -> dict[s
 def inventory_job(ctx: JobContext) -> JobOutcome:
     """Read, compare with the stored register, journal the changes, store. Sections that could
     not be read make the run partial (and are not compared)."""
-    inventory = perform_inventory(ctx.config, ctx.state)
+    return record_inventory(ctx)
+
+
+def record_inventory(ctx: JobContext, root: str = "/", runner: Runner | None = None) -> JobOutcome:
+    """The job's work on the system under `root` (tests pass a fixture tree)."""
+    inventory = perform_inventory(ctx.config, ctx.state, root, runner)
     payload = inventory.to_payload()
     stored = ctx.state.record(RECORD_KIND)
     previous = dict(stored.payload) if stored is not None else None

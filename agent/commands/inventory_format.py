@@ -54,11 +54,12 @@ def _time(value: Any, date_only: bool = False) -> str:
     return time.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M:%S", time.localtime(value))
 
 
-def _cell(field: str, value: Any, *, table: bool) -> str:
+def _cell(field: str, value: Any, *, table: bool, chinese: bool = False) -> str:
     if field in _TIMES:
         return _time(value, date_only=table and field == "installed")
     if isinstance(value, bool):
-        return ("是 yes" if value else "否 no") if table else ("yes" if value else "no")
+        word = "yes" if value else "no"
+        return f"{'是' if value else '否'} {word}" if table and chinese else word
     if table and field in ("total_bytes", "size_bytes") and isinstance(value, int):
         return human_bytes(value)
     return "" if value is None else str(value)
@@ -96,7 +97,7 @@ def format_table(payload: dict[str, Any], chinese: bool = True) -> str:
             continue
         columns = COLUMNS[name]
         rows = [[_label(c, chinese) for c in columns]]
-        rows += [[escape_controls(_cell(c, i.get(c), table=True)) for c in columns] for i in items]
+        rows += [[escape_controls(_cell(c, i.get(c), table=True, chinese=chinese)) for c in columns] for i in items]
         widths = [max(_width(r[k]) for r in rows) for k in range(len(columns))]
         for row in rows:
             cells = [c + " " * (w - _width(c)) for c, w in zip(row, widths, strict=True)]
