@@ -97,7 +97,9 @@ def format_table(payload: dict[str, Any], chinese: bool = True) -> str:
             continue
         columns = COLUMNS[name]
         rows = [[_label(c, chinese) for c in columns]]
-        rows += [[escape_controls(_cell(c, i.get(c), table=True, chinese=chinese)) for c in columns] for i in items]
+        rows += [
+            [escape_controls(_cell(c, i.get(c), table=True, chinese=chinese)) for c in columns] for i in items
+        ]
         widths = [max(_width(r[k]) for r in rows) for k in range(len(columns))]
         for row in rows:
             cells = [c + " " * (w - _width(c)) for c, w in zip(row, widths, strict=True)]

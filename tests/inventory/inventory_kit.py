@@ -65,7 +65,8 @@ def linux_tree(root: Path, *, vendor: str = "LENOVO", mac: str = "00:1A:2B:3C:4D
     write(root, f"{dmi}/board_serial", "To be filled by O.E.M.\n")
     write(root, f"{dmi}/bios_version", "M1UKT4BA\n")
     write(root, "/proc/cpuinfo", "".join(
-        f"processor\t: {i}\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Core(TM) i5-9500 CPU @ 3.00GHz\n\n"
+        f"processor\t: {i}\nvendor_id\t: GenuineIntel\n"
+        "model name\t: Intel(R) Core(TM) i5-9500 CPU @ 3.00GHz\n\n"
         for i in range(6)))  # fmt: skip
     write(root, "/proc/meminfo", "MemTotal:       16282116 kB\nMemFree:         1000000 kB\n")
     write(root, "/sys/block/nvme0n1/device/model", "SAMSUNG MZVLB512HBJQ-000L7              \n")

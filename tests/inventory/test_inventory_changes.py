@@ -17,8 +17,8 @@ from agent.actions.inventory import RECORD_KIND, record_inventory
 from agent.config import load_config
 from agent.exporter.families_inventory import inventory_families
 from agent.exporter.textformat import generate_text
-from agent.journal import Journal
 from agent.jobs import JOBS
+from agent.journal import Journal
 from agent.state import State
 from collectors.inventory.diff import changes
 
@@ -30,7 +30,12 @@ def ctx(tmp_path: Path) -> JobContext:
     loaded = load_config(str(path))
     state = State.open(loaded.state_dir)
     return JobContext(
-        loaded.config, state, loaded.state_dir, time.monotonic() + 60, threading.Event(), logging.getLogger("t")
+        loaded.config,
+        state,
+        loaded.state_dir,
+        time.monotonic() + 60,
+        threading.Event(),
+        logging.getLogger("t"),
     )
 
 
@@ -56,8 +61,9 @@ def test_an_added_package_and_a_changed_mac_are_journaled_with_before_and_after_
     journal = Journal(ctx.state_dir)
     assert [e.kind for e in journal.entries()] == ["inventory.registered"]
     first = metrics(ctx.state)
-    assert first[("hostward_host_info", (("model", "ThinkCentre M720t"), ("os", "Debian GNU/Linux 12 (bookworm)"),
-                  ("serial", "PC1ABCDE"), ("vendor", "LENOVO")))] == 1  # fmt: skip
+    info = (("model", "ThinkCentre M720t"), ("os", "Debian GNU/Linux 12 (bookworm)"), ("serial", "PC1ABCDE"),
+            ("vendor", "LENOVO"))  # fmt: skip
+    assert first[("hostward_host_info", info)] == 1
     assert first[("hostward_inventory_changes_total", (("kind", "mac"),))] == 0
 
     add_package(root, "anydesk", "7.1.0")

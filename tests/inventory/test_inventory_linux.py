@@ -25,7 +25,9 @@ def sections(root: Path | str, runner: Any = None) -> dict[str, Any]:
     return out
 
 
-def test_a_hand_written_tree_gives_maker_model_serial_disks_macs_os_and_dated_packages(tmp_path: Path) -> None:
+def test_a_hand_written_tree_gives_maker_model_serial_disks_macs_os_and_dated_packages(
+    tmp_path: Path,
+) -> None:
     found = sections(linux_tree(tmp_path))
     assert {name: s["status"] for name, s in found.items()} == {
         "system": "ok", "os": "ok", "cpu": "ok", "memory": "ok", "disks": "ok", "adapters": "ok",
@@ -60,7 +62,9 @@ def test_firmware_placeholders_are_no_serial_number(tmp_path: Path) -> None:
     assert sections(tmp_path)["system"]["items"][0]["serial"] == ""  # board_serial is a placeholder too
 
 
-def test_an_empty_offline_root_says_what_it_could_not_read_instead_of_an_empty_register(tmp_path: Path) -> None:
+def test_an_empty_offline_root_says_what_it_could_not_read_instead_of_an_empty_register(
+    tmp_path: Path,
+) -> None:
     found = sections(tmp_path)
     for hardware in ("system", "cpu", "memory", "disks", "adapters"):
         assert found[hardware]["status"] == "unavailable", hardware
@@ -82,7 +86,9 @@ def test_a_sysfs_with_no_adapter_or_disk_is_an_error_not_an_empty_register(tmp_p
     assert found["software"]["status"] == "ok"  # the other sections still stand
 
 
-def test_an_offline_root_is_read_inside_it_a_fifo_is_refused_and_a_link_stays_in_the_root(tmp_path: Path) -> None:
+def test_an_offline_root_is_read_inside_it_a_fifo_is_refused_and_a_link_stays_in_the_root(
+    tmp_path: Path,
+) -> None:
     root = linux_tree(tmp_path / "image")
     (root / "sys/class/dmi/id/product_serial").unlink()
     os.symlink("/etc/hostname", root / "sys/class/dmi/id/product_serial")  # the image's, not the host's

@@ -51,12 +51,16 @@ def test_a_value_excel_would_run_as_a_formula_is_quoted_as_text(
 ) -> None:
     root = linux_tree(tmp_path / "root")
     write(root, "/sys/class/dmi/id/product_name", '=HYPERLINK("http://x","y")\n')
-    rows = list(csv.reader(io.StringIO(run_cli(capfdbinary, "--csv", "--root", str(root)).decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO(run_cli(capfdbinary, "--csv", "--root", str(root)).decode("utf-8-sig")))
+    )
     model = [r for r in rows if r[0] == "system" and r[2] == "model"]
-    assert model == [["system", "'=HYPERLINK(\"http://x\",\"y\")", "model", "'=HYPERLINK(\"http://x\",\"y\")"]]
+    assert model == [["system", '\'=HYPERLINK("http://x","y")', "model", '\'=HYPERLINK("http://x","y")']]
 
 
-def test_json_and_table_carry_the_same_register(tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_json_and_table_carry_the_same_register(
+    tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
     root = linux_tree(tmp_path / "root", vendor=VENDOR)
     payload = json.loads(run_cli(capfdbinary, "--json", "--root", str(root)))
     assert payload["host"] == "ward-pc-07" and payload["live"] is False

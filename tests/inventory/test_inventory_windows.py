@@ -38,7 +38,7 @@ class HandWrittenRegistry:
 
     def subkeys(self, key: str) -> list[str]:
         prefix = key.lower() + "\\"
-        return sorted({k[len(prefix):].split("\\")[0] for k in self.names if k.lower().startswith(prefix)})
+        return sorted({k[len(prefix) :].split("\\")[0] for k in self.names if k.lower().startswith(prefix)})
 
 
 def program(name: str, version: str, **extra: RegValue) -> dict[str, RegValue]:
@@ -51,7 +51,8 @@ REGISTRY = HandWrittenRegistry({
     rf"{MACHINE}\KB5034441": program("Security Update", "1", ParentKeyName=sz("OperatingSystem")),
     rf"{MACHINE}\Connection Manager": {"SystemComponent": RegValue(REG_DWORD, 1), **program("CM", "1")},
     rf"{MACHINE}\NoName": {"UninstallString": sz("x.exe")},
-    rf"{WOW}\WeChat": program("微信", "3.9.8.25", Publisher=sz("腾讯科技(深圳)有限公司"), InstallDate=sz("20240105")),
+    rf"{WOW}\WeChat": program(
+        "微信", "3.9.8.25", Publisher=sz("腾讯科技(深圳)有限公司"), InstallDate=sz("20240105")),
     rf"HKU\{USER}\{win.UNINSTALL}\ToDesk": program("ToDesk", "4.7.1.2"),
     rf"HKU\{USER}_Classes\{win.UNINSTALL}\Ghost": program("not a user hive", "1"),
     rf"HKU\S-1-5-18\{win.UNINSTALL}\System": program("the SYSTEM account's", "1"),
@@ -65,7 +66,11 @@ def test_programs_come_from_machine_wow64_and_logged_on_users_uninstall_keys() -
     found = {p.name: p for p in win.read_programs(REGISTRY)}
     assert sorted(found) == ["Adobe Acrobat Reader DC", "ToDesk", "微信"]
     wechat = found["微信"]
-    assert (wechat.version, wechat.publisher, wechat.source) == ("3.9.8.25", "腾讯科技(深圳)有限公司", "registry")
+    assert (wechat.version, wechat.publisher, wechat.source) == (
+        "3.9.8.25",
+        "腾讯科技(深圳)有限公司",
+        "registry",
+    )
     assert wechat.installed == datetime(2024, 1, 5).timestamp()  # local midnight of the install date
     assert found["ToDesk"].installed is None  # no InstallDate: unknown, not 1970
 
@@ -81,13 +86,20 @@ def test_the_os_is_named_as_windows_shows_it_and_windows_11_is_told_by_its_build
     assert (found.name, found.version, found.build) == ("Windows 11 Pro", "23H2", "22631.3007")
     assert win.read_os(HandWrittenRegistry({})) is None
     cpu = win.read_cpu(REGISTRY, 8)
-    assert cpu is not None and (cpu.model, cpu.logical_cpus) == ("Intel(R) Core(TM) i5-10310U CPU @ 1.70GHz", 8)
+    assert cpu is not None and (cpu.model, cpu.logical_cpus) == (
+        "Intel(R) Core(TM) i5-10310U CPU @ 1.70GHz",
+        8,
+    )
 
 
 def test_a_real_laptops_disk_and_identity_are_read_from_the_recorded_wmi_output() -> None:
     found = win.parse_system(json.loads((FIXTURES / "lenovo_laptop.json").read_text(encoding="utf-8")))
     assert found.identity is not None
-    assert (found.identity.vendor, found.identity.model, found.identity.serial) == ("LENOVO", "20TBS57S00", "PF2ABCDE")
+    assert (found.identity.vendor, found.identity.model, found.identity.serial) == (
+        "LENOVO",
+        "20TBS57S00",
+        "PF2ABCDE",
+    )
     fixed, stick = found.disks
     assert (fixed.model, fixed.serial, fixed.size_bytes, fixed.removable) == (
         "PC300 NVMe SK hynix 512GB", "ACE4_2E61_9000_7804.", 512105932800, False)  # fmt: skip
