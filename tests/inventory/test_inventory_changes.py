@@ -124,3 +124,20 @@ def test_the_inventory_job_is_scheduled_daily_by_default(ctx: JobContext) -> Non
     spec = {s.name: s for s in JOBS}["inventory"]
     schedule = spec.schedule(ctx.config)
     assert schedule is not None and schedule.enabled and schedule.at == "03:40"
+
+
+def test_usb_storage_seen_by_the_audit_is_in_the_register_with_first_and_last_seen(ctx: JobContext) -> None:
+    from agent.actions.audit import merge_usb_devices
+    from agent.actions.inventory import perform_inventory
+
+    stick = {"vendor": "Kingston", "product": "DataTraveler 3.0", "serial": "E0D55EA573DCF450E97C104A"}
+    merge_usb_devices(ctx.state, [stick], 1_760_000_000.0)
+    merge_usb_devices(ctx.state, [stick, {**stick, "serial": "OTHER1"}], 1_770_000_000.0)
+    found = perform_inventory(ctx.config, ctx.state).to_payload()["sections"]["usb_storage"]
+    assert found["status"] == "ok"
+    by_serial = {u["serial"]: (u["first_seen"], u["last_seen"]) for u in found["items"]}
+    assert by_serial == {
+        "E0D55EA573DCF450E97C104A": (1_760_000_000.0, 1_770_000_000.0),
+        "OTHER1": (1_770_000_000.0, 1_770_000_000.0),
+    }
+    assert perform_inventory(ctx.config, None).to_payload()["sections"]["usb_storage"]["status"] == "unavailable"
