@@ -9,6 +9,7 @@ and counts it by kind; the counts live in the stored record, so
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from agent.actions.audit import USB_KEY
@@ -33,14 +34,26 @@ def usb_history(state: State | None) -> list[dict[str, Any]] | None:
 
 
 def perform_inventory(
-    config: Config, state: State | None, root: str = "/", runner: Runner | None = None
+    config: Config,
+    state: State | None,
+    root: str = "/",
+    runner: Runner | None = None,
+    *,
+    devices: bool = False,
 ) -> Inventory:
-    return gather(
+    """The register of the host under `root`; with `devices`, also the ENTITY-MIB register of
+    the configured SNMP devices (read over the network: the job, or the CLI's --devices)."""
+    found = gather(
         runner or SubprocessRunner(memory_limit=config.limits.check_memory_max_bytes),
         root,
         usb_seen=usb_history(state),
         host=config.host.name,
     )
+    if not devices or not any(d.snmp is not None for d in config.devices):
+        return found
+    from collectors.inventory.devices import device_register  # the SNMP code, only when needed
+
+    return replace(found, sections={**found.sections, "devices": device_register(config.devices)})
 
 
 def counts_after(previous: dict[str, Any] | None, found: list[Change]) -> dict[str, int]:
@@ -60,7 +73,7 @@ def inventory_job(ctx: JobContext) -> JobOutcome:
 
 def record_inventory(ctx: JobContext, root: str = "/", runner: Runner | None = None) -> JobOutcome:
     """The job's work on the system under `root` (tests pass a fixture tree)."""
-    inventory = perform_inventory(ctx.config, ctx.state, root, runner)
+    inventory = perform_inventory(ctx.config, ctx.state, root, runner, devices=True)
     payload = inventory.to_payload()
     stored = ctx.state.record(RECORD_KIND)
     previous = dict(stored.payload) if stored is not None else None

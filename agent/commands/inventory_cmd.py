@@ -30,6 +30,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         help="read a mounted disk or image offline (links stay inside DIR)",
     )
+    p.add_argument(
+        "--devices",
+        action="store_true",
+        help="also the hardware register of the SNMP devices under devices: (ENTITY-MIB, over the network)",
+    )
     p.set_defaults(func=run)
 
 
@@ -46,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = common.load(args)
     state = _state(args)
     try:
-        inventory = perform_inventory(loaded.config, state, root=args.root)
+        inventory = perform_inventory(loaded.config, state, root=args.root, devices=args.devices)
     finally:
         if state is not None:
             state.close()

@@ -33,6 +33,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "adapters": ("name", "mac", "physical", "description"),
     "software": ("name", "version", "installed", "publisher"),
     "usb_storage": ("vendor", "product", "serial", "first_seen", "last_seen"),
+    "devices": ("device", "klass", "vendor", "model", "serial", "name", "software_rev"),
 }
 LABELS: dict[str, tuple[str, str]] = {
     "vendor": ("厂商", "Vendor"), "model": ("型号", "Model"), "serial": ("出厂编号", "Serial"),
@@ -43,6 +44,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "description": ("说明", "Description"), "installed": ("安装日期", "Installed"),
     "publisher": ("发布者", "Publisher"), "product": ("产品", "Product"),
     "first_seen": ("首次发现", "First seen"), "last_seen": ("最后发现", "Last seen"),
+    "device": ("设备", "Device"), "klass": ("类别", "Class"), "software_rev": ("软件版本", "Software"),
 }  # fmt: skip
 _TIMES = ("installed", "first_seen", "last_seen")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")

@@ -4,6 +4,8 @@
   the hardware or the OS does), to join with any other series of the host;
 - `hostward_inventory_changes_total{kind}`: changes journaled as `inventory.changed`, by kind
   (collectors/inventory/diff.KINDS), every kind present from the first run;
+- `hostward_device_info{device,vendor,model,serial}` = 1 for each chassis of a machine-room
+  device in the ENTITY-MIB register (a stack has one per member);
 - `hostward_inventory_last_timestamp_seconds` and `hostward_inventory_section_error{section}`
   (1 for a section that could not be read last time: an incomplete register is visible).
 """
@@ -61,3 +63,18 @@ def inventory_families(snapshot: Snapshot) -> Iterator[Metric]:
         if isinstance(entry, dict):
             errors.add_metric((name,), 1 if entry.get("status") == "error" else 0)
     yield errors
+    devices = sections.get("devices")
+    if isinstance(devices, dict):
+        family = GaugeMetricFamily(
+            "hostward_device_info",
+            "Vendor, model and serial number of each chassis of a machine-room device (value 1).",
+            labels=("device", "vendor", "model", "serial"),
+        )
+        seen = set()
+        for part in devices.get("items") or []:
+            if isinstance(part, dict) and part.get("klass") in ("chassis", "system"):
+                labels = tuple(str(part.get(k, "")) for k in ("device", "vendor", "model", "serial"))
+                if labels not in seen:
+                    seen.add(labels)
+                    family.add_metric(labels, 1)
+        yield family

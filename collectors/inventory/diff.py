@@ -10,7 +10,10 @@ hostward_inventory_changes_total, a fixed, small set):
   (virtual interfaces, bridges and VPN tunnels come and go and are listed but not compared);
 - `software_installed`, `software_removed`: by package or program name (upgrades are not
   changes of the register; the version is in it);
-- `os`: the operating system's name or version changed.
+- `os`: the operating system's name or version changed;
+- `device`: a part of a machine-room device (chassis, module, power supply; ENTITY-MIB) added or
+  removed, compared for the devices read both times (one down today is not "removed"); a
+  part's serial number changed under the same index is `serial`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("serial", "disk", "adapter", "mac", "software_installed", "software_removed", "os")
+KINDS = ("serial", "disk", "adapter", "mac", "software_installed", "software_removed", "os", "device")
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,32 @@ def _os(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[Chang
     return []
 
 
+def _device_parts(payload: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """{device: {index: part}} of every device read (the section may be partial)."""
+    sections = payload.get("sections")
+    entry = sections.get("devices") if isinstance(sections, dict) else None
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    if isinstance(entry, dict):
+        for part in entry.get("items") or []:
+            if isinstance(part, dict):
+                out.setdefault(str(part.get("device", "")), {})[str(part.get("index", ""))] = part
+    return out
+
+
+def _devices(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    old, new = _device_parts(before), _device_parts(after)
+    out: list[Change] = []
+    for device in sorted(old.keys() & new.keys()):
+        was, now = old[device], new[device]
+        out += [Change("device", f"{device} {i}", was[i], None) for i in sorted(was.keys() - now.keys())]
+        out += [Change("device", f"{device} {i}", None, now[i]) for i in sorted(now.keys() - was.keys())]
+        for i in sorted(was.keys() & now.keys()):
+            before_serial, after_serial = was[i].get("serial", ""), now[i].get("serial", "")
+            if before_serial != after_serial:
+                out.append(Change("serial", f"{device} {i}", before_serial, after_serial))
+    return out
+
+
 _COMPARED = (("system", _system), ("disks", _disks), ("adapters", _adapters), ("software", _software),
              ("os", _os))  # fmt: skip
 
@@ -99,4 +128,4 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
         old, new = _items(before, section), _items(after, section)
         if old is not None and new is not None:
             out.extend(compare(old, new))
-    return out
+    return out + _devices(before, after)

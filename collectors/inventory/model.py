@@ -24,6 +24,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "adapters": ("网卡", "Network adapters"),
     "software": ("已安装软件", "Installed software"),
     "usb_storage": ("USB 存储设备", "USB storage devices seen"),
+    "devices": ("机房设备", "Machine-room devices (ENTITY-MIB)"),
 }
 # The field of an item that names it in the table, the CSV and change detection.
 NAME_FIELD = {
@@ -35,6 +36,7 @@ NAME_FIELD = {
     "adapters": "name",
     "software": "name",
     "usb_storage": "serial",
+    "devices": "device",
 }
 
 
