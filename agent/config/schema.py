@@ -174,8 +174,9 @@ class InventoryConfig:
     schedule: Schedule = setting(
         factory=lambda: Schedule(at="03:40", jitter=Duration(1800), timeout=Duration(300)),
         doc="The asset register (ROOM-5): maker, model, serial numbers, disks, MAC addresses, OS,\n"
-        "installed software, USB storage seen. Each run is compared with the last one: a change\n"
-        "(a disk, an adapter or MAC, a serial number, software installed or removed) is journaled\n"
+        "installed software, USB storage seen, and the hardware of the SNMP devices (ENTITY-MIB).\n"
+        "Each run is compared with the last one: a change (a disk, an adapter or MAC, a serial\n"
+        "number, software installed or removed, a device part) is journaled\n"
         "as inventory.changed. A PC that was off at that time runs it once when the agent starts.",
     )
 
