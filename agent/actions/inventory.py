@@ -23,6 +23,10 @@ from collectors.inventory.model import Inventory, identity
 from collectors.system.runner import Runner, SubprocessRunner
 
 RECORD_KIND = "inventory"
+# Sections every host has, whose failure makes the run partial. The others can be missing for
+# a reason that is no fault of the run (a VM without an SMBIOS table, a device down: the devices
+# job reports it); they are `error` in the register and in hostward_inventory_section_error.
+MAJOR_SECTIONS = ("adapters", "software", "os")
 
 
 def usb_history(state: State | None) -> list[dict[str, Any]] | None:
@@ -67,7 +71,7 @@ def counts_after(previous: dict[str, Any] | None, found: list[Change]) -> dict[s
 
 def inventory_job(ctx: JobContext) -> JobOutcome:
     """Read, compare with the stored register, journal the changes, store. Sections that could
-    not be read make the run partial (and are not compared)."""
+    not be read are not compared; MAJOR_SECTIONS among them make the run partial."""
     return record_inventory(ctx)
 
 
@@ -95,5 +99,8 @@ def record_inventory(ctx: JobContext, root: str = "/", runner: Runner | None = N
         ctx.log.info("inventory: %s %s changed", change.kind, change.item)
     failed = sorted(name for name, s in inventory.sections.items() if s.status == "error")
     if failed:
-        return JobOutcome(success=True, error=f"could not read: {', '.join(failed)}", partial=True)
+        ctx.log.warning("inventory: could not read %s", ", ".join(failed))
+    major = [name for name in failed if name in MAJOR_SECTIONS]
+    if major:
+        return JobOutcome(success=True, error=f"could not read: {', '.join(major)}", partial=True)
     return JobOutcome(success=True)

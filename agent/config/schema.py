@@ -179,6 +179,13 @@ class InventoryConfig:
         "number, software installed or removed, a device part) is journaled\n"
         "as inventory.changed. A PC that was off at that time runs it once when the agent starts.",
     )
+    usb_watch: Schedule = setting(
+        factory=lambda: Schedule(every=Duration(10), timeout=Duration(10)),
+        doc="USB storage recorded as it happens: which devices are attached, read every few\n"
+        "seconds (a few sysfs files, or one registry key on Windows); a device connected or\n"
+        "disconnected is journaled (usb.connected / usb.disconnected) and kept with its first\n"
+        "and last seen in the register.",
+    )
 
 
 @dataclass(frozen=True)

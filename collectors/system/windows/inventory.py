@@ -152,3 +152,33 @@ def read_programs(registry: RegistryReader) -> list[Software]:
             if item is not None:
                 found.setdefault((item.name, item.version), item)
     return sorted(found.values(), key=lambda s: (s.name.lower(), s.version))
+
+
+# Disks present now, as the disk driver lists them: "USBSTOR\Disk&Ven_..&Prod_..&Rev_..\<serial>&0"
+# for USB storage (the same names as Enum\USBSTOR, which also keeps devices long gone).
+DISK_ENUM = r"HKLM\SYSTEM\CurrentControlSet\Services\disk\Enum"
+_USBSTOR_INSTANCE = re.compile(
+    r"^USBSTOR\\(?P<type>[^&\\]+)&Ven_(?P<ven>[^&\\]*)&Prod_(?P<prod>[^&\\]*)(&Rev_[^\\]*)?\\(?P<serial>[^\\]+)$",
+    re.I,
+)
+
+
+def parse_disk_enum(values: dict[str, RegValue]) -> list[dict[str, str]]:
+    """USB storage devices among the disks present: vendor, product, serial as USB-3's history
+    records them (underscores as spaces, the instance suffix "&0" dropped)."""
+    out = []
+    for name, value in sorted(values.items()):
+        if not name.isdigit() or not isinstance(value.data, str):
+            continue
+        match = _USBSTOR_INSTANCE.match(value.data.strip())
+        if match:
+            out.append({
+                "vendor": match.group("ven").replace("_", " "),
+                "product": match.group("prod").replace("_", " "),
+                "serial": match.group("serial").split("&")[0],
+            })  # fmt: skip
+    return out
+
+
+def read_present_usb_storage(registry: RegistryReader) -> list[dict[str, str]]:
+    return parse_disk_enum(registry.values(DISK_ENUM))
