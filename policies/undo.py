@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.errors import HostwardError
+from collectors.system.atomic import write_atomic
 from collectors.system.files import FileTooLarge, read_bytes, stat_in
 from collectors.system.linux.changes import remove_file, sync_dir, write_bytes_atomic
 from collectors.system.windows.registry import Registry, RegValue, parents
@@ -140,7 +141,7 @@ class UndoLog:
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             text = json.dumps(data, sort_keys=True).encode("utf-8")
-            write_bytes_atomic("/", str(self.path.resolve()), text, mode=0o600)
+            write_atomic(self.path, text, mode=0o600)
         except (HostwardError, OSError) as exc:
             raise UndoError(f"cannot write the undo log {self.path}: {exc}") from exc
 

@@ -30,10 +30,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 MAX_LINKS = 40  # the kernel's own limit (MAXSYMLINKS)
-_O_PATH = getattr(os, "O_PATH", 0)  # Linux; elsewhere the walk opens with O_NONBLOCK instead
-_PROBE = (_O_PATH or (os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)) | os.O_CLOEXEC
-_READ = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
-_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _flag(name: str) -> int:
+    """An os.O_* flag, 0 where the platform lacks it: the module must import on Windows (its
+    callers there never resolve through it, but modules that import it load there)."""
+    return int(getattr(os, name, 0))
+
+
+_O_PATH = _flag("O_PATH")  # Linux; elsewhere the walk opens with O_NONBLOCK instead
+_O_NONBLOCK, _O_NOCTTY, _O_CLOEXEC = _flag("O_NONBLOCK"), _flag("O_NOCTTY"), _flag("O_CLOEXEC")
+_O_NOFOLLOW, _O_DIRECTORY = _flag("O_NOFOLLOW"), _flag("O_DIRECTORY")
+_PROBE = (_O_PATH or (os.O_RDONLY | _O_NONBLOCK | _O_NOCTTY)) | _O_CLOEXEC
+_READ = os.O_RDONLY | _O_NONBLOCK | _O_NOCTTY | _O_CLOEXEC
+_DIR = os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC
 _RESOLVE_NO_MAGICLINKS = 0x02
 _RESOLVE_IN_ROOT = 0x10
 _SYS_OPENAT2 = {"x86_64": 437, "aarch64": 437, "amd64": 437, "arm64": 437}.get(platform.machine().lower())
@@ -114,7 +124,7 @@ def _walk(root_fd: int, path: str) -> tuple[int, list[str]]:
                     names.pop()
                 continue
             try:
-                fd = os.open(name, _PROBE | os.O_NOFOLLOW, dir_fd=stack[-1])
+                fd = os.open(name, _PROBE | _O_NOFOLLOW, dir_fd=stack[-1])
                 is_link = stat.S_ISLNK(os.fstat(fd).st_mode)
             except OSError as exc:
                 if exc.errno != errno.ELOOP or _O_PATH:  # without O_PATH a link answers ELOOP
@@ -145,13 +155,13 @@ def _walk(root_fd: int, path: str) -> tuple[int, list[str]]:
 
 
 def _resolve(root_fd: int, path: str) -> int:
-    fd = OPENAT2.open(root_fd, path.lstrip("/"), _O_PATH | os.O_CLOEXEC) if _O_PATH else None
+    fd = OPENAT2.open(root_fd, path.lstrip("/"), _O_PATH | _O_CLOEXEC) if _O_PATH else None
     return fd if fd is not None else _walk(root_fd, path)[0]
 
 
 @contextmanager
 def opened_root(root: str | os.PathLike[str]) -> Iterator[int]:
-    fd = os.open(os.fspath(root) or "/", (_O_PATH or os.O_RDONLY) | os.O_DIRECTORY | os.O_CLOEXEC)
+    fd = os.open(os.fspath(root) or "/", (_O_PATH or os.O_RDONLY) | _O_DIRECTORY | _O_CLOEXEC)
     try:
         yield fd
     finally:
@@ -238,7 +248,7 @@ def _reopen_by_walk(root_fd: int, path: str) -> int:
         raise NotRegular("directory")
     dir_fd = _resolve(root_fd, parent)
     try:
-        return os.open(name or ".", _READ | os.O_NOFOLLOW, dir_fd=dir_fd)
+        return os.open(name or ".", _READ | _O_NOFOLLOW, dir_fd=dir_fd)
     finally:
         os.close(dir_fd)
 

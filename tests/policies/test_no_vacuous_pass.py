@@ -103,7 +103,7 @@ def test_an_empty_package_database_is_an_error_not_a_clean_inventory(
     for check_id in ("sw.no_forbidden_software", "sw.no_network_scanners", "av.installed_running"):
         result = check(linux_root, check_id)
         assert result.status == "error", (check_id, result.reason)
-        assert "lists no installed package" in result.reason and "没有任何已安装的软件包" in result.reason_zh
+        assert "no installed package" in result.reason, result.reason
 
 
 def test_a_proc_without_processes_is_an_error_on_a_live_system(linux_root: Path, check: AuditFn) -> None:
@@ -245,6 +245,8 @@ def test_enforcement_changes_nothing_on_a_reading_of_nothing() -> None:
     target = Target("pc-01", "office_pc", "windows", "C:\\")
     done = enforce(library, target, host, AuditInputs(), opted_in=["usb.storage_blocked", "pwd.max_age"])
     assert [c.result for c in done] == [False, False]
-    assert all("PowerShell returned no data" in c.comment for c in done)
+    assert all(c.comment.startswith("could not read the current state") for c in done)
+    by_check = {c.check: c.comment for c in done}
+    assert "PowerShell returned no data" in by_check["pwd.max_age"]
     changes = {(*POWERSHELL, s) for s in CHANGE_SCRIPTS.values()}
     assert not changes & set(calls) and not any(a[0] == "net.exe" for a in calls)
