@@ -45,15 +45,16 @@ def perform_inventory(
     *,
     devices: bool = False,
 ) -> Inventory:
-    """The register of the host under `root`; with `devices`, also the ENTITY-MIB register of
-    the configured SNMP devices (read over the network: the job, or the CLI's --devices)."""
+    """The register of the host under `root`; with `devices` (and the live host: the devices are
+    this host's config, not an image's), also the ENTITY-MIB register of the configured SNMP
+    devices (read over the network: the job, or the CLI's --devices)."""
     found = gather(
         runner or SubprocessRunner(memory_limit=config.limits.check_memory_max_bytes),
         root,
         usb_seen=usb_history(state),
         host=config.host.name,
     )
-    if not devices or not any(d.snmp is not None for d in config.devices):
+    if not devices or not found.live or not any(d.snmp is not None for d in config.devices):
         return found
     from collectors.inventory.devices import device_register  # the SNMP code, only when needed
 
