@@ -91,11 +91,14 @@ def test_the_inventory_job_keeps_the_device_register_and_exports_each_chassis(
     state = State.open(loaded.state_dir)
     ctx = JobContext(loaded.config, state, loaded.state_dir, time.monotonic() + 60, threading.Event(),
                      logging.getLogger("t"))  # fmt: skip
-    (tmp_path / "image").mkdir()
-    record_inventory(ctx, str(tmp_path / "image"), SubprocessRunner())
+    record_inventory(ctx, "/", SubprocessRunner())  # the live host: its devices are in its config
     record = state.record("inventory")
     assert record is not None and record.payload["sections"]["devices"]["status"] == "ok"
     info = [m for m in inventory_families(state.snapshot()) if m.name == "hostward_device_info"]
     assert [s.labels for s in info[0].samples] == [
         {"device": "core-switch", "vendor": "", "model": "WS-C3750-48PS-S", "serial": "CAT0952N20R"}
     ]
+    (tmp_path / "image").mkdir()  # an offline image is read without this host's devices
+    record_inventory(ctx, str(tmp_path / "image"), SubprocessRunner())
+    record = state.record("inventory")
+    assert record is not None and "devices" not in record.payload["sections"]
