@@ -174,27 +174,32 @@ def _windows(runner: Runner) -> dict[str, Section]:  # pragma: no cover - run un
     out["adapters"] = _section("adapters", adapters)
     out["memory"] = ok("memory", [Memory(int(psutil.virtual_memory().total))])
     if reg is not None:
-        found_os = _section(
-            "os",
-            lambda: (
-                ok("os", [o])
-                if (o := win.read_os(reg))
-                else error("os", f"{win.CURRENT_VERSION} is missing", f"缺少 {win.CURRENT_VERSION}")
-            ),
-        )
-        out["os"] = found_os
-        out["cpu"] = _section(
-            "cpu",
-            lambda: (
-                ok("cpu", [c])
-                if (c := win.read_cpu(reg, os.cpu_count() or 0))
-                else error("cpu", "no CPU description", "没有处理器信息")
-            ),
-        )
-        out["software"] = _section("software", lambda: ok("software", p) if (p := win.read_programs(reg)) else
-                                   error("software", "the Uninstall registry keys list no installed program",
-                                         "注册表 Uninstall 项中没有任何已安装程序"))  # fmt: skip
+        out.update(_windows_registry(reg))
     return out
+
+
+def _windows_registry(reg: Any) -> dict[str, Section]:  # pragma: no cover - run under Wine
+    from collectors.system.windows import inventory as win
+
+    def os_release() -> Section:
+        found = win.read_os(reg)
+        if found is None:
+            return error("os", f"{win.CURRENT_VERSION} is missing", f"缺少 {win.CURRENT_VERSION}")
+        return ok("os", [found])
+
+    def cpu() -> Section:
+        found = win.read_cpu(reg, os.cpu_count() or 0)
+        return ok("cpu", [found]) if found else error("cpu", "no CPU description", "没有处理器信息")
+
+    def programs() -> Section:
+        found = win.read_programs(reg)
+        if not found:
+            return error("software", "the Uninstall registry keys list no installed program",
+                         "注册表 Uninstall 项中没有任何已安装程序")  # fmt: skip
+        return ok("software", found)
+
+    readers = {"os": os_release, "cpu": cpu, "software": programs}
+    return {name: _section(name, read) for name, read in readers.items()}
 
 
 def hostname(root: str, live: bool, configured: str = "") -> str:
