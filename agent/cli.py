@@ -28,6 +28,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("audit", "audit_cmd", "check the written rules, with evidence / 合规审计"),
     ("enforce", "enforce_cmd", "apply opted-in remediations, idempotent / 整改"),
     ("backup", "backup_cmd", "dual backups and restores / 双重备份与恢复"),
+    ("inventory", "inventory_cmd", "the asset register of this host (ROOM-5) / 资产登记"),
     ("report", "report_cmd", "printable reports: daily inspection, fleet compliance / 报告"),
 )
 

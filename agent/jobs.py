@@ -20,7 +20,9 @@ from agent.actions.collect import collect_job
 from agent.actions.device_configs import config_backup_job, config_backup_schedule
 from agent.actions.devices import devices_job, devices_power_job, power_schedule
 from agent.actions.host_health import host_health_job
+from agent.actions.inventory import inventory_job
 from agent.actions.report_daily import report_daily_job
+from agent.actions.usb_watch import usb_watch_job
 from agent.config.schema import Config
 from agent.scheduler import ScheduledJob
 from collectors.schema.common import Schedule
@@ -85,6 +87,8 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("backup_prune", _backup_schedule("prune_schedule"), _backup_action("prune_job")),
     JobSpec("backup_drill", _backup_schedule("drill_schedule"), _backup_action("drill_job")),
     JobSpec("report_daily", lambda c: c.report.daily.schedule, report_daily_job),
+    JobSpec("inventory", lambda c: c.inventory.schedule, inventory_job),
+    JobSpec("usb_watch", lambda c: c.inventory.usb_watch, usb_watch_job),
 )
 
 

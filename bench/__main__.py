@@ -10,7 +10,8 @@ import importlib
 import sys
 
 SUITES: tuple[str, ...] = (
-    "bench.footprint", "bench.audit", "bench.devices", "bench.backup", "bench.windows", "bench.fuzz"
+    "bench.footprint", "bench.audit", "bench.inventory", "bench.devices", "bench.backup", "bench.windows",
+    "bench.fuzz",
 )
 
 

@@ -179,6 +179,25 @@ class CollectConfig:
 
 
 @dataclass(frozen=True)
+class InventoryConfig:
+    schedule: Schedule = setting(
+        factory=lambda: Schedule(at="03:40", jitter=Duration(1800), timeout=Duration(300)),
+        doc="The asset register (ROOM-5): maker, model, serial numbers, disks, MAC addresses, OS,\n"
+        "installed software, USB storage seen, and the hardware of the SNMP devices (ENTITY-MIB).\n"
+        "Each run is compared with the last one: a change (a disk, an adapter or MAC, a serial\n"
+        "number, software installed or removed, a device part) is journaled\n"
+        "as inventory.changed. A PC that was off at that time runs it once when the agent starts.",
+    )
+    usb_watch: Schedule = setting(
+        factory=lambda: Schedule(every=Duration(10), timeout=Duration(10)),
+        doc="USB storage recorded as it happens: which devices are attached, read every few\n"
+        "seconds (a few sysfs files, or one registry key on Windows); a device connected or\n"
+        "disconnected is journaled (usb.connected / usb.disconnected) and kept with its first\n"
+        "and last seen in the register.",
+    )
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: Literal["debug", "info", "warning", "error"] = setting("info", "Least severe level logged.")
     format: Literal["text", "json"] = setting("text", "text for people, json for log shippers.")
@@ -271,6 +290,9 @@ class Config:
     )
     devices_schedule: DevicesSchedule = setting(factory=DevicesSchedule, doc="When the device jobs run.")
     report: ReportConfig = setting(factory=ReportConfig, doc="Printable reports (ROOM-3).")
+    inventory: InventoryConfig = setting(
+        factory=InventoryConfig, doc="The asset register of this host (ROOM-5)."
+    )
     history: HistoryConfig = setting(factory=HistoryConfig, doc="How much history the state keeps.")
     log: LogConfig = setting(factory=LogConfig, doc="Logging.")
     limits: LimitsConfig = setting(factory=LimitsConfig, doc="Agent caps; the watchdog of hung work.")

@@ -17,6 +17,7 @@ from agent.exporter.families_devices import device_families
 from agent.exporter.families_faults import fault_families, future_families
 from agent.exporter.families_health import health_families
 from agent.exporter.families_host import host_families
+from agent.exporter.families_inventory import inventory_families
 from agent.exporter.families_jobs import build_info, job_families
 from agent.exporter.families_watchdog import watchdog_families
 from agent.state import Snapshot
@@ -32,6 +33,7 @@ BUILDERS: tuple[FamilyBuilder, ...] = (
     audit_families,
     backup_families,
     watchdog_families,
+    inventory_families,
     fault_families,
     future_families,
 )

@@ -118,6 +118,23 @@ ENTITY_SENSOR: Table = (
     ("status", "1.3.6.1.2.1.99.1.1.1.5"),  # 1 ok, 2 unavailable, 3 nonoperational
 )
 ENTITY_NAME: Table = (("name", "1.3.6.1.2.1.47.1.1.1.1.7"),)
+# ENTITY-MIB (RFC 6933) entPhysicalTable: the device's own register of its hardware (ROOM-5)
+ENTITY_PHYSICAL: Table = (
+    ("descr", "1.3.6.1.2.1.47.1.1.1.1.2"),
+    ("class", "1.3.6.1.2.1.47.1.1.1.1.5"),  # 3 chassis, 6 powerSupply, 7 fan, 9 module, 11 stack ...
+    ("name", "1.3.6.1.2.1.47.1.1.1.1.7"),
+    ("hardware_rev", "1.3.6.1.2.1.47.1.1.1.1.8"),
+    ("firmware_rev", "1.3.6.1.2.1.47.1.1.1.1.9"),
+    ("software_rev", "1.3.6.1.2.1.47.1.1.1.1.10"),
+    ("serial", "1.3.6.1.2.1.47.1.1.1.1.11"),
+    ("vendor", "1.3.6.1.2.1.47.1.1.1.1.12"),
+    ("model", "1.3.6.1.2.1.47.1.1.1.1.13"),
+)
+ENTITY_CLASSES = {
+    1: "other", 2: "unknown", 3: "chassis", 4: "backplane", 5: "container", 6: "power_supply", 7: "fan",
+    8: "sensor", 9: "module", 10: "port", 11: "stack", 12: "cpu", 13: "energy_object", 14: "battery",
+    15: "storage_drive",
+}  # fmt: skip
 ENTITY_SENSOR_TYPES = {8: "temperature", 9: "humidity"}
 # entPhySensorScale: yocto(1) .. units(9) .. yotta(17), powers of 10 in steps of 3
 ENTITY_SCALE_EXPONENT = {i: (i - 9) * 3 for i in range(1, 18)}

@@ -6,7 +6,7 @@ No I/O here; tests feed recorded values. Columns are `{column name: {row index: 
 from __future__ import annotations
 
 from collectors.devices import oids
-from collectors.devices.records import Interface, Sensor, Storage, SystemInfo, UpsStatus
+from collectors.devices.records import EntityPart, Interface, Sensor, Storage, SystemInfo, UpsStatus
 
 Value = int | str | bytes
 Columns = dict[str, dict[str, Value]]
@@ -154,6 +154,28 @@ def parse_entity_sensors(table: Columns, names: Columns) -> tuple[Sensor, ...]:
         name = text(names.get("name", {}).get(index)) or f"sensor{index}"
         ok = number(table.get("status", {}).get(index)) in (None, 1)
         out.append(Sensor(name, kind, round(value, 6), ok, "entity-sensor"))
+    return tuple(out)
+
+
+_REGISTERED_CLASSES = frozenset({"chassis", "module", "power_supply", "stack"})
+
+
+def parse_entity_physical(table: Columns) -> tuple[EntityPart, ...]:
+    """entPhysicalTable rows to register: chassis, modules, power supplies and stacks, and any
+    other part with a serial number (ports, sensors and containers without one are not assets)."""
+    out = []
+    for index in sorted(table.get("class", {}), key=_index_key):
+        cells = {column: text(table.get(column, {}).get(index)) for column, _ in oids.ENTITY_PHYSICAL}
+        klass = oids.ENTITY_CLASSES.get(number(table["class"][index]) or 0, "unknown")
+        if klass not in _REGISTERED_CLASSES and not cells["serial"]:
+            continue
+        out.append(
+            EntityPart(
+                index=index, klass=klass, name=cells["name"], descr=cells["descr"], vendor=cells["vendor"],
+                model=cells["model"], serial=cells["serial"], hardware_rev=cells["hardware_rev"],
+                firmware_rev=cells["firmware_rev"], software_rev=cells["software_rev"],
+            )
+        )  # fmt: skip
     return tuple(out)
 
 

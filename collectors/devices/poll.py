@@ -38,34 +38,46 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 
 
 def poll_devices(
-    devices: Sequence[DeviceConfig], concurrency: int = DEFAULT_CONCURRENCY, v2c_engine: str = "native"
+    devices: Sequence[DeviceConfig],
+    concurrency: int = DEFAULT_CONCURRENCY,
+    v2c_engine: str = "native",
+    sections: tuple[str, ...] | None = None,
 ) -> list[DeviceResult]:
     """Poll all devices that have `snmp:`; blocking (runs its own event loop).
 
     `v2c_engine="native"`: v2c devices, and v3 ones with SHA-1/SHA-2 auth and AES-128 or no
     privacy, use the built-in codec (`snmp_v2c`, `snmp_usm`); other v3 protocols use pysnmp.
     `"pysnmp"` sends every device through pysnmp (the benchmark and tests compare both).
+    `sections`: what to read instead of the kind's SECTIONS (the inventory job reads "entity").
     """
     targets = [d for d in devices if d.snmp is not None]
     if not targets:
         return []
-    return asyncio.run(poll_devices_async(targets, concurrency, v2c_engine))
+    return asyncio.run(poll_devices_async(targets, concurrency, v2c_engine, sections))
 
 
 async def poll_devices_async(
-    devices: Sequence[DeviceConfig], concurrency: int, v2c_engine: str = "native"
+    devices: Sequence[DeviceConfig],
+    concurrency: int,
+    v2c_engine: str = "native",
+    sections: tuple[str, ...] | None = None,
 ) -> list[DeviceResult]:
     engines: dict[Any, Any] = {}
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(device: DeviceConfig) -> DeviceResult:
         async with gate:
-            return await poll_one(device, engines, v2c_engine)
+            return await poll_one(device, engines, v2c_engine, sections)
 
     return list(await asyncio.gather(*(one(d) for d in devices)))
 
 
-async def poll_one(device: DeviceConfig, engines: dict[Any, Any], v2c_engine: str = "native") -> DeviceResult:
+async def poll_one(
+    device: DeviceConfig,
+    engines: dict[Any, Any],
+    v2c_engine: str = "native",
+    sections: tuple[str, ...] | None = None,
+) -> DeviceResult:
     """One device: the system group first (down if it fails), then its kind's sections."""
     assert device.snmp is not None
     config = device.snmp
@@ -89,7 +101,7 @@ async def poll_one(device: DeviceConfig, engines: dict[Any, Any], v2c_engine: st
             return result(False, "device answered but has no system group (SNMPv2-MIB)")
         values: dict[str, Any] = {"system": parsers.parse_system(system)}
         warnings: list[str] = []
-        for section in SECTIONS[device.kind]:
+        for section in SECTIONS[device.kind] if sections is None else sections:
             try:
                 values.update(await asyncio.wait_for(_READERS[section](session), _left(deadline)))
             except SnmpError as exc:
@@ -181,7 +193,12 @@ async def _read_sensors(session: Any) -> dict[str, Any]:
     return {"sensors": found + parsers.parse_apc_uio(apc)}
 
 
+async def _read_entity(session: Any) -> dict[str, Any]:
+    return {"hardware": parsers.parse_entity_physical(await session.walk(oids.ENTITY_PHYSICAL))}
+
+
 _READERS: dict[str, Callable[[Any], Awaitable[dict[str, Any]]]] = {
+    "entity": _read_entity,
     "interfaces": _read_interfaces,
     "host": _read_host,
     "ups": _read_ups,

@@ -68,6 +68,23 @@ class Sensor:
 
 
 @dataclass(frozen=True)
+class EntityPart:
+    """An ENTITY-MIB entPhysicalTable row worth registering (ROOM-5): chassis, modules, power
+    supplies, stacks, and any part that carries a serial number."""
+
+    index: str
+    klass: str  # chassis, module, power_supply, fan, stack, ... (oids.ENTITY_CLASSES)
+    name: str
+    descr: str
+    vendor: str
+    model: str
+    serial: str
+    hardware_rev: str
+    firmware_rev: str
+    software_rev: str
+
+
+@dataclass(frozen=True)
 class DeviceResult:
     """One device in one round. `up` is False with a `reason` when nothing could be read."""
 
@@ -84,6 +101,7 @@ class DeviceResult:
     ups: UpsStatus | None = None
     sensors: tuple[Sensor, ...] = ()
     warnings: tuple[str, ...] = ()  # parts that failed while the device answered
+    hardware: tuple[EntityPart, ...] = ()  # ENTITY-MIB register (read by the inventory job)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the `hostward devices poll --json` item and the stored record)."""
@@ -108,6 +126,7 @@ def result_from_dict(data: dict[str, Any]) -> DeviceResult:
         ups=_ups(ups) if ups else None,
         sensors=tuple(Sensor(**s) for s in data.get("sensors", ())),
         warnings=tuple(data.get("warnings", ())),
+        hardware=tuple(EntityPart(**p) for p in data.get("hardware", ())),
     )
 
 

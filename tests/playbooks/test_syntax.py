@@ -13,6 +13,7 @@ PLAYBOOK_NAMES = (
     "central.yml",
     "fleet-enforce.yml",
     "backup-now.yml",
+    "inventory-register.yml",
 )
 
 

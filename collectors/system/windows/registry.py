@@ -16,7 +16,8 @@ from typing import Any, Protocol
 from collectors.errors import HostwardError
 
 REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_MULTI_SZ, REG_QWORD = 1, 2, 3, 4, 7, 11
-HIVES = ("HKLM", "HKEY_LOCAL_MACHINE", "HKCU", "HKEY_CURRENT_USER")
+HIVES = ("HKLM", "HKEY_LOCAL_MACHINE", "HKCU", "HKEY_CURRENT_USER", "HKU", "HKEY_USERS")
+_HIVE_NAMES = {"HKLM": "HKEY_LOCAL_MACHINE", "HKCU": "HKEY_CURRENT_USER", "HKU": "HKEY_USERS"}
 
 
 class RegistryError(HostwardError):
@@ -64,11 +65,25 @@ class Registry(Protocol):
         """Remove `key` when it has no values and no subkeys; True if removed."""
 
 
+class RegistryReader(Protocol):
+    """Read-only access, with listing (the asset register walks the Uninstall keys)."""
+
+    def get(self, key: str, name: str) -> RegValue | None: ...
+
+    def subkeys(self, key: str) -> list[str]:
+        """Names of the subkeys of `key`; [] when the key does not exist."""
+
+    def values(self, key: str) -> dict[str, RegValue]:
+        """Every value of `key` by name; {} when the key does not exist."""
+
+
 def split(key: str) -> tuple[str, str]:
+    """("HKLM" | "HKCU" | "HKU", path below the hive); HKU alone (no path) lists the users."""
     hive, _, path = key.partition("\\")
-    if hive.upper() not in HIVES or not path:
-        raise RegistryError(f"not a registry key under HKLM or HKCU: {key}")
-    return ("HKLM" if hive.upper() in HIVES[:2] else "HKCU"), path
+    short = next((s for s, long in _HIVE_NAMES.items() if hive.upper() in (s, long)), None)
+    if short is None or (not path and short != "HKU"):
+        raise RegistryError(f"not a registry key under HKLM, HKCU or HKU: {key}")
+    return short, path
 
 
 def parents(key: str) -> list[str]:
@@ -87,9 +102,12 @@ class WinRegistry:
         # typed loosely: mypy checks for Linux, where winreg has no members
         self._w: Any = importlib.import_module("winreg")
 
+    def _root(self, hive: str) -> Any:
+        return getattr(self._w, _HIVE_NAMES[hive])
+
     def _open(self, key: str, access: int) -> Any:
         hive, path = split(key)
-        root = self._w.HKEY_LOCAL_MACHINE if hive == "HKLM" else self._w.HKEY_CURRENT_USER
+        root = self._root(hive)
         return self._w.OpenKeyEx(root, path, 0, access | self._w.KEY_WOW64_64KEY)
 
     def get(self, key: str, name: str) -> RegValue | None:
@@ -104,9 +122,34 @@ class WinRegistry:
             data = tuple(data)
         return RegValue(int(kind), data if data is not None else b"")
 
+    def subkeys(self, key: str) -> list[str]:
+        try:
+            with self._open(key, self._w.KEY_READ) as handle:
+                count = self._w.QueryInfoKey(handle)[0]
+                return [self._w.EnumKey(handle, i) for i in range(count)]
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise RegistryError(f"cannot list {key}: {exc}") from exc
+
+    def values(self, key: str) -> dict[str, RegValue]:
+        out: dict[str, RegValue] = {}
+        try:
+            with self._open(key, self._w.KEY_READ) as handle:
+                for i in range(self._w.QueryInfoKey(handle)[1]):
+                    name, data, kind = self._w.EnumValue(handle, i)
+                    if isinstance(data, list):
+                        data = tuple(data)
+                    out[str(name)] = RegValue(int(kind), data if data is not None else b"")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise RegistryError(f"cannot read {key}: {exc}") from exc
+        return out
+
     def set(self, key: str, name: str, value: RegValue) -> None:
         hive, path = split(key)
-        root = self._w.HKEY_LOCAL_MACHINE if hive == "HKLM" else self._w.HKEY_CURRENT_USER
+        root = self._root(hive)
         data: Any = list(value.data) if isinstance(value.data, tuple) else value.data
         try:
             access = self._w.KEY_SET_VALUE | self._w.KEY_WOW64_64KEY
@@ -140,7 +183,7 @@ class WinRegistry:
             if subkeys or values:
                 return False
             hive, path = split(key)
-            root = self._w.HKEY_LOCAL_MACHINE if hive == "HKLM" else self._w.HKEY_CURRENT_USER
+            root = self._root(hive)
             self._w.DeleteKeyEx(root, path, self._w.KEY_WOW64_64KEY, 0)
         except FileNotFoundError:
             return False
@@ -151,4 +194,9 @@ class WinRegistry:
 
 def local() -> Registry:
     """The local registry; raises RegistryError off Windows."""
+    return WinRegistry()
+
+
+def local_reader() -> RegistryReader:
+    """The local registry for reading and listing; raises RegistryError off Windows."""
     return WinRegistry()

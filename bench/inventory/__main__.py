@@ -1,0 +1,5 @@
+import sys
+
+from bench.inventory.run import main
+
+sys.exit(main())
