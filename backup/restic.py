@@ -338,6 +338,8 @@ def _message(command: str, result: CommandResult, kind: Exit) -> str:
         if kind is Exit.MISSING
         else ""
     )
+    if "SSH_FX_FAILURE" in text:  # sftp (v3) reports a full disk or a quota only as "Failure"
+        hint = " (the sftp server refused a write: is its disk full or a quota reached? / 异地磁盘已满？)"
     return f"restic {command} ({kind.value}): {text[:300]}{hint}"
 
 

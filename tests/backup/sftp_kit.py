@@ -150,13 +150,12 @@ def fingerprint_of(host_key: Path) -> str:
     return out.split()[1]
 
 
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+def new_server(base: Path) -> Sshd:
+    """A started sshd with its own host keys, the client's key authorised (and a stranger's not)."""
     if not Path(SSHD).exists():
         pytest.skip("Debian openssh-server is not installed (scripts/debian-deps.sh test)")
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
-    base = tmp_path_factory.mktemp("sshd")
     client = keygen(base / "client_key")
     keygen(base / "stranger_key")  # a key the server does not know
     (base / "authorized_keys").write_text('from="127.0.0.1" ' + (base / "client_key.pub").read_text())
@@ -164,6 +163,12 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
     keygen(base / "host_key_b")
     server = Sshd(free_port(), base, client, getpass.getuser())
     server.start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    server = new_server(tmp_path_factory.mktemp("sshd"))
     try:
         yield server
     finally:
