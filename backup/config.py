@@ -95,7 +95,10 @@ class RepositoriesConfig:
     )
     secondary: RepositoryConfig | None = setting(
         None,
-        "The second, independent copy on other media or another site (BAK-2, BAK-3).",
+        "The second, independent copy on other media or another site (BAK-2, BAK-3). Off site over\n"
+        "SSH: url sftp:user@host:/path and ssh: {port, identity_file (key login only),\n"
+        "known_hosts_file (the pinned host key; an unknown or changed key fails this copy),\n"
+        "connect_timeout, alive_interval, alive_count (seconds; a dead link is given up)}.",
         example='{url: "sftp:backup@offsite.example:/srv/hostward", password_file: /etc/hostward/restic.pass,'
         " ssh: {port: 22, identity_file: /etc/hostward/id_ed25519,"
         " known_hosts_file: /etc/hostward/known_hosts}}",
