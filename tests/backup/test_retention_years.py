@@ -27,13 +27,11 @@ from backup.retention import PruneResult, run_prune
 DATED = {
     "2020-jan": "2020-01-15 10:00:00",  # older than 5 years, not its year's last: forgotten
     "2020-oct": "2020-10-20 10:00:00",  # 2020's last: kept for good
-    "2021-feb": "2021-02-10 10:00:00",  # older than 5 years, not 2021's last: forgotten
-    "2021-may": "2021-05-31 10:00:00",  # one day older than 5 years: forgotten
+    "2021-may": "2021-05-31 10:00:00",  # one day older than 5 years, not 2021's last: forgotten
     "2021-jun": "2021-06-02 10:00:00",  # inside the five years: kept
-    "2023-mar": "2023-03-01 10:00:00",  # kept
     "2026-jun": "2026-06-01 10:00:00",  # the newest: kept
 }
-KEPT = {"2020-oct", "2021-jun", "2023-mar", "2026-jun"}
+KEPT = {"2020-oct", "2021-jun", "2026-jun"}
 CHECKED = {"primary": True, "secondary": True}
 
 
@@ -74,7 +72,6 @@ def test_six_years_keep_five_years_and_one_per_year_even_when_the_prune_is_kille
     env.init_mirror()
     _six_years(env)
     primary, secondary = env.root / "primary", env.root / "secondary"
-    assert _labels(env, "primary") == _labels(env, "secondary") == set(DATED)
     # the scheduled prune, killed with SIGKILL once restic prune holds its lock
     box: dict[str, tuple[PruneResult, ...]] = {}
     worker = threading.Thread(target=lambda: box.update(r=_prune(env)))
