@@ -33,9 +33,7 @@ class SshConfig:
     alive_interval: int = setting(
         15, "Seconds between keepalives; a link that stops answering is noticed.", check=between(1, 600)
     )
-    alive_count: int = setting(
-        4, "Unanswered keepalives before the link is given up.", check=between(1, 100)
-    )
+    alive_count: int = setting(4, "Unanswered keepalives before the link is given up.", check=between(1, 100))
 
     def problems(self) -> Iterator[tuple[str, str]]:
         for key in ("identity_file", "known_hosts_file"):
@@ -75,9 +73,7 @@ class RepositoryConfig:
             if problem:
                 yield "url", problem
             if self.ssh is None:
-                yield "ssh", (
-                    "an sftp: repository needs ssh: {identity_file, known_hosts_file} (the pinned host key)"
-                )
+                yield "ssh", "an sftp: repository needs ssh: {identity_file, known_hosts_file} (pinned key)"
         elif self.ssh is not None:
             yield "ssh", "only an sftp: repository takes ssh settings"
 

@@ -24,7 +24,6 @@ import pytest
 from testkit import free_port
 
 from backup.config import SshConfig
-from backup.restic import Repository
 
 SSHD = "/usr/sbin/sshd"
 
@@ -173,9 +172,3 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
         yield server
     finally:
         server.stop()
-
-
-def remote_repo(name: str, url: str, password_file: Path, ssh: SshConfig) -> Repository:
-    from backup.sftp import ssh_options
-
-    return Repository(name, url, password_file=str(password_file), ssh=ssh_options(ssh))

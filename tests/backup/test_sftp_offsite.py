@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 from backup_kit import PASSWORD, Env, write_tree
-from sftp_kit import Sshd, fingerprint_of, new_server, remote_repo
+from sftp_kit import Sshd, fingerprint_of, new_server
 from sftp_kit import sshd as sshd  # the fixture
 from testkit import ROOT, wait_for
 
@@ -36,7 +36,7 @@ from agent.state import State
 from backup.locks import settle_locks
 from backup.model import CheckResult
 from backup.plan import build_plan
-from backup.restic import Repository, Restic
+from backup.restic import Repository
 from collectors.system.runner import SubprocessRunner
 
 RULES = ROOT / "playbooks/files/prometheus/hostward_rules.yml"
@@ -85,12 +85,6 @@ backup:
         finally:
             state.close()
         return {s.labels["repository"]: s.value for s in families["hostward_backup_coverage_gap"].samples}
-
-    def runs_in(self, name: str) -> set[str]:
-        if name == "primary":
-            return {s.run_id for s in self.env.restic(name).snapshots()}
-        repo = remote_repo(name, self.server.url(self.remote), self.env.password_file, self.server.ssh())
-        return {s.run_id for s in Restic(repo, self.env.runner, cache_dir=str(self.env.cache)).snapshots()}
 
 
 @pytest.fixture
