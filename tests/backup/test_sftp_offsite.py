@@ -119,14 +119,21 @@ def _faulted(site: Site, code: int, out: dict[str, Any], kind: str | None = None
     return str(out["run_id"])
 
 
-def _caught_up(site: Site, capsys: pytest.CaptureFixture[str], missed: set[str]) -> None:
-    """After the fault is gone: the next run copies the missed runs; both repositories check."""
+def _caught_up(
+    site: Site,
+    capsys: pytest.CaptureFixture[str],
+    missed: set[str],
+    primary_missed: frozenset[str] = frozenset(),
+) -> None:
+    """After the fault is gone: the next run copies the missed runs (into the secondary, and into
+    the primary the runs it missed); both repositories hold every run and check clean."""
     code, out = site.run(capsys, site.write_config())
-    secondary = out["repositories"]["secondary"]
+    primary, secondary = out["repositories"]["primary"], out["repositories"]["secondary"]
     assert code == 0 and out["status"] == "ok", out
-    assert set(secondary["caught_up"]) == missed
+    assert set(secondary["caught_up"]) == missed and set(primary["caught_up"]) == primary_missed
     # both listed after the copy: every run of the window is in both repositories
-    assert out["coverage"]["gap"] == 0 and secondary["snapshot_count"] == len(missed) + 1
+    every = len(missed) + len(primary_missed) + 1
+    assert out["coverage"]["gap"] == 0 and secondary["snapshot_count"] == primary["snapshot_count"] == every
     assert site.gap_metric() == {"primary": 0.0, "secondary": 0.0}
     both_checked(site)
 
@@ -178,7 +185,7 @@ def test_a_server_killed_mid_upload_and_a_link_that_stops_answering_cost_only_th
     _caught_up(site, capsys, {killed, frozen})
 
 
-def test_a_changed_host_key_and_a_refused_identity_fail_the_secondary_by_name(
+def test_a_changed_host_key_a_refused_identity_and_a_missing_local_disk_are_named_and_caught_up(
     site: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = site.server
@@ -192,7 +199,14 @@ def test_a_changed_host_key_and_a_refused_identity_fail_the_secondary_by_name(
     code, out = site.run(capsys, site.write_config(identity_file=str(server.base / "stranger_key")))
     refused = _faulted(site, code, out, kind="ssh_auth")
     assert "stranger_key" in out["repositories"]["secondary"]["error"]
-    _caught_up(site, capsys, {changed, refused})
+    # a night without the local disk: only the off-site copy gets that run
+    disk = site.env.root / "primary"
+    disk.rename(site.env.root / "unplugged")
+    code, out = site.run(capsys, site.write_config())
+    assert (code, out["repositories"]["primary"]["error_kind"]) == (3, "repository_missing"), out
+    assert out["repositories"]["secondary"]["status"] == "ok"
+    (site.env.root / "unplugged").rename(disk)
+    _caught_up(site, capsys, {changed, refused}, frozenset({out["run_id"]}))
 
 
 @dataclass
