@@ -11,9 +11,35 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from backup.sftp import sftp_url_problem, unsafe_path
 from collectors.schema import Duration, setting
 from collectors.schema.common import Schedule
 from collectors.schema.fields import at_least, between
+
+
+@dataclass(frozen=True)
+class SshConfig:
+    """How hostward reaches an `sftp:` repository: its own ssh command, host key pinned."""
+
+    identity_file: str = setting(
+        doc="Private key hostward logs in with (mode 0600). Password login is never used."
+    )
+    known_hosts_file: str = setting(
+        doc="known_hosts file pinning the server's host key ([host]:port for ports other than 22).\n"
+        "An unknown or changed key fails this repository; keys are never accepted automatically."
+    )
+    port: int = setting(22, "SSH port of the remote site.", check=between(1, 65535))
+    connect_timeout: int = setting(15, "Seconds to wait for the connection.", check=between(1, 600))
+    alive_interval: int = setting(
+        15, "Seconds between keepalives; a link that stops answering is noticed.", check=between(1, 600)
+    )
+    alive_count: int = setting(4, "Unanswered keepalives before the link is given up.", check=between(1, 100))
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        for key in ("identity_file", "known_hosts_file"):
+            problem = unsafe_path(getattr(self, key))
+            if problem:
+                yield key, problem
 
 
 @dataclass(frozen=True)
@@ -28,12 +54,28 @@ class RepositoryConfig:
         "Upload limit in KiB/s for this repository (0: unlimited), e.g. a slow office line.",
         check=at_least(0),
     )
+    ssh: SshConfig | None = setting(
+        None,
+        "For an sftp: url (required there): port, identity_file, known_hosts_file (the pinned\n"
+        "host key), connect_timeout, alive_interval, alive_count (seconds).",
+        example="{port: 22, identity_file: /etc/hostward/id_ed25519,"
+        " known_hosts_file: /etc/hostward/known_hosts}",
+    )
 
     def problems(self) -> Iterator[tuple[str, str]]:
         if bool(self.password_file) == bool(self.password_env):
             yield "password_file", "give exactly one of password_file and password_env"
         if not self.url.strip():
             yield "url", "must not be empty"
+        sftp = self.url.startswith("sftp:")
+        if sftp:
+            problem = sftp_url_problem(self.url)
+            if problem:
+                yield "url", problem
+            if self.ssh is None:
+                yield "ssh", "an sftp: repository needs ssh: {identity_file, known_hosts_file} (pinned key)"
+        elif self.ssh is not None:
+            yield "ssh", "only an sftp: repository takes ssh settings"
 
 
 @dataclass(frozen=True)
@@ -41,14 +83,21 @@ class RepositoriesConfig:
     primary: RepositoryConfig | None = setting(
         None,
         "The first copy, e.g. a local backup disk. Keys: url (a path, sftp:..., rest:...),\n"
-        "password_file (mode 0600) or password_env (a variable name), limit_upload (KiB/s, 0: none).\n"
+        "password_file (mode 0600) or password_env (a variable name), limit_upload (KiB/s, 0: none),\n"
+        "ssh (for sftp: port, identity_file, known_hosts_file). Object stores and clouds: restic's\n"
+        "rclone: backend (not tested by hostward).\n"
         "A missing repository is never created implicitly: run `hostward backup init`.",
         example="{url: /mnt/backup-disk/hostward, password_file: /etc/hostward/restic.pass}",
     )
     secondary: RepositoryConfig | None = setting(
         None,
-        "The second, independent copy on other media or another site (BAK-2, BAK-3).",
-        example='{url: "sftp:backup@nas:/hostward", password_file: /etc/hostward/restic.pass}',
+        "The second, independent copy on other media or another site (BAK-2, BAK-3). Off site over\n"
+        "SSH: url sftp:user@host:/path and ssh: {port, identity_file (key login only),\n"
+        "known_hosts_file (the pinned host key; an unknown or changed key fails this copy),\n"
+        "connect_timeout, alive_interval, alive_count (seconds; a dead link is given up)}.",
+        example='{url: "sftp:backup@offsite.example:/srv/hostward", password_file: /etc/hostward/restic.pass,'
+        " ssh: {port: 22, identity_file: /etc/hostward/id_ed25519,"
+        " known_hosts_file: /etc/hostward/known_hosts}}",
     )
 
     def problems(self) -> Iterator[tuple[str, str]]:

@@ -27,6 +27,9 @@ class Exit(Enum):
     INTERRUPTED = "interrupted"
     NO_SPACE = "no_space"
     TIMEOUT = "timeout"
+    HOST_KEY = "host_key"  # an sftp server's host key is unknown or changed (backup/sftp.py)
+    SSH_AUTH = "ssh_auth"  # the sftp server refused hostward's key
+    UNREACHABLE = "unreachable"  # the sftp server cannot be reached or stopped answering
 
 
 _CODES = {
@@ -125,6 +128,24 @@ class ResticTimeout(BackupError):
     kind = Exit.TIMEOUT
 
 
+class HostKeyRejected(BackupError):
+    """The sftp server showed a host key that is not the pinned one (or none is pinned)."""
+
+    kind = Exit.HOST_KEY
+
+
+class SshAuthFailed(BackupError):
+    """The sftp server refused hostward's identity."""
+
+    kind = Exit.SSH_AUTH
+
+
+class Unreachable(BackupError):
+    """The sftp server cannot be reached, or the link stopped answering."""
+
+    kind = Exit.UNREACHABLE
+
+
 class ResticUnavailable(BackupError):
     """The restic program is missing or too old."""
 
@@ -148,6 +169,9 @@ _ERRORS: dict[Exit, type[BackupError]] = {
     Exit.INTERRUPTED: Interrupted,
     Exit.NO_SPACE: NoSpace,
     Exit.TIMEOUT: ResticTimeout,
+    Exit.HOST_KEY: HostKeyRejected,
+    Exit.SSH_AUTH: SshAuthFailed,
+    Exit.UNREACHABLE: Unreachable,
 }
 
 

@@ -48,6 +48,7 @@ class RepoOutcome:
     listed: bool = True
     history: bool = False
     method: str = "backup"
+    caught_up: tuple[str, ...] = ()  # run ids it missed earlier, copied in this run (catchup.py)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def _outcome_dict(o: RepoOutcome) -> dict[str, Any]:
         "error": o.error,
         "error_kind": o.error_kind,
         "method": o.method,
+        "caught_up": list(o.caught_up),
         "summary": o.summary.__dict__ if o.summary else None,
         "snapshot_count": len(o.snapshots) if o.history else None,
         "latest_snapshot": o.snapshots[-1].id if o.snapshots else "",

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
+from backup.catchup import catch_up
 from backup.config import BackupConfig, HookConfig
 from backup.coverage import DEFAULT_WINDOW, coverage, with_missing
 from backup.errors import BackupError, HookFailed, Interrupted, RepositoryLocked
@@ -33,6 +34,7 @@ from backup.mirror import MirrorMismatch, is_mirror_of, local_path, mirror
 from backup.model import RUN_TAG, BackupSummary, Snapshot, Status
 from backup.outcome import INTERRUPTED, HookResult, RepoOutcome, RunResult
 from backup.restic import Repository, Restic
+from backup.sftp import ssh_options
 from backup.sources import SourceProblem, check_sources
 from collectors.errors import CommandError, HostwardError
 from collectors.system.runner import Runner
@@ -101,7 +103,8 @@ def build_plan(
     for name in NAMES:
         rc = getattr(config.repositories, name)
         if rc is not None:
-            repos.append(Repository(name, rc.url, rc.password_file, rc.password_env, rc.limit_upload))
+            ssh = ssh_options(rc.ssh) if rc.ssh is not None else None
+            repos.append(Repository(name, rc.url, rc.password_file, rc.password_env, rc.limit_upload, ssh))
     if not repos:
         raise NotConfigured("backup.repositories has neither primary nor secondary")
     if require_sources and not config.sources:
@@ -223,7 +226,10 @@ class _Night:
         if pair is not None:
             return self.mirrored(*pair)
         with ThreadPoolExecutor(max_workers=len(self.plan.repositories)) as pool:
-            return tuple(pool.map(self.backup, self.plan.repositories))
+            outcomes = tuple(pool.map(self.backup, self.plan.repositories))
+        if not self.list_history or self.cancelled():
+            return outcomes
+        return catch_up(self.plan, self.runner, outcomes, self.deadline)
 
     def mirrored(self, primary: Repository, secondary: Repository) -> tuple[RepoOutcome, RepoOutcome]:
         """Back up the primary, then mirror its new files to the secondary; the secondary gets its

@@ -28,12 +28,14 @@ from backup.errors import (
 )
 from backup.model import BackupSummary, CheckResult, LockInfo, Node, Snapshot, parse_time
 from backup.secret_acl import windows_password_file_problem
+from backup.sftp import SshOptions, restic_options, ssh_argv, ssh_failure
 from collectors.errors import CommandError
 from collectors.system.runner import CommandResult, Runner
 
 log = logging.getLogger(__name__)
 MIN_VERSION = (0, 14, 0)
 _VERSION = re.compile(r"restic (\d+)\.(\d+)\.(\d+)")
+_SFTP_START = re.compile(r"unable to start the sftp session|ssh command exited|file already closed")
 StatusCallback = Callable[[Mapping[str, Any]], None]
 
 
@@ -46,6 +48,11 @@ class Repository:
     password_file: str = ""
     password_env: str = ""
     limit_upload: int = 0
+    ssh: SshOptions | None = None  # an sftp: repository reached through hostward's own ssh command
+
+    def global_args(self) -> tuple[str, ...]:
+        """restic options placed before the subcommand (the pinned ssh command for sftp:)."""
+        return restic_options(self.url, self.ssh) if self.ssh is not None else ()
 
     def child_env(self, prefix: str = "RESTIC_") -> dict[str, str]:
         """The environment that tells restic where and how to open this repository.
@@ -130,23 +137,47 @@ class Restic:
         on_line: Callable[[bytes], None] | None = None,
         allow: Iterable[Exit] = (),
         extra_env: Mapping[str, str] | None = None,
+        options: Sequence[str] = (),
     ) -> tuple[CommandResult, Exit]:
         """Run `restic ARGS`; return the result and its meaning, or raise for a non-allowed exit."""
         env = self.repo.child_env()
         if self.cache_dir:
             env["RESTIC_CACHE_DIR"] = self.cache_dir
         env.update(extra_env or {})
-        argv = (self.binary, *args)
+        try:
+            argv = (self.binary, *self.repo.global_args(), *options, *args)
+        except ValueError as exc:
+            raise ResticUnavailable(self.repo.name, f"sftp repository: {exc}") from exc
         try:
             result = self.runner.run(argv, timeout=timeout or self.timeout, env=env, on_stdout_line=on_line)
         except CommandError as exc:
             raise ResticUnavailable(self.repo.name, str(exc)) from exc
         stderr = result.stderr.decode("utf-8", "replace")
         kind = classify(result.returncode, stderr, result.timed_out)
+        ssh = self._ssh_failure(kind, stderr)
+        if ssh is not None:
+            log.debug("restic %s on %s: %s", args[0], self.repo.name, ssh[0].value)
+            raise error_for(ssh[0], self.repo.name, f"restic {args[0]} ({ssh[0].value}): {ssh[1]}")
         log.debug("restic %s on %s: exit %s (%s)", args[0], self.repo.name, result.returncode, kind.value)
         if kind is Exit.OK or kind in set(allow):
             return result, kind
         raise error_for(kind, self.repo.name, _message(args[0], result, kind))
+
+    def _ssh_failure(self, kind: Exit, stderr: str) -> tuple[Exit, str] | None:
+        """ssh's own account of a failed sftp run (host key, login, link), or None."""
+        ssh = self.repo.ssh
+        if ssh is None or kind in (Exit.OK, Exit.PARTIAL, Exit.INTERRUPTED):
+            return None
+        found = ssh_failure(stderr, self.repo.url, ssh)
+        if found is None and _SFTP_START.search(stderr):
+            # restic 0.14 may exit before it has copied ssh's stderr (measured: "read |0: file
+            # already closed" without ssh's lines): ask ssh itself, once, with the same options.
+            try:
+                probe = self.runner.run(ssh_argv(self.repo.url, ssh), timeout=ssh.connect_timeout + 10.0)
+            except (CommandError, ValueError):
+                return None
+            found = ssh_failure(probe.stderr.decode("utf-8", "replace"), self.repo.url, ssh)
+        return found
 
     # -- repository -------------------------------------------------------------------------
 
@@ -284,8 +315,15 @@ class Restic:
         return result
 
     def copy(self, source: Repository, snapshot_ids: Sequence[str], timeout: float | None = None) -> None:
-        """Copy `snapshot_ids` from `source` into this repository (restic skips those present)."""
-        self.run(("copy", *snapshot_ids), timeout=timeout, extra_env=source.child_env("RESTIC_FROM_"))
+        """Copy `snapshot_ids` from `source` into this repository (restic skips those present).
+        restic takes one sftp command per process: two sftp repositories must share it."""
+        options = source.global_args()
+        if self.repo.ssh is not None and source.ssh is not None and options != self.repo.global_args():
+            raise ResticUnavailable(self.repo.name, f"cannot copy from {source.name}: other ssh settings")
+        self.run(
+            ("copy", *snapshot_ids), timeout=timeout, extra_env=source.child_env("RESTIC_FROM_"),
+            options=() if self.repo.ssh is not None else options,
+        )  # fmt: skip
 
 
 def _message(command: str, result: CommandResult, kind: Exit) -> str:
@@ -300,6 +338,8 @@ def _message(command: str, result: CommandResult, kind: Exit) -> str:
         if kind is Exit.MISSING
         else ""
     )
+    if "SSH_FX_FAILURE" in text:  # sftp (v3) reports a full disk or a quota only as "Failure"
+        hint = " (the sftp server refused a write: is its disk full or a quota reached? / 异地磁盘已满？)"
     return f"restic {command} ({kind.value}): {text[:300]}{hint}"
 
 

@@ -76,9 +76,11 @@ def run_prune(
         restic = plan.restic(repo, runner)
         started = time.monotonic()
         try:
-            settle_locks(restic, wait=plan.lock_wait, exclusive=True)
+            settled = settle_locks(restic, wait=plan.lock_wait, exclusive=True)
             removed = restic.forget(keep_args(policy), timeout=timeout)
-            if removed:
+            # A dead process' exclusive lock: an earlier forget/prune was killed (kill -9, a power
+            # cut) after forgetting; its unused data would otherwise wait for the next forget.
+            if removed or any(lock.exclusive for lock in settled.removed):
                 restic.prune(timeout=timeout)
         except BackupError as exc:
             results.append(
