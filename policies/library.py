@@ -60,7 +60,7 @@ def _id_lines(text: bytes) -> dict[tuple[str, int], int]:
 
 def _files(directory: str | os.PathLike[str]) -> list[Path]:
     path = Path(directory)
-    if path.is_file() or (path.exists() and not path.is_dir()):  # a FIFO: refused by its reader
+    if not path.is_dir():  # a file; a FIFO (refused by its reader); a missing path (a problem)
         return [path]
     return sorted(p for p in path.glob("*.yaml") if p.is_file())
 
@@ -79,6 +79,9 @@ def load_files(paths: Iterable[Path]) -> tuple[dict[str, LoadedFile], list[Probl
         name = str(path)
         try:
             data = read_regular(str(path), MAX_BYTES)
+        except FileNotFoundError:  # a mistyped path never validates as "no problems"
+            problems.append(Problem(name, 0, "", "does not exist: no policy file or directory here"))
+            continue
         except OSError as exc:
             problems.append(Problem(name, 0, "", f"cannot read: {exc.strerror or exc}"))
             continue
