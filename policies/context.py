@@ -9,8 +9,9 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from collectors.system.runner import Runner
+from collectors.system.windows.registry import Registry
 from policies.config import InternetAccessConfig, IsolationConfig
-from policies.schema import Parameters, Platform, Role
+from policies.schema import Parameters, Platform, ProbeSpec, Role
 
 T = TypeVar("T")
 
@@ -46,6 +47,7 @@ class AuditInputs:
     assets_source: str = ""
     assets_error: str = ""  # the configured register could not be read: NET-6 is an error
     internet_access: InternetAccessConfig = field(default_factory=InternetAccessConfig)
+    registry: Registry | None = None  # None: the local registry (Windows); tests pass their own
 
 
 class Cache:
@@ -83,6 +85,7 @@ class ProbeContext:
     inputs: AuditInputs
     cache: Cache
     deadline: float  # monotonic clock
+    probe: ProbeSpec | None = None  # the check's probe spec (the `conditions` probe reads it)
 
     def read(self, key: str, reader: Callable[[], T]) -> T:
         return self.cache.get(key, reader)

@@ -228,4 +228,3 @@ def run_lock(path: Path, wait: bool) -> Iterator[bool]:
         yield True
     finally:
         os.close(fd)
-
