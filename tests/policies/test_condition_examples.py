@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conditions_kit import SeceditRunner, systemctl
 from memory_registry import MemoryRegistry
 from policies_kit import FIXTURES, NOW, RecordedRunner, write
 
-from collectors.system.runner import CommandResult
 from collectors.system.windows.registry import dword
 from policies.context import AuditInputs, Target
 from policies.engine import run_audit
@@ -28,28 +28,6 @@ def readme_examples() -> dict[str, str]:
     section = text.split("<!-- conditions-examples -->")[1].split("<!-- /conditions-examples -->")[0]
     blocks = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
     return {re.search(r"- id: (\S+)", b).group(1): b for b in blocks}  # type: ignore[union-attr]
-
-
-class SeceditRunner(RecordedRunner):
-    """Stands in for `secedit /export /cfg FILE`: writes a recorded export where /cfg says."""
-
-    def __init__(self, export: Path) -> None:
-        super().__init__({})
-        self.export = export
-
-    def run(self, argv: Any, *, timeout: float, env: Any = None, **_: Any) -> CommandResult:
-        key = tuple(argv)
-        self.calls.append(key)
-        Path(key[key.index("/cfg") + 1]).write_bytes(self.export.read_bytes())
-        return CommandResult(key, 0, b"The task has completed successfully.\r\n", b"", 0.1)
-
-
-def systemctl(unit: str, active: str, file_state: str) -> tuple[tuple[str, ...], bytes]:
-    """`systemctl show -p LoadState,ActiveState,UnitFileState -- UNIT` as systemd 252 prints it
-    (an unknown unit: LoadState=not-found, ActiveState=inactive, UnitFileState= empty)."""
-    argv = ("systemctl", "show", "-p", "LoadState,ActiveState,UnitFileState", "--", unit)
-    load = "loaded" if file_state else "not-found"
-    return argv, f"LoadState={load}\nActiveState={active}\nUnitFileState={file_state}\n".encode()
 
 
 NFT = ("nft", "list", "chain", "inet", "filter", "input")
