@@ -100,3 +100,20 @@ def test_usb_remediation_followed_word_for_word_makes_the_check_pass(
     after = check(linux_root, "usb.storage_blocked", live=False)
     assert after.status == "pass", after.reason
     assert set(after.evidence["modules"]) == {"usb_storage", "uas"}
+
+
+def test_a_rejected_policy_file_shows_in_the_metrics_and_the_evidence_report(library: Library) -> None:
+    from agent.exporter.families_audit import audit_families
+    from agent.state import Record, Snapshot
+    from agent.web.audit_report import render_report
+    from collectors.schema import Problem
+    from policies.audit import policy_error
+
+    result = policy_error([Problem("/etc/hostward/policies/custom.yaml", 3, "checks[0].id", "bad")])
+    record = Record("audit", 1.0, {"results": [result.to_json()]})
+    metrics = {m.name: m for m in audit_families(Snapshot(1, records={"audit": record}))}
+    (sample,) = metrics["hostward_check_status"].samples
+    assert sample.labels == {"check": "policy.files_valid", "rule": "", "severity": "high"}
+    assert sample.value == -1.0
+    html = render_report({"name": "pc-01"}, [result], library, "en")
+    assert "Policy files" in html and "/etc/hostward/policies/custom.yaml:3: checks[0].id: bad" in html
