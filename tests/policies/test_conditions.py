@@ -175,3 +175,60 @@ def test_a_secedit_that_writes_nothing_is_an_error() -> None:
     runner.run = run  # type: ignore[method-assign]
     with pytest.raises(NoEvidence, match="wrote no export"):
         secedit.read_security_policy(runner)
+
+
+def test_sysctl_running_and_configured_values_are_both_judged(tmp_path: Path, linux_root: Path) -> None:
+    write(linux_root, "/proc/sys/net/ipv4/ip_forward", "1\n")
+    write(linux_root, "/usr/lib/sysctl.d/50-default.conf", "net.ipv4.ip_forward = 1\n")
+    write(linux_root, "/etc/sysctl.d/50-default.conf", "net.ipv4.ip_forward = 0\n")  # shadows /usr/lib's
+    body = "all:\n  - sysctl: {key: net.ipv4.ip_forward, value: '0'}\n"
+    result = audit(tmp_path, linux_root, body)
+    assert result.status == "fail" and result.reason == "net.ipv4.ip_forward is 1 now, not 0"
+    (leaf,) = result.evidence["conditions"][0]["of"]
+    assert leaf["configured"] == {"value": "0", "file": "/etc/sysctl.d/50-default.conf"}
+    write(linux_root, "/etc/sysctl.conf", "net.ipv4.ip_forward=1\n")  # applied last
+    assert "= 1 in /etc/sysctl.conf, not 0" in audit(tmp_path, linux_root, body).reason
+    assert (
+        audit(tmp_path, linux_root, body, live=False).evidence["conditions"][0]["of"][0].get("running")
+        is None
+    )
+
+
+def test_a_module_loaded_now_fails_and_offline_does_not_apply(tmp_path: Path, linux_root: Path) -> None:
+    body = "all:\n  - kernel_module: {name: usb-storage, loaded: false}\n"
+    assert audit(tmp_path, linux_root, body).status == "pass"
+    write(linux_root, "/proc/modules", "usb_storage 81920 0 - Live 0x0\n")
+    assert audit(tmp_path, linux_root, body).reason == "usb_storage is loaded now"
+    assert audit(tmp_path, linux_root, body, live=False).status == "not_applicable"
+
+
+def test_a_port_on_loopback_only_can_be_left_out(tmp_path: Path, linux_root: Path) -> None:
+    body = "none:\n  - port: {port: 631, loopback: false}\n"  # 631 listens on 127.0.0.1 in the root
+    assert audit(tmp_path, linux_root, body).status == "pass"
+    assert audit(tmp_path, linux_root, body.replace("loopback: false", "loopback: true")).status == "fail"
+
+
+def test_windows_services_are_judged_by_state_and_start_mode(tmp_path: Path, linux_root: Path) -> None:
+    stopped = (FIXTURES / "windows" / "services" / "huorong_stopped.json").read_bytes()
+    runner = RecordedRunner({(*POWERSHELL, SCRIPTS["services"]): stopped})
+    body = "all:\n  - service: {name: hipsdaemon, active: true, enabled: true}\n"
+    result = audit(tmp_path, linux_root, body, platform="windows", runner=runner)
+    assert result.status == "fail"
+    assert result.reason == "hipsdaemon is not running; hipsdaemon does not start at boot"
+    running = (FIXTURES / "windows" / "services" / "huorong_running.json").read_bytes()
+    runner = RecordedRunner({(*POWERSHELL, SCRIPTS["services"]): running})
+    assert audit(tmp_path, linux_root, body, platform="windows", runner=runner).status == "pass"
+
+
+def test_rpm_answers_where_there_is_no_dpkg(tmp_path: Path, linux_root: Path) -> None:
+    (linux_root / "var/lib/dpkg/status").unlink()
+    (linux_root / "var/lib/rpm").mkdir(parents=True)
+    argv = ("rpm", "--root", str(linux_root), "-q", "--qf", "%{NAME}\\n", "telnet-server")
+    absent = CommandResult(argv, 1, b"package telnet-server is not installed\n", b"", 0.1)
+    body = "none:\n  - package: {name: telnet-server}\n"
+    assert audit(tmp_path, linux_root, body, runner=RecordedRunner({argv: absent})).status == "pass"
+    present = CommandResult(argv, 0, b"telnet-server\n", b"", 0.1)
+    result = audit(tmp_path, linux_root, body, runner=RecordedRunner({argv: present}))
+    assert result.status == "fail" and result.reason == "installed: telnet-server"
+    broken = CommandResult(argv, 1, b"", b"error: rpmdb: BDB0113 Thread/process failed\n", 0.1)
+    assert audit(tmp_path, linux_root, body, runner=RecordedRunner({argv: broken})).status == "error"
