@@ -17,6 +17,7 @@ import yaml
 
 from collectors.schema import MAX_BYTES, Problem, SchemaError, load_text
 from collectors.schema.loader import read_regular
+from policies.conditions import kinds_in
 from policies.schema import CheckSpec, PolicyFile, RuleSpec
 
 BUILTIN_DIR = Path(__file__).parent / "library"
@@ -89,10 +90,30 @@ def load_files(paths: Iterable[Path]) -> tuple[dict[str, LoadedFile], list[Probl
             problems.append(Problem(name, 0, "", f"file is larger than {MAX_BYTES} bytes"))
             continue
         try:
-            good[name] = LoadedFile(load_text(PolicyFile, data, name), _id_lines(data))
+            loaded = LoadedFile(load_text(PolicyFile, data, name), _id_lines(data))
         except SchemaError as exc:
             problems.extend(exc.problems)
+            continue
+        unsafe = _unsafe_commands(path, loaded.policy)
+        if unsafe:
+            problems.append(Problem(name, 0, "", unsafe))
+            continue
+        good[name] = loaded
     return good, problems
+
+
+def _unsafe_commands(path: Path, policy: PolicyFile) -> str | None:
+    """A file whose `command` conditions anyone but root (its owner) could rewrite would let that
+    person run programs as the agent: refused (POSIX; on Windows the ACLs of the install apply)."""
+    if os.name != "posix" or not any("command" in kinds_in(c.probe.conditions()) for c in policy.checks):
+        return None
+    st = path.stat()
+    if st.st_mode & 0o022 or st.st_uid not in (0, os.geteuid()):
+        return (
+            f"holds command conditions but is writable by others (mode {st.st_mode & 0o777:04o}, "
+            f"UID {st.st_uid}): the agent would run what they write; chmod 644 and chown root"
+        )
+    return None
 
 
 def assemble(files: dict[str, LoadedFile], probe_names: Iterable[str]) -> tuple[Library, list[Problem]]:

@@ -103,7 +103,7 @@ SETUPS: dict[str, Setup] = {
 
 def run_example(tmp_path: Path, root: Path, check_id: str, good: bool) -> CheckResult:
     policies = tmp_path / "policies"
-    write(policies, f"/{check_id}.yaml", readme_examples()[check_id])
+    write(policies, f"/{check_id}.yaml", readme_examples()[check_id]).chmod(0o644)  # whatever the umask
     library, problems = load_library([str(policies)])
     assert problems == []
     setup = SETUPS[check_id](root, good)

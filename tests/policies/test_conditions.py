@@ -40,7 +40,7 @@ def policy(body: str, platform: str = "linux") -> str:
 
 
 def problems(tmp_path: Path, text: str) -> list[str]:
-    write(tmp_path, "/p/site.yaml", text)
+    write(tmp_path, "/p/site.yaml", text).chmod(0o644)  # whatever the umask
     _, found = load_library([str(tmp_path / "p")])
     return [str(p) for p in found]
 
@@ -48,7 +48,7 @@ def problems(tmp_path: Path, text: str) -> list[str]:
 def audit(
     tmp_path: Path, root: Path, body: str, *, platform: str = "linux", live: bool = True, runner: Any = None
 ) -> CheckResult:
-    write(tmp_path, "/p/site.yaml", policy(body, platform))
+    write(tmp_path, "/p/site.yaml", policy(body, platform)).chmod(0o644)  # whatever the umask
     library, found = load_library([str(tmp_path / "p")])
     assert found == []
     target = Target("pc-01", "office_pc", platform, str(root), live)  # type: ignore[arg-type]
@@ -232,3 +232,17 @@ def test_rpm_answers_where_there_is_no_dpkg(tmp_path: Path, linux_root: Path) ->
     assert result.status == "fail" and result.reason == "installed: telnet-server"
     broken = CommandResult(argv, 1, b"", b"error: rpmdb: BDB0113 Thread/process failed\n", 0.1)
     assert audit(tmp_path, linux_root, body, runner=RecordedRunner({argv: broken})).status == "error"
+
+
+def test_a_policy_file_with_commands_that_others_can_write_is_refused(tmp_path: Path) -> None:
+    text = policy("all:\n  - command: {argv: ['true']}\n")
+    path = write(tmp_path, "/p/site.yaml", text)
+    path.chmod(0o644)
+    assert problems(tmp_path, text) == []
+    path.chmod(0o664)
+    path.write_text(text, encoding="utf-8")
+    _, found = load_library([str(tmp_path / "p")])
+    assert [str(p) for p in found] == [
+        f"{path}:0: holds command conditions but is writable by others (mode 0664, UID {os.geteuid()}): "
+        "the agent would run what they write; chmod 644 and chown root"
+    ]
