@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from policies_kit import FIXTURES, NOW, RecordedRunner, write
 
 from collectors.system.evidence import NoEvidence
@@ -246,3 +248,22 @@ def test_a_policy_file_with_commands_that_others_can_write_is_refused(tmp_path: 
         f"{path}:0: holds command conditions but is writable by others (mode 0664, UID {os.geteuid()}): "
         "the agent would run what they write; chmod 644 and chown root"
     ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=400))
+def test_any_bytes_as_a_secedit_export_parse_or_are_refused_without_a_crash(data: bytes) -> None:
+    policy = secedit.parse_inf(secedit.decode_inf(data))
+    assert all(isinstance(v, dict) for v in policy.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_as_sysctl_configuration_parses_to_normalised_keys(text: str) -> None:
+    from collectors.system.linux import sysctl
+
+    found: dict[str, sysctl.Configured] = {}
+    sysctl.parse_sysctl_conf(text, "/etc/sysctl.d/x.conf", found)
+    assert all(
+        "/" not in key and value.value == " ".join(value.value.split()) for key, value in found.items()
+    )
