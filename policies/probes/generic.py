@@ -39,15 +39,20 @@ class Outcome:
     evidence: dict[str, Any] = field(default_factory=dict)
     children: tuple[Outcome, ...] = ()
 
-    def why_not(self, kind: str) -> list[Msg]:
-        """The observations that made this outcome fail."""
-        if not self.children:
+    combinator: str = ""  # all, any or none; "" for a leaf
+
+    def reasons(self, held: bool) -> list[Msg]:
+        """The observations explaining why this outcome held (`held`) or failed."""
+        if not self.combinator:
             return [self.seen]
-        if kind == "none":
-            chosen = [c for c in self.children if c.held]
-        else:
-            chosen = [c for c in self.children if not c.held] if kind == "all" else list(self.children)
-        return [m for c in chosen for m in c.why_not(c.evidence.get("kind", ""))]
+        kids = self.children
+        if self.combinator == "none":  # it holds by what did not hold, fails by what did
+            if held:
+                return [m for c in kids for m in c.reasons(False)]
+            return [m for c in kids if c.held for m in c.reasons(True)]
+        if (self.combinator == "all") == held:  # all held / any failed: every child explains it
+            return [m for c in kids for m in c.reasons(held)]
+        return [m for c in kids if c.held == held for m in c.reasons(held)]
 
 
 Leaf = Callable[[ProbeContext, Any], Outcome]
@@ -121,6 +126,9 @@ def check_file(ctx: ProbeContext, c: FileCondition) -> Outcome:
                 problems.append(msg(f"{c.path} contains {line!r}", f"{c.path} 含有 {line!r}"))
     if problems:
         return Outcome(False, joined(problems), ev)
+    if ev.get("matched"):  # say what was found: a `none` fails by it
+        found = ev["matched"]
+        return Outcome(True, msg(f"{c.path} contains {found!r}", f"{c.path} 含有 {found!r}"), ev)
     return Outcome(True, msg(f"{c.path} is as required", f"{c.path} 符合要求"), ev)
 
 
@@ -198,7 +206,7 @@ def evaluate(ctx: ProbeContext, cond: Condition) -> Outcome:
             "none": not any(c.held for c in children),
         }[kind]
         ev = {"kind": kind, "held": held, "of": [c.evidence for c in children]}
-        return Outcome(held, msg(kind, kind), ev, children)
+        return Outcome(held, msg(kind, kind), ev, children, kind)
     leaves: dict[str, Leaf] = {"file": check_file, "command": check_command, **LEAVES}
     outcome = leaves[kind](ctx, getattr(cond, kind))
     return Outcome(
@@ -217,7 +225,7 @@ def conditions(ctx: ProbeContext) -> Finding:
             root=ctx.target.root,
         )
     evidence = {"conditions": [o.evidence for o in outcomes]}
-    problems = [m for o in outcomes if not o.held for m in o.why_not(o.evidence["kind"])]
+    problems = [m for o in outcomes if not o.held for m in o.reasons(False)]
     if problems:
         return failed(joined(problems), **evidence)
     leaves = sum(_count(o) for o in outcomes)

@@ -267,3 +267,22 @@ def test_any_text_as_sysctl_configuration_parses_to_normalised_keys(text: str) -
     assert all(
         "/" not in key and value.value == " ".join(value.value.split()) for key, value in found.items()
     )
+
+
+def test_a_nested_combination_explains_itself_by_the_conditions_that_decided_it(
+    tmp_path: Path, linux_root: Path
+) -> None:
+    body = (
+        "none:\n"
+        "  - all:\n"
+        "      - file: {path: /etc/passwd, matches: '^alice:'}\n"
+        "      - any:\n"
+        "          - file: {path: /etc/nologin}\n"
+        "          - file: {path: /etc/group, matches: '^bob:'}\n"
+    )
+    result = audit(tmp_path, linux_root, body)
+    assert result.status == "fail"
+    assert result.reason == "/etc/passwd contains 'alice:'; /etc/group contains 'bob:'"
+    assert result.reason_zh == "/etc/passwd 含有 'alice:'；/etc/group 含有 'bob:'"
+    (top,) = result.evidence["conditions"]
+    assert [c["kind"] for c in top["of"][0]["of"]] == ["file", "any"]
