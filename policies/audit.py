@@ -5,10 +5,11 @@ The CLI (`hostward audit`) and the scheduled job call this same function.
 
 from __future__ import annotations
 
+import difflib
 import socket
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,14 +20,47 @@ from policies.config import AuditConfig
 from policies.context import AuditInputs, Target
 from policies.engine import AuditReport, run_audit
 from policies.leavers import LeaversError, read_leavers
-from policies.library import PolicyStore
+from policies.library import Library, PolicyStore
+from policies.result import CheckResult
 from policies.schema import Platform, Role
+
+POLICY_CHECK = "policy.files_valid"  # the result standing for rejected policy files
 
 
 @dataclass(frozen=True)
 class AuditRun:
     report: AuditReport
     policy_problems: list[Problem]  # user policy files rejected (the rest stayed in force)
+    unknown_checks: dict[str, list[str]] = field(default_factory=dict)  # --check id -> near ids
+
+
+def policy_error(problems: list[Problem]) -> CheckResult:
+    """The `error` result a rejected policy file becomes: the officer's checks in it did not run,
+    so the audit cannot be green. Names every FILE:LINE."""
+    files = sorted({p.file for p in problems})
+    where = "; ".join(str(p) for p in problems[:10])
+    more = f" (+{len(problems) - 10} more)" if len(problems) > 10 else ""
+    return CheckResult(
+        check=POLICY_CHECK,
+        status="error",
+        rules=(),
+        severity="high",
+        evidence={"files": files, "problems": [str(p) for p in problems]},
+        reason=f"policy file rejected, its checks did not run: {where}{more}",
+        reason_zh=f"策略文件无效，其中的检查未运行：{where}{more}",
+        title_zh="策略文件有效",
+        title_en="Policy files are valid",
+    )
+
+
+def unknown_checks(library: Library, only: Iterable[str] | None) -> dict[str, list[str]]:
+    """Each requested check id the library does not hold, with up to three near matches."""
+    ids = [c.id for c in library.checks]
+    return {
+        wanted: difflib.get_close_matches(wanted, ids, n=3, cutoff=0.5)
+        for wanted in (only or ())
+        if wanted not in ids
+    }
 
 
 def this_platform() -> Platform:
@@ -68,6 +102,7 @@ def run(
 ) -> AuditRun:
     """Audit this host (or an offline `root`, whose live-only checks become not_applicable)."""
     store = store or PolicyStore(config.policy_dirs)
+    only = tuple(only) if only is not None else None
     library, problems = store.load()
     target = Target(
         hostname=hostname or socket.gethostname(),
@@ -90,4 +125,6 @@ def run(
         timeout=float(config.check_timeout),
         set_aside=set_aside,
     )
-    return AuditRun(report, problems)
+    if problems:  # always shown, whatever `only` asks for: the asked-for check may be in it
+        report = AuditReport(report.host, [*report.results, policy_error(problems)])
+    return AuditRun(report, problems, unknown_checks(library, only))

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from collectors.system.runner import Runner
 from collectors.system.windows.registry import Registry
 from policies.config import InternetAccessConfig, IsolationConfig
-from policies.schema import Parameters, Platform, Role
+from policies.schema import Parameters, Platform, ProbeSpec, Role
 
 T = TypeVar("T")
 
@@ -47,6 +47,7 @@ class AuditInputs:
     assets_source: str = ""
     assets_error: str = ""  # the configured register could not be read: NET-6 is an error
     internet_access: InternetAccessConfig = field(default_factory=InternetAccessConfig)
+    registry: Registry | None = None  # None: the local registry (Windows); tests pass their own
 
 
 class Cache:
@@ -85,6 +86,7 @@ class ProbeContext:
     cache: Cache
     deadline: float  # monotonic clock
     registry: Registry | None = None  # Windows: None means the local registry
+    probe: ProbeSpec | None = None  # the check's probe spec (the `conditions` probe reads it)
 
     def read(self, key: str, reader: Callable[[], T]) -> T:
         return self.cache.get(key, reader)

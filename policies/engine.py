@@ -150,7 +150,9 @@ def run_audit(
                 findings[spec.id] = (set_aside_finding(set_aside[spec.id]), 0.0)
                 continue
             watched = WatchedRunner(runner, deadline)
-            ctx = ProbeContext(target, watched, now, params, inputs, cache, deadline, registry)
+            ctx = ProbeContext(
+                target, watched, now, params, inputs, cache, deadline, registry=registry, probe=spec.probe
+            )
             futures[spec.id] = pool.submit(_run_probe, spec, ctx)
         wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()))
         for check_id, future in futures.items():

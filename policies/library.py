@@ -17,6 +17,7 @@ import yaml
 
 from collectors.schema import MAX_BYTES, Problem, SchemaError, load_text
 from collectors.schema.loader import read_regular
+from policies.conditions import kinds_in
 from policies.schema import CheckSpec, PolicyFile, RuleSpec
 
 BUILTIN_DIR = Path(__file__).parent / "library"
@@ -60,7 +61,7 @@ def _id_lines(text: bytes) -> dict[tuple[str, int], int]:
 
 def _files(directory: str | os.PathLike[str]) -> list[Path]:
     path = Path(directory)
-    if path.is_file() or (path.exists() and not path.is_dir()):  # a FIFO: refused by its reader
+    if not path.is_dir():  # a file; a FIFO (refused by its reader); a missing path (a problem)
         return [path]
     return sorted(p for p in path.glob("*.yaml") if p.is_file())
 
@@ -79,6 +80,9 @@ def load_files(paths: Iterable[Path]) -> tuple[dict[str, LoadedFile], list[Probl
         name = str(path)
         try:
             data = read_regular(str(path), MAX_BYTES)
+        except FileNotFoundError:  # a mistyped path never validates as "no problems"
+            problems.append(Problem(name, 0, "", "does not exist: no policy file or directory here"))
+            continue
         except OSError as exc:
             problems.append(Problem(name, 0, "", f"cannot read: {exc.strerror or exc}"))
             continue
@@ -86,10 +90,30 @@ def load_files(paths: Iterable[Path]) -> tuple[dict[str, LoadedFile], list[Probl
             problems.append(Problem(name, 0, "", f"file is larger than {MAX_BYTES} bytes"))
             continue
         try:
-            good[name] = LoadedFile(load_text(PolicyFile, data, name), _id_lines(data))
+            loaded = LoadedFile(load_text(PolicyFile, data, name), _id_lines(data))
         except SchemaError as exc:
             problems.extend(exc.problems)
+            continue
+        unsafe = _unsafe_commands(path, loaded.policy)
+        if unsafe:
+            problems.append(Problem(name, 0, "", unsafe))
+            continue
+        good[name] = loaded
     return good, problems
+
+
+def _unsafe_commands(path: Path, policy: PolicyFile) -> str | None:
+    """A file whose `command` conditions anyone but root (its owner) could rewrite would let that
+    person run programs as the agent: refused (POSIX; on Windows the ACLs of the install apply)."""
+    if os.name != "posix" or not any("command" in kinds_in(c.probe.conditions()) for c in policy.checks):
+        return None
+    st = path.stat()
+    if st.st_mode & 0o022 or st.st_uid not in (0, os.geteuid()):
+        return (
+            f"holds command conditions but is writable by others (mode {st.st_mode & 0o777:04o}, "
+            f"UID {st.st_uid}): the agent would run what they write; chmod 644 and chown root"
+        )
+    return None
 
 
 def assemble(files: dict[str, LoadedFile], probe_names: Iterable[str]) -> tuple[Library, list[Problem]]:

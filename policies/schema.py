@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 from collectors.schema import setting
+from policies.conditions import LINUX_ONLY, WINDOWS_ONLY, Condition, kinds_in
 
 Role = Literal[
     "office_pc", "manager_pc", "server", "insurance_terminal", "clinical_terminal", "isolated_store"
@@ -136,6 +137,27 @@ class Parameters:
 class ProbeSpec:
     name: str = setting(doc="The probe (a function in policies/probes), e.g. usb_storage_blocked.")
     live_only: bool = setting(False, "Needs the running system; not_applicable when auditing a --root image.")
+    all: tuple[Condition, ...] | None = setting(None, "Probe `conditions`: every one must hold.")
+    any: tuple[Condition, ...] | None = setting(None, "Probe `conditions`: at least one must hold.")
+    none: tuple[Condition, ...] | None = setting(None, "Probe `conditions`: none may hold.")
+
+    def conditions(self) -> tuple[Condition, ...]:
+        """The top-level combination as one tuple of conditions (each an all/any/none)."""
+        return tuple(
+            Condition(**{name: getattr(self, name)})
+            for name in ("all", "any", "none")
+            if getattr(self, name) is not None
+        )
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        given = [n for n in ("all", "any", "none") if getattr(self, n) is not None]
+        if self.name == "conditions" and not given:
+            yield "name", "the conditions probe needs all, any and/or none"
+        if self.name != "conditions" and given:
+            yield given[0], "only the conditions probe takes conditions"
+        for name in given:
+            if not getattr(self, name):
+                yield name, "list at least one condition"
 
 
 @dataclass(frozen=True)
@@ -157,6 +179,19 @@ class CheckSpec:
     platforms: tuple[Platform, ...] = setting(("linux", "windows"), "linux and/or windows.")
     parameters: Parameters = setting(factory=Parameters, doc="Defaults of the probe's parameters.")
     enforcement: EnforcementSpec | None = setting(None, "What `hostward enforce` can change.")
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        kinds = kinds_in(self.probe.conditions())
+        if kinds & WINDOWS_ONLY and "linux" in self.platforms:
+            yield (
+                "platforms",
+                f"{', '.join(sorted(kinds & WINDOWS_ONLY))} exist on Windows only: platforms: [windows]",
+            )
+        if kinds & LINUX_ONLY and "windows" in self.platforms:
+            yield (
+                "platforms",
+                f"{', '.join(sorted(kinds & LINUX_ONLY))} exist on Linux only: platforms: [linux]",
+            )
 
 
 @dataclass(frozen=True)

@@ -229,4 +229,3 @@ def run_lock(path: Path, wait: bool) -> Iterator[bool]:
         yield True
     finally:
         os.close(fd)
-

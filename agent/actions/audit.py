@@ -11,7 +11,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ _STORE: dict[tuple[str, ...], PolicyStore] = {}  # the daemon keeps last good po
 class AuditOutcome:
     report: AuditReport
     problems: list[str]  # rejected user policy files, as FILE:LINE: messages
+    unknown_checks: dict[str, list[str]] = field(default_factory=dict)  # asked-for id -> near ids
 
 
 def store_for(dirs: tuple[str, ...]) -> PolicyStore:
@@ -80,7 +81,7 @@ def perform_audit(
         watchdog.note_checks(state, config.limits, report.results)
     if state is not None and report.host["live"] and report.host["role"] == config.host.role:
         remember(state, report)
-    return AuditOutcome(report, [str(p) for p in run.policy_problems])
+    return AuditOutcome(report, [str(p) for p in run.policy_problems], run.unknown_checks)
 
 
 def remember(state: State, report: AuditReport) -> None:

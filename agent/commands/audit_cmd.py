@@ -95,6 +95,11 @@ def run(args: argparse.Namespace) -> int:
         html = render_report(outcome.report.host, results, library, args.lang)
         with open(args.html, "w", encoding="utf-8") as fh:
             fh.write(html)
+    for wanted, near in outcome.unknown_checks.items():
+        hint = f"; did you mean / 是否指: {', '.join(near)}" if near else ""
+        print(f"unknown check / 未知检查项: {escape_controls(wanted)}{hint}", file=sys.stderr)
+    if outcome.unknown_checks:
+        return common.EXIT_USAGE  # a mistyped id is never "all pass"
     return exit_code(results)
 
 

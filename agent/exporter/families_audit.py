@@ -51,7 +51,7 @@ def audit_families(snapshot: Snapshot) -> Iterator[Metric]:
     for r in results:
         if r.status not in STATUS_VALUE:
             continue
-        for rule in r.rules:
+        for rule in r.rules or ("",):  # a rejected policy file proves no rule, yet must show
             status.add_metric((r.check, rule, r.severity), STATUS_VALUE[r.status])
         if r.waived:
             waived.add_metric((r.check,), 1.0)

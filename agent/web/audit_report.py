@@ -52,12 +52,14 @@ def render_report(host: Mapping[str, Any], results: list[CheckResult], library: 
     parts = [head, f'<table id="host">{facts}</table>']
     by_rule: dict[str, list[CheckResult]] = {}
     for r in results:
-        for rid in r.rules:
+        for rid in r.rules or ("",):  # "": a rejected policy file (no rule), listed last
             by_rule.setdefault(rid, []).append(r)
     order = {rid: i for i, rid in enumerate(library.rules)}  # the catalogue's (RULES.md) order
     for rule_id in sorted(by_rule, key=lambda rid: (order.get(rid, len(order)), rid)):
         rule = library.rules.get(rule_id)
         clause = (rule.clause.zh if lang == "zh" else rule.clause.en) if rule else ""
+        if not rule_id:
+            clause = t(lang, "策略文件", "Policy files")
         parts.append(f'<h2 id="rule-{e(rule_id)}">{e(rule_id)} {e(clause)}</h2>')
         if rule is not None:
             parts.append(f"<p>「{e(rule.key_phrase)}」 — {e(rule.source)}</p>")

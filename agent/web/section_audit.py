@@ -36,13 +36,15 @@ def audit_section(snapshot: Snapshot, lang: str) -> str:
         )
     by_rule: dict[str, list[CheckResult]] = {}
     for r in results:
-        for rule in r.rules:
+        for rule in r.rules or ("",):  # "": a rejected policy file, which proves no rule
             by_rule.setdefault(rule, []).append(r)
     rules = _rules()
     rows = []
     for rule_id in sorted(by_rule, key=lambda rid: (min(_ORDER[r.status] for r in by_rule[rid]), rid)):
         spec = rules.get(rule_id)
         clause = (spec.clause.zh if lang == "zh" else spec.clause.en) if spec else ""
+        if not rule_id:
+            clause = t(lang, "策略文件", "Policy files")
         cells = []
         for r in by_rule[rule_id]:
             zh, en = STATUS_TEXT[r.status]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from policies.context import ProbeContext
 from policies.probes import (
     clock,
+    generic,
     linux_accounts,
     linux_media,
     linux_software,
@@ -58,6 +59,7 @@ PROBES: dict[str, dict[Platform, Probe]] = {
         "windows": network_access.internet_access_by_class,
     },
     "network_baseline": {"linux": network.network_baseline, "windows": network.network_baseline},
+    "conditions": {"linux": generic.conditions, "windows": generic.conditions},  # officers' YAML checks
 }
 
 

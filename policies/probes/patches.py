@@ -106,9 +106,7 @@ def linux_security_pending(ctx: ProbeContext) -> Finding:
     root = ctx.target.root
     if files.exists(root, "/var/lib/dpkg/status"):
         pending = updates.read_apt_pending(ctx.runner, root)
-    elif any(
-        files.exists(root, p) for p in (*updates.DNF_HISTORY, "/var/lib/rpm", "/usr/lib/sysimage/rpm")
-    ):
+    elif any(files.exists(root, p) for p in (*updates.DNF_HISTORY, "/var/lib/rpm", "/usr/lib/sysimage/rpm")):
         pending = updates.read_dnf_pending(ctx.runner, root)
     else:
         return errored(

@@ -89,8 +89,12 @@ def test_audit_under_wines_stub_powershell_passes_nothing_it_could_not_read(wine
         assert result["status"] == "error", (check, result["status"], result["reason"])
         assert "PowerShell" in result["reason"] or "Defender" in result["reason"], (check, result["reason"])
     judged = {c for c, r in results.items() if r["status"] in ("pass", "fail")}
-    # the clock, and the registry (winreg), not PowerShell
-    assert judged <= {"lock.off_after_hours"} | from_registry
+    # The clock, and the registry through winreg (USB policy; Wine's real registry has no
+    # firewall or autorun policy values), are read without PowerShell.
+    assert judged <= {"lock.off_after_hours", "win.firewall_on", "win.autorun_off"} | from_registry
     assert "usb.storage_blocked" in judged
+    autorun = results["win.autorun_off"]
+    assert autorun["status"] == "fail" and "NoDriveTypeAutoRun is not set" in autorun["reason"], autorun
+    assert results["win.guest_off"]["status"] == "error"  # no secedit under Wine: never a pass
     assert "PowerShell returned no data: blocked by policy" in results["pwd.max_age"]["reason"]
     assert state.is_dir()

@@ -35,6 +35,11 @@ SCRIPTS = {
     "'HKLM:\\Software\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*' "
     "-ErrorAction SilentlyContinue | Where-Object DisplayName | Select-Object DisplayName,"
     "DisplayVersion,Publisher)",
+    # Programs installed for one user only (per-user Uninstall keys of every loaded profile).
+    "user_programs": "ConvertTo-Json -Depth 3 -InputObject @(Get-ItemProperty "
+    "'Registry::HKEY_USERS\\*\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*' "
+    "-ErrorAction SilentlyContinue | Where-Object DisplayName | Select-Object DisplayName,"
+    "DisplayVersion,Publisher)",
     "processes": "ConvertTo-Json -InputObject @(Get-Process | Select-Object -ExpandProperty ProcessName)",
     "screen_lock": "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies"
     "\\System' | Select-Object InactivityTimeoutSecs | ConvertTo-Json",
