@@ -72,7 +72,12 @@ def get(url: str) -> tuple[int, str]:
 def test_run_once_runs_each_due_job_records_it_and_exits_0(
     write_config: WriteConfig, hostward: Hostward, tmp_path: Path
 ) -> None:
-    path = write_config("version: 1\nstate_dir: {state}\n")
+    # The systemd-backed checks are honestly `error` on a machine without systemd as PID 1
+    # (containers, CI): left out, so that exit 0 means every job ran well.
+    path = write_config(
+        "version: 1\nstate_dir: {state}\n"
+        "audit: {disabled_checks: [sys.firewall_on, sys.time_sync, sys.audit_logging]}\n"
+    )
     first = hostward("run", "--once", "-c", str(path))
     assert first.returncode == 0, first.stderr
     assert verdicts(first.stdout)["collect"] == "ok"

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from collectors.errors import CommandError
 from collectors.system import rootfs
+from collectors.system.atomic import write_atomic
 from collectors.system.files import SystemReadError
 from collectors.system.runner import CommandResult, Runner
 
@@ -33,19 +34,9 @@ def write_bytes_atomic(root: str | os.PathLike[str], path: str, content: bytes, 
         directory = rootfs.dir_path(root, parent or "/", create=True)
     except OSError as exc:
         raise SystemReadError(path, f"cannot write: {exc}") from exc
-    full = os.path.join(directory, name)
-    fd, tmp = tempfile.mkstemp(prefix=".hostward-", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, full)
-        sync_dir(directory)
+        write_atomic(Path(directory, name), content, mode)
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise SystemReadError(path, f"cannot write: {exc}") from exc
 
 
