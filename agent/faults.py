@@ -19,12 +19,13 @@ import errno
 import json
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from collectors.system import filelock
 
 KINDS = ("journal_write", "state_write")
 CLI_FILE = "faults-cli.json"
@@ -172,19 +173,7 @@ def _write_file(path: Path, data: bytes, flags: int) -> None:
 def _locked(lock_path: Path) -> Iterator[None]:
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        _lock_fd(fd)
+        filelock.lock(fd)
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-if sys.platform == "win32":  # pragma: no cover - Windows
-    import msvcrt
-
-    def _lock_fd(fd: int) -> None:
-        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-else:
-    import fcntl
-
-    def _lock_fd(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)

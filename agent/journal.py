@@ -34,7 +34,6 @@ import getpass
 import json
 import logging
 import os
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -55,6 +54,7 @@ from agent.journal_verify import (
     sha256,
 )
 from collectors.errors import HostwardError
+from collectors.system import filelock
 
 __all__ = ["GENESIS", "Entry", "Journal", "JournalError", "VerifyResult", "entry_hash"]
 
@@ -336,7 +336,7 @@ class Journal:
                 yield
                 return
         try:
-            _lock(fd, exclusive)
+            filelock.lock(fd, exclusive)
             yield
         finally:
             os.close(fd)  # closing releases the lock
@@ -376,15 +376,3 @@ def _last_line(fh: Any, size: int) -> tuple[int, bytes | None]:
         if start >= 0 or pos == 0:
             return pos + end + 1, buf[start + 1:end]
     return 0, None
-
-
-if sys.platform == "win32":  # pragma: no cover - Windows
-    import msvcrt
-
-    def _lock(fd: int, exclusive: bool) -> None:
-        msvcrt.locking(fd, msvcrt.LK_LOCK if exclusive else msvcrt.LK_RLCK, 1)
-else:
-    import fcntl
-
-    def _lock(fd: int, exclusive: bool) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sys
 import threading
 import time
 import uuid
@@ -32,28 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from collectors.errors import HostwardError
+from collectors.system import filelock
 from collectors.system.atomic import write_atomic
 from collectors.system.files import FileTooLarge, read_bytes, stat_in
 from collectors.system.linux.changes import remove_file, sync_dir, write_bytes_atomic
 from collectors.system.windows.registry import Registry, RegValue, parents
 from collectors.system.windows.registry import local as local_registry
-
-if sys.platform == "win32":  # pragma: no cover - Windows
-    import msvcrt
-
-    def _windows_lock(fd: int, wait: bool) -> bool:
-        """Lock byte 0 of `fd`; False when another handle holds it and `wait` is False."""
-        while True:
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                return True
-            except OSError:
-                if not wait:
-                    return False
-                time.sleep(0.2)
-
-else:
-    import fcntl
 
 MAX_UNDO_BYTES = 16 * 1024 * 1024  # a file larger than this is not changed (it could not be put back)
 
@@ -218,14 +201,6 @@ def run_lock(path: Path, wait: bool) -> Iterator[bool]:
     Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        if sys.platform == "win32":  # pragma: no cover - proven under Wine (tests/windows)
-            yield _windows_lock(fd, wait)
-            return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        yield True
+        yield filelock.lock(fd, wait=wait)
     finally:
         os.close(fd)

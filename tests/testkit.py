@@ -111,3 +111,29 @@ class AgentProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         return self.proc.wait(10)
+
+
+SSHD = "/usr/sbin/sshd"
+
+
+def start_sshd(config: Path, log: Path, poll: float = 0.05) -> subprocess.Popen[bytes]:
+    """Start OpenSSH's server in the foreground with `config`, logging to `log`; return once it
+    sends its banner. Raises RuntimeError if it exits or stays silent for 10 s."""
+    proc = subprocess.Popen(
+        [SSHD, "-D", "-f", str(config), "-E", str(log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    port = next(int(line.split()[1]) for line in config.read_text().splitlines() if line.startswith("Port "))
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sshd exited: {log.read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                if s.recv(4).startswith(b"SSH-"):
+                    return proc
+        except OSError:
+            time.sleep(poll)
+    proc.terminate()
+    raise RuntimeError("sshd did not start")

@@ -12,20 +12,16 @@ import contextlib
 import getpass
 import os
 import signal
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 import pytest
-from testkit import free_port
+from testkit import SSHD, free_port, start_sshd
 
 from backup.config import SshConfig
-
-SSHD = "/usr/sbin/sshd"
 
 
 def keygen(path: Path, kind: str = "ed25519") -> Path:
@@ -58,22 +54,7 @@ class Sshd:
             f"KbdInteractiveAuthentication no\nStrictModes no\nAllowUsers {self.user}@127.0.0.1\n"
             "Subsystem sftp internal-sftp\nClientAliveInterval 0\nLogLevel VERBOSE\n"
         )
-        self.proc = subprocess.Popen(
-            [SSHD, "-D", "-f", str(conf), "-E", str(self.log)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        end = time.monotonic() + 10
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"sshd exited: {self.log.read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    if s.recv(4).startswith(b"SSH-"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("sshd did not start")
+        self.proc = start_sshd(conf, self.log)
 
     def sessions(self) -> list[psutil.Process]:
         """The per-connection sshd processes (children of the listener)."""

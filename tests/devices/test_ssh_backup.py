@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 from devices_kit import free_tcp_port
+from testkit import SSHD, start_sshd
 
 from agent.actions.device_configs import STORE_DIR, backup_configs
 from agent.config.schema import Config
 from agent.state import State
 from collectors.devices import config_store
 from collectors.devices.config import DeviceConfig, SshConfig
-
-SSHD = "/usr/sbin/sshd"
 
 
 @dataclass
@@ -46,24 +45,7 @@ class Sshd:
             "LogLevel DEBUG1\n"
         )
         self.host_key = host_key
-        self.proc = subprocess.Popen(
-            [SSHD, "-D", "-f", str(conf), "-E", str(self.log)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        end = time.monotonic() + 10
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"sshd exited: {self.log.read_text()[-2000:]}")
-            try:
-                import socket
-
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    if s.recv(4).startswith(b"SSH-"):
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("sshd did not start")
+        self.proc = start_sshd(conf, self.log)
 
     def stop(self) -> None:
         if self.proc is not None:
