@@ -154,10 +154,6 @@ class PasswordUnavailable(BackupError):
     """The password file or environment variable named by the config is missing."""
 
 
-class HookFailed(BackupError):
-    """A pre/post hook failed; `repository` is "hooks"."""
-
-
 class RestoreRefused(BackupError):
     """A restore target would overwrite live data (and --in-place was not given)."""
 

@@ -129,9 +129,6 @@ class Parameters:
         }
         return replace(self, **changes)
 
-    def set_values(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
-
 
 @dataclass(frozen=True)
 class ProbeSpec:

@@ -279,10 +279,6 @@ def _empty_mapping(filename: str) -> yaml.MappingNode:
     return yaml.MappingNode(f"{_TAG}map", [], start_mark=mark, end_mark=mark)
 
 
-def _line(mark: Any) -> int:
-    return mark.line + 1 if mark is not None else 0
-
-
 def _required(f: dataclasses.Field[Any]) -> bool:
     return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
