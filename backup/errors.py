@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 
 class Exit(Enum):

@@ -36,8 +36,8 @@ from backup.outcome import INTERRUPTED, HookResult, RepoOutcome, RunResult
 from backup.restic import Repository, Restic
 from backup.sftp import ssh_options
 from backup.sources import SourceProblem, check_sources
-from collectors.errors import CommandError, HostwardError
 from collectors.system.runner import Runner
+from common.errors import CommandError, HostwardError
 
 log = logging.getLogger(__name__)
 NAMES = ("primary", "secondary")

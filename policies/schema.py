@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from typing import Literal
 
-from collectors.schema import setting
+from common.schema import setting
 from policies.conditions import LINUX_ONLY, WINDOWS_ONLY, Condition, kinds_in
 
 Role = Literal[

@@ -15,7 +15,7 @@ from backup.model import LockInfo, Snapshot, parse_time
 from backup.restore import check_target, escape_pattern
 from backup.retention import keep_args
 from backup.verify import next_part
-from collectors.schema import SchemaError, load_text
+from common.schema import SchemaError, load_text
 
 # stderr recorded from Debian's restic 0.14.0
 MISSING = (

@@ -15,8 +15,8 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 
-from collectors.schema.events import MAX_DEPTH, node_at, scan
-from collectors.schema.fields import Duration, parse_duration
+from common.schema.events import MAX_DEPTH, node_at, scan
+from common.schema.fields import Duration, parse_duration
 
 T = TypeVar("T")
 MAX_BYTES = 1024 * 1024
