@@ -37,7 +37,7 @@ def live_process(pid: int) -> LiveProcess | None:
             started: float | None = proc.create_time()
     except psutil.NoSuchProcess:
         return None
-    except psutil.AccessDenied:
+    except (psutil.AccessDenied, OSError):
         name, started = None, None
     if not proc.is_running():  # gone, or the PID was reused between the two calls
         return None
@@ -47,6 +47,6 @@ def live_process(pid: int) -> LiveProcess | None:
 def _name(proc: psutil.Process) -> str | None:
     try:
         name = proc.name()
-    except psutil.AccessDenied:
+    except (psutil.AccessDenied, OSError):  # Wine: WinError 87 from NtQuerySystemInformation
         return None
     return name[:-4] if name.lower().endswith(".exe") else name

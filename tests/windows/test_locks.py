@@ -67,4 +67,6 @@ def test_asking_whether_a_lock_owner_lives_never_stops_it_on_windows(wine_box: W
     """A restic lock names its owner's PID; on Windows os.kill(pid, 0) sends it Ctrl+C."""
     done = wine_box.python("-c", PROBE_A_LIVE_PROCESS)
     assert done.returncode == 0, done.describe()
-    assert done.out("cp1252").split() == ["alive=True", "name=python", "running=True", "after=None"]
+    alive, name, running, after = done.out("cp1252").split()
+    assert (alive, running, after) == ("alive=True", "running=True", "after=None")
+    assert name in ("name=python", "name=None")  # Wine cannot always name a process: then it counts as alive
