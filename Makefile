@@ -16,7 +16,7 @@ test: deps-test $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest -q -m serial tests
 
 lint: $(VENV)/.stamp-dev
-	$(BIN)/ruff check agent collectors policies backup tests bench packaging
+	$(BIN)/ruff check agent collectors common policies backup tests bench packaging
 	$(BIN)/mypy
 	$(BIN)/mypy --strict packaging/windows/build_bundle.py
 

@@ -32,7 +32,7 @@ from agent.scheduler import Scheduler
 from agent.secret_files import register_config_secrets
 from agent.state import State
 from agent.watchdog import apply_own_limits
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 log = logging.getLogger(__name__)
 

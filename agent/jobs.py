@@ -25,7 +25,7 @@ from agent.actions.report_daily import report_daily_job
 from agent.actions.usb_watch import usb_watch_job
 from agent.config.schema import Config
 from agent.scheduler import ScheduledJob
-from collectors.schema.common import Schedule
+from common.schema.common import Schedule
 
 
 def _backup(attr: str) -> Callable[..., object]:

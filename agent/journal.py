@@ -53,8 +53,8 @@ from agent.journal_verify import (
     entry_hash,
     sha256,
 )
-from collectors.errors import HostwardError
 from collectors.system import filelock
+from common.errors import HostwardError
 
 __all__ = ["GENESIS", "Entry", "Journal", "JournalError", "VerifyResult", "entry_hash"]
 

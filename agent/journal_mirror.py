@@ -27,7 +27,7 @@ from pathlib import Path
 
 from agent import faults
 from agent.state import DB_FILE, connect
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 log = logging.getLogger(__name__)
 KEY = "journal.head"

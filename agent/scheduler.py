@@ -42,9 +42,9 @@ from agent.scheduler_plan import Entry, Run, RunResult, ScheduledJob
 from agent.state import State
 from agent.timing import Clocks, latest_occurrence, next_occurrence
 from collectors.clock import is_future
-from collectors.errors import HostwardError
-from collectors.schema.common import Schedule
-from collectors.schema.fields import format_duration
+from common.errors import HostwardError
+from common.schema.common import Schedule
+from common.schema.fields import format_duration
 
 __all__ = ["RunResult", "ScheduledJob", "Scheduler"]
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 
 from agent.actions.base import JobAction
-from collectors.schema.common import Schedule
+from common.schema.common import Schedule
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Register every secret the config names for redaction, before any job can touch it.
 
 The secrets live in files (or, for restic, an environment variable) that lower floors read
-when they need them (collectors/devices/secrets.py, restic itself). Those floors cannot import
+when they need them (common/secrets.py, restic itself). Those floors cannot import
 the agent's log redaction, so the agent reads the same files once at start and on each reload
 and registers the values (`agent.logs.register_secret`): from then on a secret that slips into
 a log line, an exception, a traceback or a job's error text (stored, then shown on /metrics
@@ -16,8 +16,7 @@ from collections.abc import Iterator
 
 from agent.config.schema import Config
 from agent.logs import register_secret
-
-MAX_SECRET_BYTES = 4096
+from common.secrets import MAX_SECRET_BYTES
 
 
 def secret_sources(config: Config) -> Iterator[tuple[str, str]]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import faults
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 SCHEMA_VERSION = 1
 _SCHEMA = """

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 if TYPE_CHECKING:
     from agent.state import State

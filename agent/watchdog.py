@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from agent.config.limits import LimitsConfig
 from agent.state import State
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 from policies import watchdog as policy_watchdog
 from policies.result import CheckResult
 

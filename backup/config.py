@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from backup.sftp import sftp_url_problem, unsafe_path
-from collectors.schema import Duration, setting
-from collectors.schema.common import Schedule
-from collectors.schema.fields import at_least, between
+from common.schema import Duration, setting
+from common.schema.common import Schedule
+from common.schema.fields import at_least, between
 
 
 @dataclass(frozen=True)

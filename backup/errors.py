@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 
 class Exit(Enum):
@@ -152,10 +152,6 @@ class ResticUnavailable(BackupError):
 
 class PasswordUnavailable(BackupError):
     """The password file or environment variable named by the config is missing."""
-
-
-class HookFailed(BackupError):
-    """A pre/post hook failed; `repository` is "hooks"."""
 
 
 class RestoreRefused(BackupError):

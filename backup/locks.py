@@ -12,7 +12,6 @@ clearly with the owner named.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from backup.errors import RepositoryLocked, ResticFailed
 from backup.model import LockInfo
 from backup.restic import Restic
+from collectors.system.live_processes import live_process
 
 log = logging.getLogger(__name__)
 _RESTIC_STALE_AFTER = 30 * 60
@@ -41,37 +41,12 @@ def pid_alive(pid: int, since: float) -> bool:
     as the wall clock jumps, and a live lock judged dead is the one mistake we must not make
     (a stopped or slow restic still owns its lock). Erring the other way only makes us wait.
     """
-    if pid <= 0:
+    found = live_process(pid)
+    if found is None:
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+    if found.name in ("restic", None):
         return True
-    if _process_name(pid) in ("restic", None):
-        return True
-    started = _process_start(pid)
-    return started is None or started <= since + 2.0
-
-
-def _process_name(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as fh:
-            return fh.read().strip()
-    except OSError:
-        return None
-
-
-def _process_start(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        with open("/proc/stat", encoding="ascii") as fh:
-            btime = next(int(line.split()[1]) for line in fh if line.startswith("btime "))
-        return btime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError, StopIteration):
-        return None
+    return found.started is None or found.started <= since + 2.0
 
 
 def is_dead_here(lock: LockInfo, hostname: str, alive: Callable[[int, float], bool] = pid_alive) -> bool:

@@ -27,7 +27,7 @@ from typing import Any
 from backup.catchup import catch_up
 from backup.config import BackupConfig, HookConfig
 from backup.coverage import DEFAULT_WINDOW, coverage, with_missing
-from backup.errors import BackupError, HookFailed, Interrupted, RepositoryLocked
+from backup.errors import BackupError, Interrupted, RepositoryLocked
 from backup.excludes import protected_excludes
 from backup.locks import settle_locks
 from backup.mirror import MirrorMismatch, is_mirror_of, local_path, mirror
@@ -36,8 +36,8 @@ from backup.outcome import INTERRUPTED, HookResult, RepoOutcome, RunResult
 from backup.restic import Repository, Restic
 from backup.sftp import ssh_options
 from backup.sources import SourceProblem, check_sources
-from collectors.errors import CommandError, HostwardError
 from collectors.system.runner import Runner
+from common.errors import CommandError, HostwardError
 
 log = logging.getLogger(__name__)
 NAMES = ("primary", "secondary")
@@ -351,11 +351,3 @@ def _run_hooks(
             log.error("%s hook %s failed: %s", phase, hook.argv[0], message)
             break
     return results
-
-
-def hook_error(result: RunResult) -> HookFailed | None:
-    """The first failed hook as an error, for callers that raise."""
-    for h in result.hooks:
-        if not h.ok:
-            return HookFailed("hooks", f"{h.phase} hook {h.argv0} failed (exit {h.returncode}): {h.message}")
-    return None

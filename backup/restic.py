@@ -29,8 +29,8 @@ from backup.errors import (
 from backup.model import BackupSummary, CheckResult, LockInfo, Node, Snapshot, parse_time
 from backup.secret_acl import windows_password_file_problem
 from backup.sftp import SshOptions, restic_options, ssh_argv, ssh_failure
-from collectors.errors import CommandError
 from collectors.system.runner import CommandResult, Runner
+from common.errors import CommandError
 
 log = logging.getLogger(__name__)
 MIN_VERSION = (0, 14, 0)

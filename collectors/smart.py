@@ -25,9 +25,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.errors import CommandError
 from collectors.host_platform import Unavailable
 from collectors.system.runner import Runner
+from common.errors import CommandError
 
 SMARTCTL = "smartctl"
 TIMEOUT = 60.0  # one disk; a disk in standby spins up within this

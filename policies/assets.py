@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 from policies.leavers import csv_rows, read_csv_text
 
 _HEX = re.compile(r"[^0-9a-f]")

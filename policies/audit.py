@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from collectors.schema import Problem
 from collectors.system.runner import Runner, SubprocessRunner
+from common.schema import Problem
 from policies.assets import AssetsError, read_assets
 from policies.config import AuditConfig
 from policies.context import AuditInputs, Target

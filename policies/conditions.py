@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Literal
 
-from collectors.schema import setting
+from common.schema import setting
 
 KINDS = (
     "file",

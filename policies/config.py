@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from collectors.schema import Duration, setting
-from collectors.schema.common import Schedule
-from collectors.schema.fields import between
+from common.schema import Duration, setting
+from common.schema.common import Schedule
+from common.schema.fields import between
 from policies.schema import ROLES, Parameters, Role
 
 _DATE = re.compile(r"^\d{4}-\d\d-\d\d$")

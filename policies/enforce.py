@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from collectors.errors import HostwardError
 from collectors.system.files import read_text
 from collectors.system.linux import accounts, changes, kernel, usb
 from collectors.system.linux import network as linux_net
 from collectors.system.runner import Runner
 from collectors.system.windows.registry import Registry
+from common.errors import HostwardError
 from policies import enforce_windows
 from policies.config import ParameterOverride, PersonExemption, Waiver
 from policies.context import AuditInputs, Target

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.errors import HostwardError
 from collectors.system.linux import changes
 from collectors.system.runner import Runner
 from collectors.system.windows.registry import Registry, RegValue
+from common.errors import HostwardError
 from policies.context import AuditInputs, Target
 from policies.schema import CheckSpec, Parameters
 from policies.undo import UndoLog

@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from collectors.errors import HostwardError
 from collectors.system.windows import changes as win_changes
 from collectors.system.windows import readers as win
 from collectors.system.windows import registry as reg
 from collectors.system.windows import usb_policy as usb
+from common.errors import HostwardError
 from policies.enforce_base import Change, EnforceContext, run_command, set_registry
 from policies.schema import CheckSpec, Parameters
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from collectors.errors import HostwardError
 from collectors.system.evidence import NoEvidence
 from collectors.system.runner import Runner
 from collectors.system.windows.registry import Registry
+from common.errors import HostwardError
 from policies.config import ParameterOverride, PersonExemption, Waiver
 from policies.context import AuditInputs, Cache, ProbeContext, Target
 from policies.exemptions import apply_exemptions

@@ -7,8 +7,9 @@ import io
 from collections.abc import Iterator
 from datetime import date
 
-from collectors.errors import HostwardError
 from collectors.system.files import SystemReadError, read_bytes
+from common.errors import HostwardError
+from common.text import utf8_else_gb18030
 from policies.context import Leaver
 
 MAX_CSV_BYTES = 4 * 1024 * 1024
@@ -63,10 +64,7 @@ def read_csv_text(path: str, error: type[HostwardError]) -> str:
         raise error(f"{path}: file is missing")
     if b"\0" in data:
         raise error(f"{path}: binary content (a NUL byte at offset {data.index(0)}) in a CSV file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030", "replace")
+    return utf8_else_gb18030(data, bom=True)
 
 
 def read_leavers(path: str) -> tuple[Leaver, ...]:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from collectors.schema import MAX_BYTES, Problem, SchemaError, load_text
-from collectors.schema.loader import read_regular
+from common.schema import MAX_BYTES, Problem, SchemaError, load_text
+from common.schema.loader import read_regular
 from policies.conditions import kinds_in
 from policies.schema import CheckSpec, PolicyFile, RuleSpec
 

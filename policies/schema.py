@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from typing import Literal
 
-from collectors.schema import setting
+from common.schema import setting
 from policies.conditions import LINUX_ONLY, WINDOWS_ONLY, Condition, kinds_in
 
 Role = Literal[
@@ -128,9 +128,6 @@ class Parameters:
             f.name: getattr(other, f.name) for f in fields(other) if getattr(other, f.name) is not None
         }
         return replace(self, **changes)
-
-    def set_values(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
 @dataclass(frozen=True)

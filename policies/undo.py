@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from collectors.errors import HostwardError
 from collectors.system import filelock
 from collectors.system.atomic import write_atomic
 from collectors.system.files import FileTooLarge, read_bytes, stat_in
 from collectors.system.linux.changes import remove_file, sync_dir, write_bytes_atomic
 from collectors.system.windows.registry import Registry, RegValue, parents
 from collectors.system.windows.registry import local as local_registry
+from common.errors import HostwardError
 
 MAX_UNDO_BYTES = 16 * 1024 * 1024  # a file larger than this is not changed (it could not be put back)
 

@@ -20,9 +20,9 @@ from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.journal import Journal, JournalError
 from agent.state import State
-from collectors.errors import HostwardError
 from collectors.system.linux import usb
 from collectors.system.runner import Runner, SubprocessRunner
+from common.errors import HostwardError
 from policies import audit as policy_audit
 from policies.engine import AuditReport
 from policies.library import PolicyStore

@@ -30,10 +30,10 @@ from backup.outcome import RunResult
 from backup.plan import NotConfigured, Plan, build_plan, run_backup
 from backup.retention import run_prune
 from backup.verify import VerifyResult, run_verify
-from collectors.errors import HostwardError
-from collectors.schema.common import Schedule
 from collectors.system.cancellable import CancellableRunner
 from collectors.system.runner import Runner, SubprocessRunner
+from common.errors import HostwardError
+from common.schema.common import Schedule
 
 log = logging.getLogger(__name__)
 RECORD_KIND = "backup"

@@ -18,8 +18,8 @@ from agent.config.schema import Config
 from agent.state import State
 from collectors.devices import config_store
 from collectors.devices.vendors import normalize
-from collectors.errors import HostwardError
-from collectors.schema.common import Schedule
+from common.errors import HostwardError
+from common.schema.common import Schedule
 
 log = logging.getLogger(__name__)
 RECORD_KIND = "device_configs"

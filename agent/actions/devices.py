@@ -27,7 +27,7 @@ from collectors.devices import outages
 from collectors.devices.config import DeviceConfig
 from collectors.devices.records import DeviceResult
 from collectors.devices.rounds import plan_round, rounds
-from collectors.schema.common import Schedule
+from common.schema.common import Schedule
 
 log = logging.getLogger(__name__)
 

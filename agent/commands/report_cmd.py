@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from agent.commands import common
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -95,7 +95,7 @@ def run_fleet(args: argparse.Namespace) -> int:
     from agent.report.fleet import check_job, gather
     from agent.report.fleet_html import render_fleet
     from agent.report.prometheus import PrometheusClient, PrometheusError, parse_time
-    from collectors.devices.secrets import read_secret
+    from common.secrets import read_secret
     from policies.library import load_library
 
     loaded = common.load(args)

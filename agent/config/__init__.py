@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.config.schema import Config
-from collectors.schema import SchemaError, load_file, render_default
+from common.schema import SchemaError, load_file, render_default
 
 
 def _program_data() -> Path:

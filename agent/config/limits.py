@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collectors.schema import Duration, setting
-from collectors.schema.fields import at_least, between
+from common.schema import Duration, setting
+from common.schema.fields import at_least, between
 
 MiB = 1024 * 1024
 

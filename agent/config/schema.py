@@ -21,9 +21,9 @@ from agent.report.config import ReportConfig
 from backup.config import BackupConfig
 from collectors.devices.config import DeviceConfig, DevicesSchedule
 from collectors.devices.rounds import round_problems
-from collectors.schema import Duration, setting
-from collectors.schema.common import Schedule
-from collectors.schema.fields import at_least, between
+from common.schema import Duration, setting
+from common.schema.common import Schedule
+from common.schema.fields import at_least, between
 from policies.config import AuditConfig
 
 Role = Literal[

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 
 class ExporterError(HostwardError):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from collectors.schema import Duration, setting
-from collectors.schema.common import Schedule
-from collectors.schema.fields import between
+from common.schema import Duration, setting
+from common.schema.common import Schedule
+from common.schema.fields import between
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@ Hosts are Prometheus targets of one scrape job, identified by `instance`; any ot
 labels (site, role, ... from file-based discovery) are shown beside it. The hosts expected at a
 time are those scraped in the `seen_window` before it, plus those scraped now: a host that was
 down (`up == 0`), not scraped, or not audited at that time is "no data", never passing.
+
+Against a central Prometheus that federates site Prometheus servers (playbooks/central.yml), a
+host whose series stopped because its whole site cannot be reached (`up{job="hostward-federate",
+site} == 0`) is "site unreachable", not a host gone missing.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from typing import Literal
 from agent.report.prometheus import PrometheusClient, Sample
 
 HostState = Literal["non_compliant", "errors", "no_data", "compliant"]
-NoData = Literal["", "down", "absent", "no_audit"]
+NoData = Literal["", "down", "absent", "site_unreachable", "no_audit"]
 CheckStatus = Literal["pass", "fail", "error", "waived"]
 STATE_ORDER: tuple[HostState, ...] = ("non_compliant", "errors", "no_data", "compliant")
 CHECK_STATUSES: tuple[CheckStatus, ...] = ("pass", "fail", "error", "waived")
 _STATUS_OF_VALUE: dict[float, CheckStatus] = {1.0: "pass", 0.0: "fail", -1.0: "error"}
 _JOB = re.compile(r"^[A-Za-z0-9_.:/-]{1,200}$")
 _OWN_LABELS = {"__name__", "job", "instance"}
+FEDERATE_JOB = "hostward-federate"  # the central Prometheus' job scraping each site's /federate
 
 
 @dataclass(frozen=True)
@@ -91,12 +96,17 @@ def gather(
     # A subquery at 5-minute steps: a week of raw samples of a large fleet would pass
     # Prometheus' per-query sample limit; 2016 steps per host stay far below it.
     expected = client.query(f"max_over_time(up{sel}[{seen_window}:5m])", at)
+    # The subquery's steps sit on whole 5 minutes: a host first scraped since the last one is
+    # only in the raw samples of the last minutes.
+    expected += client.query(f"max_over_time(up{sel}[10m])", at)
     if at < now - 60:
         expected += client.query(f"up{sel}", now)
     status = client.query(f"hostward_check_status{sel}", at)
     waived = client.query(f"hostward_check_waived{sel} == 1", at)
     audited = client.query(f"hostward_audit_last_run_timestamp_seconds{sel}", at)
-    hosts = judge(up, expected, status, waived, audited)
+    sites = client.query(f'up{{job="{FEDERATE_JOB}"}} == 0', at)
+    cut_off = {s.labels["site"] for s in sites if s.labels.get("site")}
+    hosts = judge(up, expected, status, waived, audited, cut_off)
     return FleetReport(at, client.base_url, job, hosts, by_rule(hosts))
 
 
@@ -106,6 +116,7 @@ def judge(
     status: list[Sample],
     waived: list[Sample],
     audited: list[Sample],
+    unreachable_sites: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[HostResult, ...]:
     """Hosts from the query answers, worst state first, then by name."""
     labels: dict[str, dict[str, str]] = {}
@@ -127,7 +138,11 @@ def judge(
     for instance in labels:
         state: HostState
         no_data: NoData = ""
-        if instance not in up_at:
+        if labels[instance].get("site", "") in unreachable_sites:
+            # Federated samples carry the site's timestamps, so Prometheus never marks them stale:
+            # a cut-off site's last `up` lingers for the 5-minute lookback and proves nothing.
+            state, no_data = "no_data", "site_unreachable"
+        elif instance not in up_at:
             state, no_data = "no_data", "absent"
         elif up_at[instance] != 1.0:
             state, no_data = "no_data", "down"

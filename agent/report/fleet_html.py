@@ -30,6 +30,10 @@ RESULT_TEXT = {
 NO_DATA_TEXT = {
     "down": ("该时间抓取失败（up == 0）", "scrape failed at that time (up == 0)"),
     "absent": ("该时间未被抓取", "not scraped at that time"),
+    "site_unreachable": (
+        "所在站点无法连接（中心无法汇聚该站点数据）",
+        "its site cannot be reached (no federation)",
+    ),
     "no_audit": ("无审计结果", "no audit results"),
 }
 _CSS_OF_STATE = {"compliant": "pass", "non_compliant": "fail", "errors": "error", "no_data": "nodata"}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 

@@ -32,7 +32,7 @@ import json, sys, time
 started = time.monotonic()
 from policies.audit import run
 from policies.config import AuditConfig, IsolationConfig
-from collectors.schema import Duration
+from common.schema import Duration
 iso = IsolationConfig(canaries=tuple(sys.argv[2].split(",")), private_targets=(sys.argv[3],),
                       timeout=Duration(0.5))
 report = run(AuditConfig(isolation=iso), sys.argv[1]).report

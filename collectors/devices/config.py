@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from collectors.schema import Duration, setting
-from collectors.schema.common import Schedule
-from collectors.schema.fields import at_least, between
+from common.schema import Duration, setting
+from common.schema.common import Schedule
+from common.schema.fields import at_least, between
 
 DeviceKind = Literal["switch", "router", "ups", "sensor", "printer", "bmc"]
 AuthProtocol = Literal["SHA-512", "SHA-384", "SHA-256", "SHA-224", "SHA", "MD5", "none"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collectors.devices import oids
 from collectors.devices.records import EntityPart, Interface, Sensor, Storage, SystemInfo, UpsStatus
+from common.text import utf8_else_gb18030
 
 Value = int | str | bytes
 Columns = dict[str, dict[str, Value]]
@@ -20,11 +21,7 @@ def text(value: Value | None) -> str:
     if value is None:
         return ""
     if isinstance(value, bytes):
-        raw = value.rstrip(b"\x00")
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return raw.decode("gb18030", "replace")
+        return utf8_else_gb18030(value.rstrip(b"\x00"))
     return str(value)
 
 

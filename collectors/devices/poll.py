@@ -18,8 +18,9 @@ from collectors.devices import oids, parsers
 from collectors.devices.config import DeviceConfig, SnmpConfig
 from collectors.devices.records import DeviceResult, Sensor
 from collectors.devices.rounds import DEFAULT_CONCURRENCY
-from collectors.devices.secrets import Credentials, SecretFileError, snmp_credentials
+from collectors.devices.secrets import Credentials, snmp_credentials
 from collectors.devices.snmp_session import Session, SnmpError
+from common.secrets import SecretFileError
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from collectors.devices.oids import Table
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 Value = int | str | bytes
 Oid = tuple[int, ...]

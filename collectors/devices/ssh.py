@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from collectors.devices.config import DeviceConfig, SshConfig
-from collectors.devices.secrets import read_secret
 from collectors.devices.vendors import decode_output, platform
-from collectors.errors import HostwardError
+from common.errors import HostwardError
+from common.secrets import read_secret
 
 log = logging.getLogger(__name__)
 _TRY_KEY_TYPES = (

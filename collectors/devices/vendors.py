@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from collectors.errors import HostwardError
+from common.errors import HostwardError
+from common.text import utf8_else_gb18030
 
 # Paging prompts and the cursor moves some CLIs leave behind even with paging off.
 _PAGER = re.compile(r"[ \t]*-{2,4}\s*More\s*-{2,4}(?:\x1b\[\d+D[ \t]*\x1b\[\d+D)?")
@@ -97,10 +98,7 @@ def decode_output(raw: bytes, encoding: str = "auto") -> str:
         return raw.decode("utf-8", "replace")
     if encoding == "gbk":
         return raw.decode("gb18030", "replace")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030", "replace")
+    return utf8_else_gb18030(raw)
 
 
 def normalize(platform_name: str, text: str, command: str = "") -> RunningConfig:

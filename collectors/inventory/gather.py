@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from collectors.errors import HostwardError
 from collectors.inventory.model import Inventory, Memory, Section, UsbSeen, error, ok, unavailable
 from collectors.system.evidence import NoEvidence
 from collectors.system.files import ReadDenied, exists, read_text
 from collectors.system.linux import hardware, software
 from collectors.system.runner import Runner
+from common.errors import HostwardError
 
 WINDOWS = sys.platform == "win32"
 

@@ -21,7 +21,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 POSIX = os.name == "posix"

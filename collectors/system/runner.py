@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Protocol
 
-from collectors.errors import CommandNotFound, CommandPermissionDenied
+from common.errors import CommandNotFound, CommandPermissionDenied
 
 if sys.platform != "win32":
     import resource

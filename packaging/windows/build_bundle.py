@@ -47,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 LOCK = HERE / "lock.txt"
 DEFAULT_CACHE = ROOT / "build" / "windows-cache"
 DEFAULT_OUT = ROOT / "dist"
-SOURCE_PACKAGES = ("agent", "collectors", "policies", "backup")
+SOURCE_PACKAGES = ("agent", "collectors", "common", "policies", "backup")
 SOURCE_FILES = ("pyproject.toml", "README.md")
 
 TOP = "hostward"

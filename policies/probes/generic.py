@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.errors import CommandError
 from collectors.system import files
 from collectors.system.evidence import NoEvidence
 from collectors.system.files import SystemReadError
+from common.errors import CommandError
 from policies.conditions import CommandCondition, Condition, FileCondition
 from policies.context import ProbeContext
 from policies.result import Finding, Msg, errored, failed, joined, msg, not_applicable, passed

@@ -8,12 +8,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from collectors.errors import CommandError
 from collectors.system import files
 from collectors.system.evidence import NoEvidence
 from collectors.system.linux import kernel, processes, services, sysctl
 from collectors.system.windows import readers as win
 from collectors.system.windows import records, registry, secedit
+from common.errors import CommandError
 from policies.conditions import (
     KernelModuleCondition,
     PackageCondition,

@@ -14,9 +14,9 @@ from backup.coverage import coverage
 from backup.model import RUN_TAG, Snapshot
 from backup.offline import DIRNAME, LABEL, offline_copy
 from backup.plan import run_backup
-from collectors.schema import Duration
 from collectors.system.cancellable import CancellableRunner
 from collectors.system.runner import CommandResult, SubprocessRunner
+from common.schema import Duration
 
 
 def _primary_only(env: Env) -> RepositoriesConfig:

@@ -149,7 +149,7 @@ def test_the_password_reaches_restic_by_environment_never_argv(env: Env) -> None
 
 def test_a_pre_hook_past_its_timeout_fails_the_run(env: Env) -> None:
     from backup.config import HookConfig, HooksConfig
-    from collectors.schema import Duration
+    from common.schema import Duration
 
     env.init_both()
     hooks = HooksConfig(pre=(HookConfig(argv=("sleep", "30"), timeout=Duration(0.5)),))

@@ -11,7 +11,7 @@ import pytest
 from agent.config.schema import Config
 from backup.errors import Exit
 from backup.sftp import SshOptions, restic_options, ssh_argv, ssh_failure
-from collectors.schema import SchemaError, load_text
+from common.schema import SchemaError, load_text
 
 SFTP = """
 backup:

@@ -15,7 +15,7 @@ from backup.model import LockInfo, Snapshot, parse_time
 from backup.restore import check_target, escape_pattern
 from backup.retention import keep_args
 from backup.verify import next_part
-from collectors.schema import SchemaError, load_text
+from common.schema import SchemaError, load_text
 
 # stderr recorded from Debian's restic 0.14.0
 MISSING = (
@@ -167,3 +167,25 @@ def test_the_installed_restic_version_is_detected_and_a_missing_program_is_named
     assert restic_version(SubprocessRunner()) >= (0, 14, 0)
     with pytest.raises(ResticUnavailable, match="cannot be run"):
         restic_version(SubprocessRunner(), "/nonexistent/restic")
+
+
+def test_a_lock_owner_is_read_through_psutil_and_a_finished_one_is_gone() -> None:
+    import subprocess
+    import sys
+    import time
+
+    from collectors.system.live_processes import live_process
+
+    before = time.time()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        found = live_process(child.pid)
+        assert found is not None and found.name is not None and found.name.startswith("python")
+        assert found.started is not None and before - 2 <= found.started <= time.time() + 2
+        assert pid_alive(child.pid, since=time.time())
+        assert not pid_alive(child.pid, since=before - 3600)  # a lock older than the process: PID reused
+    finally:
+        child.kill()
+        child.wait()
+    assert live_process(child.pid) is None
+    assert not pid_alive(child.pid, since=time.time())

@@ -16,6 +16,12 @@ import pytest
 import yaml
 from central_kit import ALERTMANAGER_CONFIG, PROJECT, RULES, RULES_TEST, metric_names
 
+CENTRAL_RULES = RULES.with_name("hostward_central_rules.yml")
+RULE_FILES = {
+    "site": (RULES, RULES_TEST),
+    "central": (CENTRAL_RULES, CENTRAL_RULES.with_name("hostward_central_rules_test.yml")),
+}
+
 PROMTOOL = shutil.which("promtool")
 AMTOOL = shutil.which("amtool")
 RULE_IDS = {
@@ -23,12 +29,12 @@ RULE_IDS = {
 }
 
 
-def rules() -> list[dict[str, Any]]:
-    return [r for g in yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"] for r in g["rules"]]
+def rules(path: Path = RULES) -> list[dict[str, Any]]:
+    return [r for g in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"] for r in g["rules"]]
 
 
-def alerts() -> list[dict[str, Any]]:
-    return [r for r in rules() if "alert" in r]
+def alerts(path: Path = RULES) -> list[dict[str, Any]]:
+    return [r for r in rules(path) if "alert" in r]
 
 
 def tool(*argv: str, cwd: Path) -> str:
@@ -38,11 +44,13 @@ def tool(*argv: str, cwd: Path) -> str:
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="needs Debian prometheus (promtool)")
-def test_promtool_checks_and_unit_tests_pass() -> None:
+@pytest.mark.parametrize("which", RULE_FILES)
+def test_promtool_checks_and_unit_tests_pass(which: str) -> None:
     assert PROMTOOL is not None
-    out = tool(PROMTOOL, "check", "rules", RULES.name, cwd=RULES.parent)
-    assert f"SUCCESS: {len(rules())} rules found" in out
-    assert "SUCCESS" in tool(PROMTOOL, "test", "rules", RULES_TEST.name, cwd=RULES.parent)
+    path, unit_tests = RULE_FILES[which]
+    out = tool(PROMTOOL, "check", "rules", path.name, cwd=path.parent)
+    assert f"SUCCESS: {len(rules(path))} rules found" in out
+    assert "SUCCESS" in tool(PROMTOOL, "test", "rules", unit_tests.name, cwd=path.parent)
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="needs Debian prometheus (promtool)")
@@ -62,16 +70,19 @@ def test_promtool_test_catches_a_changed_threshold(tmp_path: Path) -> None:
     assert done.returncode != 0 and "HostwardBackupTooOld" in done.stdout + done.stderr
 
 
-def test_every_alert_has_a_firing_and_a_silent_case() -> None:
+@pytest.mark.parametrize("which", RULE_FILES)
+def test_every_alert_has_a_firing_and_a_silent_case(which: str) -> None:
+    path, unit_tests = RULE_FILES[which]
     cases: dict[str, set[bool]] = {}
-    for group in yaml.safe_load(RULES_TEST.read_text(encoding="utf-8"))["tests"]:
+    for group in yaml.safe_load(unit_tests.read_text(encoding="utf-8"))["tests"]:
         for case in group.get("alert_rule_test", []):
             cases.setdefault(case["alertname"], set()).add(bool(case["exp_alerts"]))
-    assert {a["alert"]: {True, False} for a in alerts()} == cases
+    assert {a["alert"]: {True, False} for a in alerts(path)} == cases
 
 
-def test_every_alert_has_severity_rule_bilingual_text_and_a_runbook() -> None:
-    for alert in alerts():
+@pytest.mark.parametrize("which", RULE_FILES)
+def test_every_alert_has_severity_rule_bilingual_text_and_a_runbook(which: str) -> None:
+    for alert in alerts(RULE_FILES[which][0]):
         labels, notes = alert["labels"], alert["annotations"]
         assert labels["severity"] in {"critical", "warning", "info"}, alert["alert"]
         # The rule id is a label: fixed here, or carried by hostward_check_status{rule}.
@@ -91,6 +102,8 @@ def test_rules_read_only_metrics_the_agent_exports() -> None:
                 assert f'"{name}"' in source, (rule.get("alert") or rule.get("record"), name)
             else:
                 assert name == "up", name
+    for rule in rules(CENTRAL_RULES):  # the central one reads only its own scrapes of the sites
+        assert metric_names(rule["expr"]) <= {"up", "scrape_samples_scraped"}, rule
 
 
 @pytest.mark.skipif(AMTOOL is None, reason="needs Debian prometheus-alertmanager (amtool)")

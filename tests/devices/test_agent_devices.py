@@ -23,8 +23,8 @@ from agent.state import State
 from agent.web.section_devices import devices_section
 from collectors.devices.config import DeviceConfig, SnmpConfig
 from collectors.devices.records import DeviceResult
-from collectors.schema import Duration
-from collectors.schema.common import Schedule
+from common.schema import Duration
+from common.schema.common import Schedule
 
 
 def fleet(snmpsim: Snmpsim, snmpd: Snmpd, dead_port: int) -> Config:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agent.config.schema import Config
-from collectors.schema import SchemaError, load_text
+from common.schema import SchemaError, load_text
 
 V3 = """
 devices:

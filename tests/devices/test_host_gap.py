@@ -9,8 +9,8 @@ from agent.actions.devices import NETWORK, poll_and_record
 from agent.config.schema import Config
 from agent.state import State
 from collectors.devices.config import DeviceConfig, DevicesSchedule, SnmpConfig
-from collectors.schema import Duration
-from collectors.schema.common import Schedule
+from common.schema import Duration
+from common.schema.common import Schedule
 
 T0 = 1_000_000.0
 

@@ -28,8 +28,8 @@ from agent.state import State
 from agent.watchdog import JOBS_RECORD, SetAside, load, save
 from collectors.devices.config import DeviceConfig, DevicesSchedule, SnmpConfig
 from collectors.devices.rounds import DEFAULT_CONCURRENCY, MARGIN, MAX_CONCURRENCY, plan_round
-from collectors.schema import Duration
-from collectors.schema.common import Schedule
+from common.schema import Duration
+from common.schema.common import Schedule
 
 SILENT_ADDRESSES = 100  # sockets: 127.0.0.2 .. 127.0.0.101, one port each
 

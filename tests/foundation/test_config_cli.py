@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import Config, default_text
-from collectors.schema import MAX_BYTES, load_text
+from common.schema import MAX_BYTES, load_text
 
 Hostward = Callable[..., subprocess.CompletedProcess[str]]
 WriteConfig = Callable[[str], Path]

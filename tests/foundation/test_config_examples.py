@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agent.config import Config
-from collectors.schema import load_text
+from common.schema import load_text
 
 Hostward = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -16,8 +16,8 @@ from agent.actions.base import JobContext, JobOutcome
 from agent.config import Config
 from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State
-from collectors.schema import Duration
-from collectors.schema.common import Schedule
+from common.schema import Duration
+from common.schema.common import Schedule
 
 HOUR = 3600.0
 

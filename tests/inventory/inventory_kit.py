@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from collectors.errors import CommandNotFound
 from collectors.system.runner import CommandResult
+from common.errors import CommandNotFound
 
 DPKG_STATUS = """\
 Package: adduser

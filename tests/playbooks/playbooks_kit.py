@@ -33,7 +33,7 @@ PLAYBOOKS = REPO / "playbooks"
 BIN = Path(sys.executable).parent
 _RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 # What a deploy needs from the checkout (tests, .venv and .git are left behind).
-_SOURCES = ("pyproject.toml", "README.md", "agent", "collectors", "policies", "backup", "packaging")
+_SOURCES = ("pyproject.toml", "README.md", "agent", "collectors", "common", "policies", "backup", "packaging")
 
 
 @dataclass(frozen=True)

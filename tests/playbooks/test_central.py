@@ -135,3 +135,86 @@ def test_alertmanager_config_passes_amtool(central: Central) -> None:
     done = subprocess.run(["amtool", "check-config", str(etc / "alertmanager.yml")],
                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _sites_inventory(work: Path, change: dict[str, object] | None = None) -> Path:
+    """inventory.sites.example.yml, every host local with a prefix of its own (CHANGE: agent -> vars)."""
+    inventory = yaml.safe_load((PLAYBOOKS / "inventory.sites.example.yml").read_text(encoding="utf-8"))
+    groups = inventory["all"]["children"]
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    for group in ("hostward_site_prometheus", "hostward_central"):
+        for name, hostvars in groups[group]["hosts"].items():
+            hostvars.update(local, hostward_prefix=str(work / name))
+    agents = groups["hostward_agents"]["children"]["hostward_linux"]["hosts"]
+    for name, hostvars in (change or {}).items():
+        agents[name] = hostvars
+    path = work / "inventory.yml"
+    path.write_text(yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")
+    return path
+
+
+SITES_VARS = {
+    "hostward_central_render_only": True,
+    "hostward_become": False,
+    "hostward_group": str(os.getgid()),
+}
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("sites")
+    run = run_playbook("central.yml", _sites_inventory(work), work, SITES_VARS)
+    assert run.rc == 0, run.output[-4000:]
+    return work
+
+
+def _promtool_config(path: Path) -> dict[str, object]:
+    done = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    loaded: dict[str, object] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_each_site_prometheus_scrapes_its_own_agents_with_the_shipped_rules(sites: Path) -> None:
+    for host, site, agents in (("monitor01", "main-building", {"his-db01", "finance-pc01"}),
+                               ("clinic-mon01", "east-clinic", {"clinic-srv01", "clinic-pc01"})):  # fmt: skip
+        etc = sites / host / "etc/prometheus"
+        config = _promtool_config(etc / "prometheus.yml")
+        assert config["global"]["external_labels"] == {"site": site}  # type: ignore[index]
+        assert config["rule_files"] == [str(etc / "rules/hostward_rules.yml")]
+        targets = json.loads((etc / "file_sd/hostward.json").read_text())
+        assert {e["labels"]["host"] for e in targets} == agents
+        assert {e["labels"]["site"] for e in targets} == {site}
+        managers = config["alerting"]["alertmanagers"]  # type: ignore[index]
+        sent_to = [m["static_configs"][0]["targets"] for m in managers]
+        assert sent_to == [["localhost:9093"], ["10.10.0.5:9093"]]  # its own, then headquarters'
+
+
+def test_the_central_prometheus_federates_the_sites_and_scrapes_no_agent(sites: Path) -> None:
+    etc = sites / "central01/etc/prometheus"
+    config = _promtool_config(etc / "prometheus.yml")
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}  # type: ignore[attr-defined]
+    assert set(jobs) == {"prometheus", "hostward-federate"}
+    federate = jobs["hostward-federate"]
+    assert (federate["metrics_path"], federate["honor_labels"]) == ("/federate", True)
+    assert [(c["targets"], c["labels"]) for c in federate["static_configs"]] == [
+        (["10.20.1.5:9090"], {"site": "east-clinic"}),
+        (["10.10.1.5:9090"], {"site": "main-building"}),
+    ]
+    assert config["rule_files"] == [str(etc / "rules/hostward_central_rules.yml")]
+    assert not (etc / "file_sd/hostward.json").exists() and not (etc / "rules/hostward_rules.yml").exists()
+    # Everything `hostward report fleet` reads is federated: the report works against the central one.
+    source = (PLAYBOOKS.parent / "agent/report/fleet.py").read_text(encoding="utf-8")
+    read = set(re.findall(r'client\.query\(f?"(?:max_over_time\()?([a-z_:]+)\{', source)) - {"up"}
+    assert read, "the report's queries were not found: the check would pass on nothing"
+    matched = " ".join(federate["params"]["match[]"])
+    assert all(name in matched for name in read), (read, matched)
+
+
+def test_an_agent_whose_site_has_no_prometheus_is_refused_by_name(tmp_path: Path) -> None:
+    orphan = {"west-pc01": {"ansible_host": "10.30.2.1", "hostward_site": "west-clinic"}}
+    run = run_playbook("central.yml", _sites_inventory(tmp_path, orphan), tmp_path, SITES_VARS)
+    assert run.rc != 0
+    assert "no site Prometheus watches west-pc01" in run.output
+    assert not (tmp_path / "central01/etc/prometheus/prometheus.yml").exists()

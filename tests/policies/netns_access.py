@@ -12,8 +12,8 @@ import json
 import socket
 import sys
 
-from collectors.schema import Duration
 from collectors.system.runner import SubprocessRunner
+from common.schema import Duration
 from policies.config import AccessClass, InternetAccessConfig, IsolationConfig
 from policies.context import AuditInputs, Target
 from policies.engine import run_audit

@@ -10,8 +10,8 @@ import json
 import sys
 from typing import cast
 
-from collectors.schema import Duration
 from collectors.system.runner import SubprocessRunner
+from common.schema import Duration
 from policies.config import IsolationConfig
 from policies.context import AuditInputs, Target
 from policies.engine import run_audit

@@ -158,7 +158,7 @@ class RecordedRunner:
         self.calls.append(key)
         self.envs.append(env)
         if key not in self.outputs:
-            from collectors.errors import CommandNotFound
+            from common.errors import CommandNotFound
 
             raise CommandNotFound(key[0], f"no recording for {key[-1][:60]!r}")
         out = self.outputs[key]

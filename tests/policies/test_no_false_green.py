@@ -106,7 +106,7 @@ def test_a_rejected_policy_file_shows_in_the_metrics_and_the_evidence_report(lib
     from agent.exporter.families_audit import audit_families
     from agent.state import Record, Snapshot
     from agent.web.audit_report import render_report
-    from collectors.schema import Problem
+    from common.schema import Problem
     from policies.audit import policy_error
 
     result = policy_error([Problem("/etc/hostward/policies/custom.yaml", 3, "checks[0].id", "bad")])

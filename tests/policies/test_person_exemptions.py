@@ -9,8 +9,8 @@ from pathlib import Path
 from policies_kit import NOW, AuditFn, write
 from windows_kit import runner
 
-from collectors.schema import SchemaError, load_text
 from collectors.system.linux.sessions import parse_logind_session, parse_utmp, utmp_record
+from common.schema import SchemaError, load_text
 from policies.config import AuditConfig, PersonExemption
 
 ZHANG = PersonExemption(

@@ -26,13 +26,13 @@ except ModuleNotFoundError:  # run as a script by the embeddable Python: its ._p
     sys.path.append(str(Path(__file__).resolve().parent))
     from memory_registry import MemoryRegistry
 
-from collectors.errors import CommandNotFound
 from collectors.system.runner import CommandResult
 from collectors.system.windows import network as win_net
 from collectors.system.windows.powershell import POWERSHELL
 from collectors.system.windows.readers import SCRIPTS
 from collectors.system.windows.records import FILE_TIMES
 from collectors.system.windows.usb_policy import REMOVABLE, USBSTOR
+from common.errors import CommandNotFound
 from policies.config import ParameterOverride
 from policies.context import AuditInputs, Leaver, Target
 from policies.engine import run_audit

@@ -21,8 +21,8 @@ WITH_HUNG_JOBS = """
 import sys, threading
 import agent.jobs as jobs
 from agent.actions.base import JobOutcome
-from collectors.schema.common import Schedule
-from collectors.schema.fields import Duration
+from common.schema.common import Schedule
+from common.schema.fields import Duration
 from collectors.system.runner import SubprocessRunner
 
 def hang(ctx):

@@ -28,9 +28,9 @@ from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State
 from agent.timing import Clocks
 from agent.watchdog import CHECKS_RECORD, JOBS_RECORD, SetAside, checks_set_aside, load, save
-from collectors.schema.common import Schedule
-from collectors.schema.fields import Duration
 from collectors.system.runner import SubprocessRunner
+from common.schema.common import Schedule
+from common.schema.fields import Duration
 
 CHECK = "net.settings_unchanged"  # its probe runs `ip -j ...`: a fake `ip` first on PATH hangs or eats memory
 MiB = 1024 * 1024

@@ -40,7 +40,7 @@ from agent.watchdog import JOBS_RECORD, SetAside, load, save
 from backup.coverage import coverage
 from backup.model import Snapshot
 from collectors.devices import outages
-from collectors.schema.common import Schedule
+from common.schema.common import Schedule
 
 PASSWORD = "CANARY-clock-restic-77a0\n"
 Y2038 = datetime(2038, 1, 10, tzinfo=UTC).timestamp()

@@ -93,8 +93,8 @@ import sys
 import agent.jobs as jobs
 from agent.actions.backup import journal
 from agent.actions.base import JobOutcome
-from collectors.schema.common import Schedule
-from collectors.schema.fields import Duration
+from common.schema.common import Schedule
+from common.schema.fields import Duration
 
 def note(ctx):
     journal(ctx.state_dir, "test.note", {"text": "ward 3 病历 " * 8})

@@ -17,8 +17,8 @@ from agent.actions.base import JobOutcome
 from agent.config.schema import Config, state_dir_problem
 from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State, StateError
-from collectors.schema.common import Schedule
-from collectors.schema.fields import Duration
+from common.schema.common import Schedule
+from common.schema.fields import Duration
 
 Damage = Callable[[Path], None]
 

@@ -118,6 +118,21 @@ def test_hostile_check_and_rule_ids_are_escaped_too() -> None:
     assert "&lt;script&gt;" in html and "&quot;&gt;&lt;svg&gt;" in html
 
 
+def test_a_host_behind_a_cut_off_site_is_site_unreachable_and_a_lone_missing_one_absent() -> None:
+    """Against a federating central Prometheus: the series of a site's hosts stop when the site does."""
+    east = {"job": "hostward", "instance": "10.20.2.11:9877", "host": "clinic-pc01", "site": "east-clinic"}
+    main = {"job": "hostward", "instance": "10.10.2.21:9877", "host": "finance-pc01", "site": "main-building"}
+    seen = [Sample(east, 1.0), Sample(main, 1.0)]
+    lingering = [Sample(east, 1.0)]  # the site's last federated `up`, within the lookback
+    hosts = {h.name: h for h in judge(lingering, seen, [], [], [], {"east-clinic"})}
+    assert (hosts["clinic-pc01"].state, hosts["clinic-pc01"].no_data) == ("no_data", "site_unreachable")
+    assert (hosts["finance-pc01"].state, hosts["finance-pc01"].no_data) == ("no_data", "absent")
+    html = render_fleet(
+        FleetReport(0.0, "http://p", "hostward", tuple(hosts.values()), ()), load_library()[0], "en"
+    )
+    assert "its site cannot be reached" in row(html, "data-host", east["instance"])
+
+
 def test_prometheus_unreachable_exits_1_with_a_clear_message(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     code, _, err = hostward("report", "fleet", "--prometheus", url, "--out", str(tmp_path / "r.html"))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from collectors.schema import Duration, SchemaError, load_file, load_text, render_default, setting
-from collectors.schema.common import Schedule
-from collectors.schema.fields import between, parse_duration
+from common.schema import Duration, SchemaError, load_file, load_text, render_default, setting
+from common.schema.common import Schedule
+from common.schema.fields import between, parse_duration
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.errors import CommandNotFound
 from collectors.system.runner import SubprocessRunner
+from common.errors import CommandNotFound
 
 
 def test_a_command_runs_with_arguments_as_data_never_through_a_shell(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from wine_kit import WineBox
 IMPORT_ALL = """
 import importlib, json, pkgutil, sys
 failed, names = {}, []
-for top in ("agent", "collectors", "policies", "backup"):
+for top in ("agent", "collectors", "common", "policies", "backup"):
     package = importlib.import_module(top)
     names.append(top)
     walk_error = lambda name: failed.setdefault(name, "walk")

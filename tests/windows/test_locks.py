@@ -43,3 +43,30 @@ def test_journal_appends_under_the_windows_lock_form_an_intact_chain(wine_box: W
     verify = wine_box.hostward("journal", "verify", "-c", state + "\\hostward.yaml")
     assert verify.returncode == 0, verify.describe()
     assert "3 entries" in verify.out("cp1252")
+
+
+PROBE_A_LIVE_PROCESS = r"""
+import subprocess, sys, time
+from backup.locks import pid_alive
+from collectors.system.live_processes import live_process
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+try:
+    time.sleep(1.0)
+    found = live_process(child.pid)
+    print(f"alive={pid_alive(child.pid, time.time())} name={found.name if found else None}")
+    time.sleep(0.5)
+    print(f"running={child.poll() is None}")
+finally:
+    child.kill()
+    child.wait()
+print(f"after={live_process(child.pid)}")
+"""
+
+
+def test_asking_whether_a_lock_owner_lives_never_stops_it_on_windows(wine_box: WineBox) -> None:
+    """A restic lock names its owner's PID; on Windows os.kill(pid, 0) sends it Ctrl+C."""
+    done = wine_box.python("-c", PROBE_A_LIVE_PROCESS)
+    assert done.returncode == 0, done.describe()
+    alive, name, running, after = done.out("cp1252").split()
+    assert (alive, running, after) == ("alive=True", "running=True", "after=None")
+    assert name in ("name=python", "name=None")  # Wine cannot always name a process: then it counts as alive

@@ -102,10 +102,6 @@ def scan_passwd(text: str) -> tuple[list[PasswdEntry], list[int]]:
     return out, bad
 
 
-def parse_passwd(text: str) -> list[PasswdEntry]:
-    return scan_passwd(text)[0]
-
-
 def _day_field(text: str) -> bool:
     return text == "" or text.lstrip("-").isdigit()
 
@@ -129,10 +125,6 @@ def scan_shadow(text: str) -> tuple[dict[str, ShadowEntry], list[int]]:
     return out, bad
 
 
-def parse_shadow(text: str) -> dict[str, ShadowEntry]:
-    return scan_shadow(text)[0]
-
-
 def scan_login_defs(text: str) -> tuple[dict[str, str], list[int]]:
     out, bad = {}, []
     for lineno, raw in enumerate(text.splitlines(), start=1):
@@ -147,13 +139,8 @@ def scan_login_defs(text: str) -> tuple[dict[str, str], list[int]]:
     return out, bad
 
 
-def parse_login_defs(text: str) -> dict[str, str]:
-    """KEY VALUE lines; comments and blank lines ignored. {'PASS_MAX_DAYS': '99999', ...}"""
-    return scan_login_defs(text)[0]
-
-
 def check_login_defs(text: str) -> dict[str, str]:
-    """parse_login_defs, raising Unparsable for a file that is mostly garbage."""
+    """KEY VALUE lines ({'PASS_MAX_DAYS': '99999', ...}); Unparsable for a file that is mostly garbage."""
     found, bad = scan_login_defs(text)
     judge("/etc/login.defs", len(found), bad, required=False)
     return found

@@ -10,11 +10,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from collectors.errors import CommandError
 from collectors.system import rootfs
 from collectors.system.atomic import write_atomic
 from collectors.system.files import SystemReadError
 from collectors.system.runner import CommandResult, Runner
+from common.errors import CommandError
 
 TOOL_TIMEOUT = 30.0
 

@@ -6,10 +6,10 @@ import json
 import os
 from dataclasses import dataclass
 
-from collectors.errors import CommandError
 from collectors.system.evidence import require
 from collectors.system.files import SystemReadError, exists, is_dir, link_name, read_text
 from collectors.system.runner import Runner
+from common.errors import CommandError
 
 IP_TIMEOUT = 5.0
 # Name prefixes of wireless, cellular and USB-tethering interfaces, used when sysfs says nothing.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from collectors.system.files import Unparsable, list_dir, read_text
 
@@ -148,8 +148,3 @@ def read_update_history(root: str | os.PathLike[str] = "/") -> UpdateHistory:
                 if latest is None or when > latest:
                     latest = when
     return UpdateHistory(latest, tuple(sources), runs)
-
-
-def naive_local_to_epoch(when: datetime) -> float:
-    """Logs write local time without zone; read it as this machine's local time."""
-    return when.astimezone().timestamp() if when.tzinfo is None else when.astimezone(UTC).timestamp()

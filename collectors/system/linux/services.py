@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collectors.errors import CommandError
 from collectors.system.evidence import NoEvidence
 from collectors.system.runner import Runner
+from common.errors import CommandError
 
 TIMEOUT = 10.0
 MAX_OUTPUT = 64 * 1024

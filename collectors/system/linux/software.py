@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from collectors.errors import CommandError
 from collectors.system.files import SystemReadError, Unparsable, exists, list_dir, read_text, stat_in
 from collectors.system.linux.packages import check_dpkg_status, scan_deb822
 from collectors.system.runner import Runner
+from common.errors import CommandError
 
 RPM_TIMEOUT = 60.0
 RPM_FORMAT = "%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{INSTALLTIME}\\n"

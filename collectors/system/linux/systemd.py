@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 
-from collectors.errors import CommandError
 from collectors.host_platform import Unavailable
 from collectors.system.runner import CommandResult, Runner
+from common.errors import CommandError
 
 TIMEOUT = 20.0
 MAX_UNITS = 50  # failed units reported by name at most (a broken host must not flood the metrics)

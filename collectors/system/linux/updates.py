@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collectors.errors import CommandError
 from collectors.system.evidence import NoEvidence
 from collectors.system.files import (
     FileTooLarge,
@@ -33,6 +32,7 @@ from collectors.system.files import (
 )
 from collectors.system.linux.packages import check_dpkg_status, scan_deb822
 from collectors.system.runner import Runner
+from common.errors import CommandError
 
 DNF_HISTORY = ("/var/lib/dnf/history.sqlite", "/usr/lib/sysimage/libdnf5/transaction_history.sqlite")
 PKG_TIMEOUT = 60.0

@@ -13,10 +13,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from collectors.errors import CommandError
 from collectors.system.evidence import NoEvidence
 from collectors.system.files import SystemReadError
 from collectors.system.runner import Runner
+from common.errors import CommandError
 
 POWERSHELL = ("powershell.exe", "-NoLogo", "-NoProfile", "-NonInteractive", "-Command")
 TIMEOUT = 30.0

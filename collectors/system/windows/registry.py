@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from collectors.errors import HostwardError
+from common.errors import HostwardError
 
 REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_MULTI_SZ, REG_QWORD = 1, 2, 3, 4, 7, 11
 HIVES = ("HKLM", "HKEY_LOCAL_MACHINE", "HKCU", "HKEY_CURRENT_USER", "HKU", "HKEY_USERS")

@@ -12,9 +12,9 @@ import os
 import shutil
 import tempfile
 
-from collectors.errors import CommandError
 from collectors.system.evidence import NoEvidence
 from collectors.system.runner import Runner
+from common.errors import CommandError
 
 TIMEOUT = 30.0
 MAX_BYTES = 4 * 1024 * 1024

@@ -69,13 +69,6 @@ def setting(
     return dataclasses.field(default=default, metadata=metadata)
 
 
-def one_of(*choices: str) -> Check:
-    def check(value: Any) -> str | None:
-        return None if value in choices else f"must be one of {', '.join(choices)}"
-
-    return check
-
-
 def at_least(low: float) -> Check:
     def check(value: Any) -> str | None:
         return None if value >= low else f"must be at least {low:g}"

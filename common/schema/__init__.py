@@ -7,15 +7,15 @@ default. Only plain YAML is read: no tags beyond the core ones, no anchors or al
 limit, duplicate keys refused.
 """
 
-from collectors.schema.fields import Duration, parse_duration, setting
-from collectors.schema.loader import (
+from common.schema.fields import Duration, parse_duration, setting
+from common.schema.loader import (
     MAX_BYTES,
     Problem,
     SchemaError,
     load_file,
     load_text,
 )
-from collectors.schema.render import render_default
+from common.schema.render import render_default
 
 __all__ = [
     "MAX_BYTES",

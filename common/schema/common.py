@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from collectors.schema.fields import Duration, at_least, setting
+from common.schema.fields import Duration, at_least, setting
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 

@@ -7,7 +7,7 @@ import json
 import typing
 from typing import Any, get_args, get_origin
 
-from collectors.schema.fields import Duration, format_duration
+from common.schema.fields import Duration, format_duration
 
 
 def render_default(cls: type[Any], header: str = "") -> str:

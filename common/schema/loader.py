@@ -15,8 +15,8 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 
-from collectors.schema.events import MAX_DEPTH, node_at, scan
-from collectors.schema.fields import Duration, parse_duration
+from common.schema.events import MAX_DEPTH, node_at, scan
+from common.schema.fields import Duration, parse_duration
 
 T = TypeVar("T")
 MAX_BYTES = 1024 * 1024
@@ -277,10 +277,6 @@ _LOADER = yaml.SafeLoader("")
 def _empty_mapping(filename: str) -> yaml.MappingNode:
     mark = yaml.Mark(filename, 0, 0, 0, "", 0)
     return yaml.MappingNode(f"{_TAG}map", [], start_mark=mark, end_mark=mark)
-
-
-def _line(mark: Any) -> int:
-    return mark.line + 1 if mark is not None else 0
 
 
 def _required(f: dataclasses.Field[Any]) -> bool:
