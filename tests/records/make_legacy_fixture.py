@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE.parent / "backup"))
 
 from backup_kit import write_tree  # noqa: E402
 
+from agent import watchdog  # noqa: E402
 from agent.actions import backup as backup_actions  # noqa: E402
 from agent.actions.audit import audit_job  # noqa: E402
 from agent.actions.base import JobContext  # noqa: E402
@@ -38,7 +39,6 @@ from agent.actions.inventory import inventory_job  # noqa: E402
 from agent.cli import main  # noqa: E402
 from agent.config import load_config  # noqa: E402
 from agent.state import State  # noqa: E402
-from agent import watchdog  # noqa: E402
 
 
 def closed_port() -> int:
