@@ -52,7 +52,7 @@ def plan_for(
     state directory and the last offline media (from `state`) are kept out of every backup."""
     protect = [str(state_dir)]
     stored = state.record(BackupRecord) if state is not None else None
-    if stored is not None and stored.record.offline is not None:
+    if stored is not None and stored.record.offline is not None and stored.record.offline.path:
         protect.append(stored.record.offline.path)
     return build_plan(config.backup, str(state_dir / "restic-cache"), require_sources, protect)
 

@@ -161,7 +161,7 @@ class OfflineCopy:
 
     media_id: str
     time: float
-    path: str
+    path: str = ""  # where the media was mounted ("" if not known)
     snapshot_id: str = ""
     source: str = ""
 
@@ -171,7 +171,7 @@ class OfflineCopy:
 
     @classmethod
     def read(cls, r: Reader) -> OfflineCopy:
-        return cls(r.text("media_id"), r.number("time"), r.text("path"), r.text("snapshot_id", ""),
+        return cls(r.text("media_id"), r.number("time"), r.text("path", ""), r.text("snapshot_id", ""),
                    r.text("source", ""))  # fmt: skip
 
 

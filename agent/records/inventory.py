@@ -16,12 +16,12 @@ class InventorySection:
 
     status: str
     items: tuple[Mapping[str, Any], ...] = ()
-    reason: str = ""
+    reason: Mapping[str, str] = field(default_factory=dict)  # why it could not be read: {"en", "zh"}
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status, "items": [dict(i) for i in self.items]}
         if self.reason:
-            out["reason"] = self.reason
+            out["reason"] = dict(self.reason)
         return out
 
     @classmethod
@@ -30,7 +30,9 @@ class InventorySection:
         for i, item in enumerate(items):
             if not isinstance(item, Mapping):
                 raise malformed(r.kind, f"{r.name('items')}[{i}]", "expected an object")
-        return cls(r.text("status"), tuple(items), r.text("reason", ""))
+        reason = r.obj("reason")
+        texts = {"en": reason.text("en", ""), "zh": reason.text("zh", "")} if reason is not None else {}
+        return cls(r.text("status"), tuple(items), texts)
 
 
 @dataclass(frozen=True)

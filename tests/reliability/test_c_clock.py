@@ -41,6 +41,7 @@ from backup.coverage import coverage
 from backup.model import Snapshot
 from collectors.devices import outages
 from collectors.schema.common import Schedule
+from testkit import put_json
 
 PASSWORD = "CANARY-clock-restic-77a0\n"
 Y2038 = datetime(2038, 1, 10, tzinfo=UTC).timestamp()
@@ -224,7 +225,7 @@ def test_the_daily_record_takes_a_backup_stamped_in_the_future_as_no_backup(
 ) -> None:
     now = utc("2026-11-23T10:00:00")
     entry = {"status": "ok", "last_success": now + stamped, "last_attempt": now + stamped - 30}
-    state.put_record("backup", {"repositories": {"primary": entry}})
+    put_json(state, "backup", {"repositories": {"primary": entry}})
     item = backup_item(state, now, configured=True)
     assert item.level == level, item
     if level == "crit":
