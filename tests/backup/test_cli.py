@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from backup_kit import Env, write_cli_config, write_tree
 from prometheus_client import CollectorRegistry, generate_latest
+from testkit import put_json
 
 from agent.cli import main
 from agent.exporter.families_backup import backup_families
 from agent.state import State
 from agent.web.section_backup import backup_section
-from testkit import put_json
 
 
 def hostward(*argv: str) -> int:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from exporter_helpers import FAKE_HOST, free_port
+from testkit import put_json
 
 from agent.config import LoadedConfig, load_config
 from agent.exporter.server import ExporterHandle, start_exporter
 from agent.state import State
-from testkit import put_json
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@ backup families exist, the offline copy's families do not until a copy is record
 
 from __future__ import annotations
 
+from testkit import put_json
+
 from agent.exporter.families_backup import BACKUP_KIND, backup_families
 from agent.state import State
-from testkit import put_json
 
 OFFLINE = ("hostward_backup_offline_copy_timestamp_seconds", "hostward_backup_offline_copy_age_seconds")
 

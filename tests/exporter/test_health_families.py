@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from exporter_helpers import FAKE_HOST
 from test_families import PROMTOOL, promtool_check, samples
+from testkit import put_json
 
 from agent.actions.base import JobContext
 from agent.actions.collect import snapshot_host
@@ -19,7 +20,6 @@ from agent.exporter.render import MetricsRenderer
 from agent.state import State
 from collectors.host_health import HostHealth
 from collectors.smart import parse_smartctl
-from testkit import put_json
 
 SMART = Path(__file__).parents[1] / "system" / "fixtures" / "smartctl"
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from exporter_helpers import FAKE_HOST
+from testkit import put_json
 
 from agent.config import LoadedConfig
 from agent.exporter.server import ExporterHandle
 from agent.state import State
 from agent.web.status import pick_lang, render_status
-from testkit import put_json
 
 Serve = Callable[[LoadedConfig], ExporterHandle]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -21,6 +21,7 @@ from agent.actions.base import JobContext
 from agent.config import load_config
 from agent.exporter.families_audit import audit_families
 from agent.journal import Journal
+from agent.records import AuditRecord
 from agent.state import State
 from agent.web.section_audit import audit_section
 
@@ -191,4 +192,4 @@ def test_accepting_the_network_baseline_is_journaled(tmp_path: Path) -> None:
     assert entry.kind == "audit.network_baseline"
     code, out, _ = hostward("audit", "-c", cfg, "--json", "--check", "net.settings_unchanged")
     assert json.loads(out)["results"][0]["status"] == "pass"
-    assert state.snapshot().records.get("audit") is None  # a one-check audit does not replace the stored record
+    assert state.record(AuditRecord) is None  # a one-check audit does not replace the stored record

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit import put_raw
 
 from agent.records import KINDS, RECORD_TYPES, BackupRecord, DevicesRecord, InventoryRecord
 from agent.state import State
-from testkit import put_raw
 
 FIXTURE = Path(__file__).parent / "fixtures" / "records-v1.json"
 LEGACY: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -32,7 +32,7 @@ def test_a_record_written_by_the_previous_version_loads_and_round_trips(kind: st
     again = type(record).from_json(json.loads(json.dumps(record.to_json())))
     assert again == record
     assert again.to_json()["version"] == type(record).VERSION
-    assert pickle.loads(pickle.dumps(record)) == record  # a worker process can send it
+    assert pickle.loads(pickle.dumps(record)) == record  # noqa: S301 - a worker process can send it
 
 
 def test_the_legacy_backup_record_keeps_every_figure_per_repository() -> None:

@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 from prometheus_client.samples import Sample
+from testkit import put_raw
 
 from agent.exporter.families_faults import record_families
 from agent.records import KINDS, BackupRecord, StateError
 from agent.state import State
 from agent.web.section_backup import backup_section
-from testkit import put_raw
 
-LEGACY: dict[str, Any] = json.loads((Path(__file__).parent / "fixtures" / "records-v1.json").read_text("utf-8"))
+FIXTURE = Path(__file__).parent / "fixtures" / "records-v1.json"
+LEGACY: dict[str, Any] = json.loads(FIXTURE.read_text("utf-8"))
 
 # (kind, path to the field, bad value, the field named in the error)
 BROKEN = [
@@ -69,7 +70,7 @@ def test_metrics_and_the_status_page_show_the_broken_record_and_why(tmp_path: Pa
     put_raw(state, "audit", LEGACY["audit"]["payload"])
     samples: list[Sample] = [s for f in record_families(state.snapshot()) for s in f.samples]
     assert {(s.labels["kind"], s.value) for s in samples} == {("backup", 0.0), ("audit", 1.0)}
-    with pytest.raises(StateError, match="repositories.primary.status"):
+    with pytest.raises(StateError, match=r"repositories\.primary\.status"):
         state.record(BackupRecord)
     html = backup_section(state.snapshot(), "en")
     assert "The backup record is unreadable" in html and "repositories.primary.status" in html

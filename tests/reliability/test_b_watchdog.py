@@ -20,6 +20,7 @@ from reliability_b_kit import (
     job_runs,
     metric,
 )
+from testkit import put_json
 
 from agent.actions.audit import perform_audit
 from agent.actions.base import JobOutcome
@@ -31,7 +32,6 @@ from agent.watchdog import CHECKS_RECORD, JOBS_RECORD, SetAside, checks_set_asid
 from collectors.schema.common import Schedule
 from collectors.schema.fields import Duration
 from collectors.system.runner import SubprocessRunner
-from testkit import put_json
 
 CHECK = "net.settings_unchanged"  # its probe runs `ip -j ...`: a fake `ip` first on PATH hangs or eats memory
 MiB = 1024 * 1024

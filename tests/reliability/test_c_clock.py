@@ -28,6 +28,7 @@ import pytest
 from reliability_b_kit import Agent, backup_yaml, free_port, init_repos, job_runs
 from reliability_c_kit import kinds, sample
 from test_b_time import FAKETIME_LIB, faketime_env
+from testkit import put_json
 
 from agent.actions.base import JobOutcome
 from agent.config import Config
@@ -41,7 +42,6 @@ from backup.coverage import coverage
 from backup.model import Snapshot
 from collectors.devices import outages
 from collectors.schema.common import Schedule
-from testkit import put_json
 
 PASSWORD = "CANARY-clock-restic-77a0\n"
 Y2038 = datetime(2038, 1, 10, tzinfo=UTC).timestamp()

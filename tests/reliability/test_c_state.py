@@ -15,9 +15,9 @@ from testkit import AgentProcess, free_port
 from agent import faults
 from agent.actions.base import JobOutcome
 from agent.config.schema import Config, state_dir_problem
-from agent.scheduler import ScheduledJob, Scheduler
 from agent.records import WatchdogJobsRecord
 from agent.records.watchdog import SetAside
+from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State, StateError
 from collectors.schema.common import Schedule
 from collectors.schema.fields import Duration
