@@ -162,17 +162,23 @@ def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def record_audit(state: State, state_dir: Path, outcome: AuditOutcome) -> AuditRecord:
+    """Store the record of a whole audit and journal its summary (the job and `hostward audit`)."""
+    record = audit_record(outcome, state)
+    state.put_record(record)
+    failing = [r.check for r in outcome.report.results if r.status == "fail" and not r.waived]
+    try:
+        Journal(state_dir).append("audit.run", {"summary": record.summary.to_json(), "failing": failing})
+    except JournalError as exc:  # a side channel never fails the main job
+        log.warning("audit: %s", exc)
+    return record
+
+
 def audit_job(ctx: JobContext) -> JobOutcome:
     """Audit, store the record, journal a one-line summary. Check failures are findings, not job
     failures; checks that could not be determined make the run partial."""
     outcome = perform_audit(ctx.config, ctx.state, watch=True)
-    record = audit_record(outcome, ctx.state)
-    ctx.state.put_record(record)
-    failing = [r.check for r in outcome.report.results if r.status == "fail" and not r.waived]
-    try:
-        Journal(ctx.state_dir).append("audit.run", {"summary": record.summary.to_json(), "failing": failing})
-    except JournalError as exc:  # a side channel never fails the main job
-        ctx.log.warning("audit: %s", exc)
+    record_audit(ctx.state, ctx.state_dir, outcome)
     for problem in outcome.problems:
         ctx.log.warning("policy file rejected: %s", problem)
     errors = [r.check for r in outcome.report.results if r.status == "error"]

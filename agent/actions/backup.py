@@ -30,7 +30,8 @@ from agent.records.backup_updates import (
 )
 from agent.state import State
 from backup.drill import DrillResult, run_drill, write_report
-from backup.offline import OfflineResult
+from backup.errors import BackupError
+from backup.offline import OfflineResult, offline_copy
 from backup.outcome import RunResult
 from backup.plan import NotConfigured, Plan, build_plan, run_backup
 from backup.retention import PruneResult, run_prune
@@ -233,8 +234,26 @@ def do_prune(
     return results
 
 
-def store_offline(state: State, result: OfflineResult, max_age: float) -> None:
-    state.put_record(OfflineUpdate(result, max_age))
+def do_offline(
+    config: Config, state: State, state_dir: Path, *, to: str, media_id: str, source: str = "primary",
+    read_subset: str = "100%", runner: Runner | None = None,
+) -> OfflineResult:
+    """A verified copy of `source` on the media mounted at `to` (BAK-1): stored and journaled;
+    a failure is journaled and raised (BackupError). Raises NotConfigured."""
+    plan = plan_for(config, state_dir, require_sources=False)
+    entry = {"media_id": media_id, "to": to, "from": source}
+    try:
+        result = offline_copy(plan, runner or SubprocessRunner(), to=to, media_id=media_id, source=source,
+                              read_subset=read_subset)  # fmt: skip
+    except BackupError as exc:
+        journal(state_dir, "backup.offline", {**entry, "status": "failed", "error": exc.detail})
+        raise
+    try:
+        state.put_record(OfflineUpdate(result, float(config.backup.offline.max_age)))
+    finally:  # journaled even when the state cannot be written (the copy exists)
+        done = {"status": "ok", "error": "", "snapshot": result.snapshot_id, "path": result.path}
+        journal(state_dir, "backup.offline", {**entry, **done})
+    return result
 
 
 def prune_job(ctx: JobContext) -> JobOutcome:
