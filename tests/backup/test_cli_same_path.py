@@ -86,5 +86,6 @@ def test_cli_offline_copy_is_stored_and_journaled_by_the_action(env: Env, tmp_pa
     assert stored is not None and stored.record.offline is not None
     assert stored.record.offline.media_id == "M-7" and stored.record.repositories["primary"].status == "ok"
     assert [(e["media_id"], e["status"]) for e in _journal(env, "backup.offline")] == [("M-7", "ok")]
-    assert main(["backup", "offline", "-c", str(config), "--to", str(tmp_path / "gone"), "--media-id", "M-8"]) == 1
+    gone = str(tmp_path / "gone")
+    assert main(["backup", "offline", "-c", str(config), "--to", gone, "--media-id", "M-8"]) == 1
     assert [(e["media_id"], e["status"]) for e in _journal(env, "backup.offline")][-1] == ("M-8", "failed")
