@@ -1,8 +1,11 @@
 """The agent's state: one SQLite database (WAL) in the state directory.
 
 It holds job runs (bounded history), the latest record of each kind (host health, audit,
-backups, devices, ...) and small key/value state (baselines, rotation offsets). Every write is
-one transaction, so a `kill -9` loses at most the write in flight and never corrupts the file.
+backups, devices, ...: typed, versioned records of agent/records/) and small key/value state
+(baselines, rotation offsets). Every write is one transaction, so a `kill -9` loses at most the
+write in flight and never corrupts the file. `put_record` is the one write of records: a whole
+record, or an update applied to the stored one inside `BEGIN IMMEDIATE` (a CLI command and the
+daemon updating the same record wait for each other, up to the busy timeout, and lose nothing).
 
 Readers on the scrape path call `snapshot()`, which serves from memory and reloads only when
 another process (a CLI command next to the daemon) has committed since: a scrape never waits

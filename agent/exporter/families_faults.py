@@ -37,7 +37,10 @@ def fault_families(snapshot: Snapshot) -> Iterator[Metric]:
         if fault is not None:
             yield GaugeMetricFamily(
                 last, f"When the last of the {doc} happened (Unix time).", value=fault.last)
-    recovered = snapshot.records.get(StateRecoveredRecord.KIND)
+    try:
+        recovered = snapshot.get(StateRecoveredRecord)
+    except StateError:  # counted in hostward_state_record_valid
+        recovered = None
     if recovered is not None:
         yield GaugeMetricFamily(
             "hostward_state_recovered_timestamp_seconds",
