@@ -23,6 +23,7 @@ Faults (agent/state_recovery.py for the second):
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -38,6 +39,7 @@ from agent.records.base import RecordUpdate, StateRecord
 from agent.records.base import StateError as StateError  # the state's error, where it always was
 
 R = TypeVar("R", bound=StateRecord)
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -275,7 +277,7 @@ class State:
         conn.execute("BEGIN IMMEDIATE")
         try:
             row = conn.execute("SELECT payload FROM records WHERE kind = ?", (record_type.KIND,)).fetchone()
-            current = record_type.from_json(json.loads(row[0])) if row is not None else None
+            current = _current(conn, record_type, row[0]) if row is not None else None
             record = update.apply(current)
             row_values = (record.KIND, when, _text(record))
             conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", row_values)
@@ -349,6 +351,21 @@ class State:
         }
         self._version += 1
         self._snapshot = Snapshot(self._version, jobs, records)
+
+
+def _current(conn: sqlite3.Connection, record_type: type[R], text: str) -> R | None:
+    """The stored record an update applies to. One that does not read as its type is kept aside
+    (key/value `record.malformed.<kind>`, with why) and the update starts afresh: a damaged
+    record must not block every later figure, nor be overwritten unseen."""
+    try:
+        return record_type.from_json(json.loads(text))
+    except (StateError, ValueError) as exc:
+        why = str(exc)
+    log.error("%s: kept aside as record.malformed.%s; the record starts afresh", why, record_type.KIND)
+    aside = json.dumps({"payload": text, "error": why}, ensure_ascii=False)
+    conn.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (f"record.malformed.{record_type.KIND}",
+                                                                 aside, time.time()))  # fmt: skip
+    return None
 
 
 def _text(record: StateRecord) -> str:

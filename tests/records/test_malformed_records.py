@@ -87,3 +87,19 @@ def test_a_record_cannot_be_stored_under_another_types_kind(tmp_path: Path) -> N
         state.put_record(Fake())
     assert state.record(BackupRecord) is None
     state.close()
+
+
+def test_an_update_onto_a_malformed_record_keeps_it_aside_and_starts_afresh(tmp_path: Path) -> None:
+    from agent.records.backup_updates import PruneUpdate
+    from backup.retention import PruneResult
+
+    state = State.open(tmp_path)
+    broken = _broken("backup", ("repositories", "primary", "check", "ok"), "yes")
+    put_raw(state, "backup", broken)
+    state.put_record(PruneUpdate((PruneResult("primary", "ok", removed=2),), 5.0))
+    stored = state.record(BackupRecord)
+    assert stored is not None and stored.record.repositories["primary"].prune is not None
+    assert stored.record.repositories["primary"].check is None
+    aside = state.get("record.malformed.backup")
+    assert json.loads(aside["payload"]) == broken and "repositories.primary.check.ok" in aside["error"]
+    state.close()
