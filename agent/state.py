@@ -1,8 +1,11 @@
 """The agent's state: one SQLite database (WAL) in the state directory.
 
 It holds job runs (bounded history), the latest record of each kind (host health, audit,
-backups, devices, ...) and small key/value state (baselines, rotation offsets). Every write is
-one transaction, so a `kill -9` loses at most the write in flight and never corrupts the file.
+backups, devices, ...: typed, versioned records of agent/records/) and small key/value state
+(baselines, rotation offsets). Every write is one transaction, so a `kill -9` loses at most the
+write in flight and never corrupts the file. `put_record` is the one write of records: a whole
+record, or an update applied to the stored one inside `BEGIN IMMEDIATE` (a CLI command and the
+daemon updating the same record wait for each other, up to the busy timeout, and lose nothing).
 
 Readers on the scrape path call `snapshot()`, which serves from memory and reloads only when
 another process (a CLI command next to the daemon) has committed since: a scrape never waits
@@ -20,6 +23,7 @@ Faults (agent/state_recovery.py for the second):
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -27,10 +31,15 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from agent import faults
-from common.errors import HostwardError
+from agent.records import KINDS
+from agent.records.base import RecordUpdate, StateRecord
+from agent.records.base import StateError as StateError  # the state's error, where it always was
+
+R = TypeVar("R", bound=StateRecord)
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -51,10 +60,6 @@ CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, update
 
 
 DB_FILE = "state.db"
-
-
-class StateError(HostwardError):
-    """The state database cannot be opened or written."""
 
 
 def connect(state_dir: Path) -> sqlite3.Connection:
@@ -114,11 +119,21 @@ class JobStatus:
 
 @dataclass(frozen=True)
 class Record:
-    """The latest record of a kind: a JSON object taken at `taken` (epoch seconds)."""
+    """The latest record of a kind as stored: its JSON object, taken at `taken` (epoch seconds).
+    Readers use `Snapshot.get(RecordType)` (typed); this raw form serves the few that look at
+    every record alike (times from the future) and kinds this version does not know."""
 
     kind: str
     taken: float
     payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Stored(Generic[R]):
+    """A typed record and when it was taken (epoch seconds)."""
+
+    taken: float
+    record: R
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,25 @@ class Snapshot:
     version: int
     jobs: Mapping[str, JobStatus] = field(default_factory=dict)
     records: Mapping[str, Record] = field(default_factory=dict)
+    _typed: dict[str, Stored[Any] | StateError] = field(default_factory=dict, compare=False, repr=False)
+
+    def get(self, record_type: type[R]) -> Stored[R] | None:
+        """The record of `record_type`'s kind, decoded once per snapshot; None if none is stored.
+        Raises StateError (naming the kind and the field) for a malformed payload."""
+        kind = record_type.KIND
+        found = self._typed.get(kind)
+        if found is None:
+            raw = self.records.get(kind)
+            if raw is None:
+                return None
+            try:
+                found = Stored(raw.taken, record_type.from_json(raw.payload))
+            except StateError as exc:
+                found = exc
+            self._typed[kind] = found
+        if isinstance(found, StateError):
+            raise found
+        return cast("Stored[R]", found)
 
 
 class State:
@@ -216,17 +250,47 @@ class State:
 
     # -- latest records ---------------------------------------------------------------------
 
-    def put_record(self, kind: str, payload: Mapping[str, Any], taken: float | None = None) -> Record:
-        """Replace the latest record of `kind`. `payload` must be JSON-serialisable."""
-        record = Record(kind, time.time() if taken is None else taken, payload)
-        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    def put_record(self, item: R | RecordUpdate[R], taken: float | None = None) -> R:
+        """THE write of records: store a typed record (replacing the latest of its kind), or
+        apply an update to the stored one inside one `BEGIN IMMEDIATE` transaction (another
+        process writing the same kind waits, up to the busy timeout, and is never lost).
+        Returns the record as stored."""
+        when = time.time() if taken is None else taken
         with self._lock:
-            self._write("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (kind, record.taken, text))
-            self._reload()
+            try:
+                if isinstance(item, RecordUpdate):
+                    record = self._apply(item, when)
+                else:
+                    record = item
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (record.KIND, when, _text(record))
+                    )
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from exc
+            finally:
+                self._reload()
         return record
 
-    def record(self, kind: str) -> Record | None:
-        return self.snapshot().records.get(kind)
+    def _apply(self, update: RecordUpdate[R], when: float) -> R:
+        record_type = update.record_type()
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT payload FROM records WHERE kind = ?", (record_type.KIND,)).fetchone()
+            current = _current(conn, record_type, row[0]) if row is not None else None
+            record = update.apply(current)
+            row_values = (record.KIND, when, _text(record))
+            conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", row_values)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return record
+
+    def record(self, record_type: type[R]) -> Stored[R] | None:
+        """The latest record of `record_type` (see Snapshot.get)."""
+        return self.snapshot().get(record_type)
 
     # -- key/value --------------------------------------------------------------------------
 
@@ -255,10 +319,11 @@ class State:
             with self._conn:
                 self._conn.execute(sql, params)
         except sqlite3.Error as exc:
-            fault = faults.note("state_write", str(exc))
-            raise StateError(
-                f"cannot write state database {self.path}: {exc} (state write error {fault.count})"
-            ) from exc
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: sqlite3.Error) -> StateError:
+        fault = faults.note("state_write", str(exc))
+        return StateError(f"cannot write state database {self.path}: {exc} (state write error {fault.count})")
 
     def _reload(self) -> None:
         conn = self._conn
@@ -286,3 +351,24 @@ class State:
         }
         self._version += 1
         self._snapshot = Snapshot(self._version, jobs, records)
+
+
+def _current(conn: sqlite3.Connection, record_type: type[R], text: str) -> R | None:
+    """The stored record an update applies to. One that does not read as its type is kept aside
+    (key/value `record.malformed.<kind>`, with why) and the update starts afresh: a damaged
+    record must not block every later figure, nor be overwritten unseen."""
+    try:
+        return record_type.from_json(json.loads(text))
+    except (StateError, ValueError) as exc:
+        why = str(exc)
+    log.error("%s: kept aside as record.malformed.%s; the record starts afresh", why, record_type.KIND)
+    aside = json.dumps({"payload": text, "error": why}, ensure_ascii=False)
+    conn.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (f"record.malformed.{record_type.KIND}",
+                                                                 aside, time.time()))  # fmt: skip
+    return None
+
+
+def _text(record: StateRecord) -> str:
+    if KINDS.get(record.KIND, type(record)) is not type(record):
+        raise StateError(f"record kind {record.KIND!r} belongs to {KINDS[record.KIND].__name__}")
+    return json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":"))

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.records.watchdog import StateRecoveredRecord
 from common.errors import HostwardError
 
 if TYPE_CHECKING:
     from agent.state import State
 
 log = logging.getLogger(__name__)
-RECORD_KIND = "state.recovered"
+RECORD_KIND = StateRecoveredRecord.KIND
 _DAMAGE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 _DAMAGE_WORDS = ("not a database", "malformed", "corrupt")
 
@@ -87,7 +88,7 @@ def drop(kept: dict[str, Path]) -> None:
 def set_aside(path: Path, damage: Damaged, kept: dict[str, Path]) -> SetAside:
     """Rename the damaged database and its -wal/-shm as they were before the open attempt;
     raise StateError if that fails."""
-    from agent.state import StateError
+    from agent.records.base import StateError
 
     when = time.time()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
@@ -118,7 +119,9 @@ def announce(state: State, state_dir: Path, aside: SetAside) -> None:
     data = {"time": aside.when, "damaged": aside.path.name, "files": list(aside.files),
             "reason": aside.reason}
     try:
-        state.put_record(RECORD_KIND, data, taken=aside.when)
+        state.put_record(
+            StateRecoveredRecord(aside.when, aside.path.name, aside.files, aside.reason), taken=aside.when
+        )
     except HostwardError as exc:
         log.error("cannot store the state recovery: %s", exc)
     try:

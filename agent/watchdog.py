@@ -19,9 +19,9 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from agent.config.limits import LimitsConfig
+from agent.records.watchdog import SetAside, WatchdogChecksRecord, WatchdogJobsRecord
 from agent.state import State
 from common.errors import HostwardError
 from policies import watchdog as policy_watchdog
@@ -31,41 +31,28 @@ if sys.platform != "win32":
     import resource
 
 log = logging.getLogger(__name__)
-JOBS_RECORD = "watchdog.jobs"
-CHECKS_RECORD = "watchdog.checks"
-
-
-@dataclass(frozen=True)
-class SetAside:
-    """One job or check set aside: `until` (Unix time), stops in a row, and why."""
-
-    until: float
-    strikes: int
-    reason: str
-
-    def to_json(self) -> dict[str, object]:
-        return {"until": self.until, "strikes": self.strikes, "reason": self.reason}
+JOBS_RECORD = WatchdogJobsRecord.KIND
+CHECKS_RECORD = WatchdogChecksRecord.KIND
+_TYPES: dict[str, type[WatchdogJobsRecord] | type[WatchdogChecksRecord]] = {
+    JOBS_RECORD: WatchdogJobsRecord, CHECKS_RECORD: WatchdogChecksRecord,
+}  # fmt: skip
+__all__ = ["CHECKS_RECORD", "JOBS_RECORD", "SetAside"]
 
 
 def load(state: State, kind: str) -> dict[str, SetAside]:
-    """The set-asides stored under `kind` (JOBS_RECORD or CHECKS_RECORD); {} when unreadable."""
+    """The set-asides stored under `kind` (JOBS_RECORD or CHECKS_RECORD); {} when unreadable
+    (logged: the watchdog then starts over, it never stops the agent)."""
     try:
-        record = state.record(kind)
+        stored = state.record(_TYPES[kind])
     except HostwardError as exc:
         log.error("cannot read the watchdog record %s: %s", kind, exc)
         return {}
-    out = {}
-    for name, value in (record.payload if record is not None else {}).items():
-        try:
-            out[str(name)] = SetAside(float(value["until"]), int(value["strikes"]), str(value["reason"]))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return out
+    return dict(stored.record.entries) if stored is not None else {}
 
 
 def save(state: State, kind: str, entries: Mapping[str, SetAside]) -> None:
     try:
-        state.put_record(kind, {name: entry.to_json() for name, entry in sorted(entries.items())})
+        state.put_record(_TYPES[kind](dict(entries)))
     except HostwardError as exc:  # the cool-down still holds in memory
         log.error("cannot store the watchdog record %s: %s", kind, exc)
 

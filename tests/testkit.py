@@ -137,3 +137,21 @@ def start_sshd(config: Path, log: Path, poll: float = 0.05) -> subprocess.Popen[
             time.sleep(poll)
     proc.terminate()
     raise RuntimeError("sshd did not start")
+
+
+def put_json(state: Any, kind: str, payload: Mapping[str, Any], taken: float | None = None) -> None:
+    """Store a hand-written JSON payload as the typed record of `kind` (it must read as that type)."""
+    from agent.records import KINDS
+
+    state.put_record(KINDS[kind].from_json(payload), taken=taken)
+
+
+def put_raw(state: Any, kind: str, payload: Any, taken: float = 1.0) -> None:
+    """Store a payload as it is, bypassing the typed records (a damaged or foreign record)."""
+    import json
+    import sqlite3
+
+    db = sqlite3.connect(state.path)
+    with db:
+        db.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (kind, taken, json.dumps(payload)))
+    db.close()

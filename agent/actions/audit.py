@@ -19,6 +19,7 @@ from agent import watchdog
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.journal import Journal, JournalError
+from agent.records.audit import STATUSES, AuditRecord, AuditSummary, UsbSeen
 from agent.state import State
 from collectors.system.linux import usb
 from collectors.system.runner import Runner, SubprocessRunner
@@ -29,7 +30,7 @@ from policies.library import PolicyStore
 from policies.result import CheckResult
 from policies.schema import Role
 
-RECORD_KIND = "audit"
+RECORD_KIND = AuditRecord.KIND
 BASELINE_KEY = "audit.network_baseline"
 USB_KEY = "audit.usb_devices"
 BASELINE_CHECK = "net.settings_unchanged"
@@ -140,28 +141,44 @@ def summary(results: list[CheckResult]) -> dict[str, int]:
     return {k: counts.get(k, 0) for k in ("pass", "fail", "error", "not_applicable", "waived")}
 
 
-def payload(outcome: AuditOutcome, state: State | None = None) -> dict[str, Any]:
-    data = outcome.report.to_json()
-    data["summary"] = summary(outcome.report.results)
-    data["policy_problems"] = outcome.problems
+def audit_record(outcome: AuditOutcome, state: State | None = None) -> AuditRecord:
+    """The record of a whole audit (with the USB storage devices seen, from `state`)."""
+    seen: list[UsbSeen] = []
     if state is not None:
-        data["usb_devices_seen"] = sorted(
-            (state.get(USB_KEY) or {}).values(), key=lambda d: -float(d.get("last_seen", 0))
-        )
-    return data
+        for d in sorted((state.get(USB_KEY) or {}).values(), key=lambda d: -float(d.get("last_seen", 0))):
+            seen.append(UsbSeen(str(d.get("vendor", "")), str(d.get("product", "")), str(d.get("serial", "")),
+                                _num(d.get("first_seen")), _num(d.get("last_seen"))))  # fmt: skip
+    counts = summary(outcome.report.results)
+    return AuditRecord(
+        host=dict(outcome.report.host),
+        results=tuple(outcome.report.results),
+        summary=AuditSummary(*(counts[s] for s in STATUSES)),
+        policy_problems=tuple(str(p) for p in outcome.problems),
+        usb_devices_seen=tuple(seen),
+    )
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def record_audit(state: State, state_dir: Path, outcome: AuditOutcome) -> AuditRecord:
+    """Store the record of a whole audit and journal its summary (the job and `hostward audit`)."""
+    record = audit_record(outcome, state)
+    state.put_record(record)
+    failing = [r.check for r in outcome.report.results if r.status == "fail" and not r.waived]
+    try:
+        Journal(state_dir).append("audit.run", {"summary": record.summary.to_json(), "failing": failing})
+    except JournalError as exc:  # a side channel never fails the main job
+        log.warning("audit: %s", exc)
+    return record
 
 
 def audit_job(ctx: JobContext) -> JobOutcome:
     """Audit, store the record, journal a one-line summary. Check failures are findings, not job
     failures; checks that could not be determined make the run partial."""
     outcome = perform_audit(ctx.config, ctx.state, watch=True)
-    data = payload(outcome, ctx.state)
-    ctx.state.put_record(RECORD_KIND, data)
-    failing = [r.check for r in outcome.report.results if r.status == "fail" and not r.waived]
-    try:
-        Journal(ctx.state_dir).append("audit.run", {"summary": data["summary"], "failing": failing})
-    except JournalError as exc:  # a side channel never fails the main job
-        ctx.log.warning("audit: %s", exc)
+    record_audit(ctx.state, ctx.state_dir, outcome)
     for problem in outcome.problems:
         ctx.log.warning("policy file rejected: %s", problem)
     errors = [r.check for r in outcome.report.results if r.status == "error"]

@@ -1,11 +1,8 @@
 """Backup jobs: `backup_job`, `verify_job`, `prune_job`, `drill_job` (and helpers the CLI shares).
 
-Every job merges its figures into the State record kind "backup":
-
-    {"repositories": {"primary": {"last_attempt", "last_success", "status", "duration",
-                                  "bytes_added", "files", "snapshot_count", "coverage_gap",
-                                  "check": {...}, "drill": {...}, "prune": {...}}, ...},
-     "last_run": {...}, "coverage": {...}, "offline": {...}, "offline_max_age": seconds}
+Every job merges its figures into the "backup" record (agent/records/backup.py) through an
+update of its own (agent/records/backup_updates.py), applied in one transaction: the daemon's
+jobs and the CLI commands (which call the same functions) never lose each other's figures.
 
 and appends a journal entry (ROOM-4). A journal that cannot be written is logged; it never
 fails the backup itself (side channels never fail the main job).
@@ -23,12 +20,21 @@ from typing import Any
 from agent.actions.backup_warnings import backup_warnings
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
+from agent.records.backup import BackupRecord
+from agent.records.backup_updates import (
+    BackupRunUpdate,
+    DrillUpdate,
+    OfflineUpdate,
+    PruneUpdate,
+    VerifyUpdate,
+)
 from agent.state import State
 from backup.drill import DrillResult, run_drill, write_report
-from backup.offline import OfflineResult
+from backup.errors import BackupError
+from backup.offline import OfflineResult, offline_copy
 from backup.outcome import RunResult
 from backup.plan import NotConfigured, Plan, build_plan, run_backup
-from backup.retention import run_prune
+from backup.retention import PruneResult, run_prune
 from backup.verify import VerifyResult, run_verify
 from collectors.system.cancellable import CancellableRunner
 from collectors.system.runner import Runner, SubprocessRunner
@@ -36,7 +42,7 @@ from common.errors import HostwardError
 from common.schema.common import Schedule
 
 log = logging.getLogger(__name__)
-RECORD_KIND = "backup"
+RECORD_KIND = BackupRecord.KIND
 PARTS_KEY = "backup.verify.parts"
 
 
@@ -46,10 +52,9 @@ def plan_for(
     """The backup plan of `config`; restic's cache defaults to <state_dir>/restic-cache. The
     state directory and the last offline media (from `state`) are kept out of every backup."""
     protect = [str(state_dir)]
-    record = state.record(RECORD_KIND) if state is not None else None
-    offline = record.payload.get("offline") if record else None
-    if isinstance(offline, Mapping) and isinstance(offline.get("path"), str):
-        protect.append(offline["path"])
+    stored = state.record(BackupRecord) if state is not None else None
+    if stored is not None and stored.record.offline is not None and stored.record.offline.path:
+        protect.append(stored.record.offline.path)
     return build_plan(config.backup, str(state_dir / "restic-cache"), require_sources, protect)
 
 
@@ -63,108 +68,10 @@ def journal(state_dir: Path, kind: str, data: Mapping[str, Any]) -> None:
         log.error("journal: cannot record %s: %s", kind, exc)
 
 
-def update_record(state: State, mutate: Callable[[dict[str, Any]], None]) -> None:
-    """Read-modify-write the "backup" record (jobs and CLI commands each own their keys)."""
-    current = state.record(RECORD_KIND)
-    payload: dict[str, Any] = _plain(current.payload) if current else {}
-    payload.setdefault("repositories", {})
-    mutate(payload)
-    state.put_record(RECORD_KIND, payload)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _repo(payload: dict[str, Any], name: str) -> dict[str, Any]:
-    repos: dict[str, Any] = payload.setdefault("repositories", {})
-    entry: dict[str, Any] = repos.setdefault(name, {})
-    return entry
-
-
-def store_run(state: State, result: RunResult, offline_max_age: float) -> None:
-    def mutate(payload: dict[str, Any]) -> None:
-        payload["last_run"] = result.as_dict()
-        payload["coverage"] = result.coverage.as_dict()
-        payload["offline_max_age"] = offline_max_age
-        for o in result.repositories:
-            entry = _repo(payload, o.repository)
-            entry["last_attempt"] = o.started
-            entry["duration"] = o.duration
-            entry["status"] = o.status
-            entry["error"] = o.error
-            entry["error_kind"] = o.error_kind
-            if o.summary is not None:
-                entry["bytes_added"] = o.summary.bytes_added
-                entry["files"] = o.summary.files_processed
-                entry["bytes_processed"] = o.summary.bytes_processed
-                entry["unreadable"] = len(o.summary.unreadable) + len(result.source_problems)
-                entry["last_snapshot_id"] = o.summary.snapshot_id
-                if o.status == "ok":
-                    entry["last_success"] = o.started + o.duration
-            if o.snapshots and o.history:
-                entry["snapshot_count"] = len(o.snapshots)
-            elif o.summary is not None and "snapshot_count" in entry:  # not listed: one more
-                entry["snapshot_count"] = int(entry["snapshot_count"]) + 1
-            if o.snapshots:
-                entry["latest_snapshot_time"] = o.snapshots[-1].time
-            entry["coverage_gap"] = result.coverage.gap_of(o.repository)
-
-    update_record(state, mutate)
-
-
-def store_verify(state: State, result: VerifyResult) -> None:
-    now = time.time()
-
-    def mutate(payload: dict[str, Any]) -> None:
-        for c in result.checks:
-            _repo(payload, c.repository)["check"] = {
-                "time": now, "ok": c.ok, "subset": c.subset, "duration": c.duration,
-                "problems": list(c.problems[:10]), "error_kind": c.error_kind,
-                "size_bytes": c.size_bytes,
-            }  # fmt: skip
-
-    update_record(state, mutate)
-    state.put(PARTS_KEY, dict(result.parts))
-
-
-def store_drill(state: State, result: DrillResult, report: str) -> None:
-    def mutate(payload: dict[str, Any]) -> None:
-        _repo(payload, result.repository)["drill"] = {
-            "time": result.started, "ok": result.ok, "duration": result.duration,
-            "files": result.files, "bytes": result.bytes, "snapshot_id": result.snapshot_id,
-            "error": result.error, "error_kind": result.error_kind, "report": report,
-        }  # fmt: skip
-
-    update_record(state, mutate)
-
-
-def store_offline(state: State, result: OfflineResult, max_age: float) -> None:
-    def mutate(payload: dict[str, Any]) -> None:
-        payload["offline"] = {
-            "media_id": result.media_id,
-            "time": result.time,
-            "path": result.path,
-            "snapshot_id": result.snapshot_id,
-            "source": result.source,
-        }
-        payload["offline_max_age"] = max_age
-
-    update_record(state, mutate)
-
-
 def last_check_ok(state: State) -> dict[str, bool | None]:
-    record = state.record(RECORD_KIND)
-    repos = record.payload.get("repositories", {}) if record else {}
-    out: dict[str, bool | None] = {}
-    for name, entry in repos.items():
-        check = entry.get("check")
-        out[name] = None if not check else bool(check.get("ok"))
-    return out
+    stored = state.record(BackupRecord)
+    repos = stored.record.repositories if stored is not None else {}
+    return {name: None if r.check is None else r.check.ok for name, r in repos.items()}
 
 
 # -- the jobs ----------------------------------------------------------------------------------
@@ -191,9 +98,8 @@ def do_backup(
         plan, runner, timeout=timeout, on_status=on_status, cancel=cancel, list_history=gap_suspected(state)
     )
     try:
-        store_run(state, result, float(config.backup.offline.max_age))
-        warnings = backup_warnings(config)
-        update_record(state, lambda payload: payload.__setitem__("warnings", warnings))
+        warnings = tuple(backup_warnings(config))
+        state.put_record(BackupRunUpdate(result, float(config.backup.offline.max_age), warnings))
     finally:  # journaled even when the state cannot be written (the backup itself happened)
         _journal_run(state_dir, plan, result)
     return result
@@ -216,13 +122,13 @@ def _journal_run(state_dir: Path, plan: Plan, result: RunResult) -> None:
 
 def gap_suspected(state: State) -> bool:
     """True unless the last stored run covered every repository with no gap."""
-    record = state.record(RECORD_KIND)
-    last = record.payload.get("last_run") if record else None
-    if not last or record is None:
+    stored = state.record(BackupRecord)
+    last = stored.record.last_run if stored is not None else None
+    if not last or stored is None:
         return True
     repos = last.get("repositories") or {}
     healthy = all(r.get("status") == "ok" for r in repos.values())
-    counted = all("snapshot_count" in e for e in (record.payload.get("repositories") or {}).values())
+    counted = all(r.snapshot_count is not None for r in stored.record.repositories.values())
     return not (healthy and counted and repos and not (last.get("coverage") or {}).get("gap"))
 
 
@@ -276,7 +182,8 @@ def do_verify(
         timeout=timeout,
         full=full,
     )
-    store_verify(state, result)
+    state.put_record(VerifyUpdate(result, time.time()))
+    state.put(PARTS_KEY, dict(result.parts))
     journal(
         state_dir,
         "backup.verify",
@@ -303,35 +210,60 @@ def verify_job(ctx: JobContext) -> JobOutcome:
     return JobOutcome(success=not bad, error="; ".join(bad)[:1000])
 
 
-def prune_job(ctx: JobContext) -> JobOutcome:
-    try:
-        plan = plan_for(ctx.config, ctx.state_dir, require_sources=False)
-    except NotConfigured as exc:
-        return JobOutcome(success=False, error=str(exc))
+def do_prune(
+    config: Config, state: State, state_dir: Path, *, timeout: float, runner: Runner | None = None
+) -> tuple[PruneResult, ...]:
+    """Forget + prune both repositories by the retention policy, store and journal it (the
+    scheduled job and `hostward backup prune`). Raises NotConfigured."""
+    plan = plan_for(config, state_dir, require_sources=False)
     results = run_prune(
         plan,
-        CancellableRunner(ctx.cancel),
-        ctx.config.backup.retention,
-        last_check_ok=last_check_ok(ctx.state),
-        timeout=ctx.remaining(),
+        runner or SubprocessRunner(),
+        config.backup.retention,
+        last_check_ok=last_check_ok(state),
+        timeout=timeout,
     )
-    now = time.time()
+    try:
+        state.put_record(PruneUpdate(results, time.time()))
+    finally:  # journaled even when the state cannot be written (the prune itself happened)
+        journal(
+            state_dir,
+            "backup.prune",
+            {r.repository: {"status": r.status, "removed": r.removed, "error": r.error} for r in results},
+        )
+    return results
 
-    def mutate(payload: dict[str, Any]) -> None:
-        for r in results:
-            _repo(payload, r.repository)["prune"] = {
-                "time": now,
-                "status": r.status,
-                "removed": r.removed,
-                "error": r.error,
-            }
 
-    update_record(ctx.state, mutate)
-    journal(
-        ctx.state_dir,
-        "backup.prune",
-        {r.repository: {"status": r.status, "removed": r.removed, "error": r.error} for r in results},
-    )
+def do_offline(
+    config: Config, state: State, state_dir: Path, *, to: str, media_id: str, source: str = "primary",
+    read_subset: str = "100%", runner: Runner | None = None,
+) -> OfflineResult:
+    """A verified copy of `source` on the media mounted at `to` (BAK-1): stored and journaled;
+    a failure is journaled and raised (BackupError). Raises NotConfigured."""
+    plan = plan_for(config, state_dir, require_sources=False)
+    entry = {"media_id": media_id, "to": to, "from": source}
+    try:
+        result = offline_copy(plan, runner or SubprocessRunner(), to=to, media_id=media_id, source=source,
+                              read_subset=read_subset)  # fmt: skip
+    except BackupError as exc:
+        journal(state_dir, "backup.offline", {**entry, "status": "failed", "error": exc.detail})
+        raise
+    try:
+        state.put_record(OfflineUpdate(result, float(config.backup.offline.max_age)))
+    finally:  # journaled even when the state cannot be written (the copy exists)
+        done = {"status": "ok", "error": "", "snapshot": result.snapshot_id, "path": result.path}
+        journal(state_dir, "backup.offline", {**entry, **done})
+    return result
+
+
+def prune_job(ctx: JobContext) -> JobOutcome:
+    try:
+        results = do_prune(
+            ctx.config, ctx.state, ctx.state_dir, timeout=ctx.remaining(),
+            runner=CancellableRunner(ctx.cancel),
+        )  # fmt: skip
+    except NotConfigured as exc:
+        return JobOutcome(success=False, error=str(exc))
     bad = [f"{r.repository}: {r.status}: {r.error}" for r in results if r.status != "ok"]
     return JobOutcome(success=not bad, error="; ".join(bad)[:1000])
 
@@ -365,7 +297,7 @@ def do_drill(
         except OSError as exc:
             log.error("cannot write the drill report: %s", exc)
             report = ""
-        store_drill(state, result, report)
+        state.put_record(DrillUpdate(result, report))
         journal(
             state_dir,
             "backup.drill",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import CollectConfig
+from agent.records.host import HostRecord
 from collectors.host import HostSnapshot, collect_host
 
-RECORD_KIND = "host"
+RECORD_KIND = HostRecord.KIND
 
 
 def snapshot_host(config: CollectConfig) -> HostSnapshot:
@@ -27,7 +28,7 @@ def collect_job(ctx: JobContext) -> JobOutcome:
     """Collect and store. A core part that could not be read (CPU, memory, ...) makes the run
     partial, not failed: the rest of the host is still reported."""
     snap = snapshot_host(ctx.config.collect)
-    ctx.state.put_record(RECORD_KIND, snap.to_payload(), taken=snap.taken)
+    ctx.state.put_record(HostRecord(snap), taken=snap.taken)
     if not snap.errors:
         return JobOutcome(success=True)
     parts = ", ".join(sorted(snap.errors))

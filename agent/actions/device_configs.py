@@ -15,6 +15,7 @@ from typing import Any
 
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
+from agent.records.devices import ConfigBackup, DeviceConfigsRecord
 from agent.state import State
 from collectors.devices import config_store
 from collectors.devices.vendors import normalize
@@ -22,7 +23,7 @@ from common.errors import HostwardError
 from common.schema.common import Schedule
 
 log = logging.getLogger(__name__)
-RECORD_KIND = "device_configs"
+RECORD_KIND = DeviceConfigsRecord.KIND
 STORE_DIR = "device-configs"
 
 
@@ -87,7 +88,8 @@ def backup_configs(config: Config, state: State | None, state_dir: Path) -> list
             )
         )
     if state is not None:
-        state.put_record(RECORD_KIND, {"devices": [o.to_dict() for o in outcomes]}, taken=time.time())
+        record = DeviceConfigsRecord(tuple(ConfigBackup(**o.to_dict()) for o in outcomes))
+        state.put_record(record, taken=time.time())
     return outcomes
 
 

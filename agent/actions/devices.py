@@ -22,6 +22,7 @@ from typing import Any
 
 from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.config.schema import Config
+from agent.records.devices import DevicesRecord, DevicesRoundUpdate
 from agent.state import State
 from collectors.devices import outages
 from collectors.devices.config import DeviceConfig
@@ -31,7 +32,7 @@ from common.schema.common import Schedule
 
 log = logging.getLogger(__name__)
 
-RECORD_KIND = "devices"
+RECORD_KIND = DevicesRecord.KIND
 _BOOK_KEY = "devices.outages"
 _HEARTBEAT_KEY = "devices.host_last_seen"
 _ON_BATTERY_KEY = "devices.ups_on_battery"
@@ -123,25 +124,9 @@ def _record(
     if state is not None:
         state.put(_BOOK_KEY, book)
         state.put(_HEARTBEAT_KEY, now)
-        previous = state.record(RECORD_KIND)
-        payload = previous.payload if previous is not None else {}
-        polled = dict(payload.get("rounds") or {}) if round_ != ALL else {}
-        polled[round_] = now
-        devices = _merge(config, payload.get("devices") or (), results, replace_all=round_ == ALL)
-        state.put_record(RECORD_KIND, {"devices": devices, "outages": book, "rounds": polled}, taken=now)
+        order = tuple(d.name for d in config.devices if d.snmp is not None)
+        state.put_record(DevicesRoundUpdate(results, order, book, round_, now, round_ == ALL), taken=now)
     return book, changes, went
-
-
-def _merge(
-    config: Config, stored: Any, results: tuple[DeviceResult, ...], *, replace_all: bool
-) -> list[dict[str, Any]]:
-    """This round's results, and the other round's last ones, in config order (a device no
-    longer configured is dropped)."""
-    kept: dict[str, Any] = {}
-    if not replace_all:
-        kept = {str(d.get("name")): d for d in stored if isinstance(d, dict)}
-    kept.update((r.name, r.to_dict()) for r in results)
-    return [kept[d.name] for d in config.devices if d.name in kept and d.snmp is not None]
 
 
 def devices_job_with(

@@ -8,15 +8,16 @@ not provide (no smartctl, no systemd) is only reported as unavailable.
 from __future__ import annotations
 
 from agent.actions.base import JobContext, JobOutcome
+from agent.records.host import HostHealthRecord
 from collectors.host_health import collect_host_health
 from collectors.system.cancellable import CancellableRunner
 
-RECORD_KIND = "host_health"
+RECORD_KIND = HostHealthRecord.KIND
 
 
 def host_health_job(ctx: JobContext) -> JobOutcome:
     health = collect_host_health(CancellableRunner(ctx.cancel), smart=ctx.config.collect.smart)
-    ctx.state.put_record(RECORD_KIND, health.to_payload(), taken=health.taken)
+    ctx.state.put_record(HostHealthRecord(health), taken=health.taken)
     if health.errors:
         parts = ", ".join(sorted(health.errors))
         ctx.log.warning("host health: could not read %s", parts)

@@ -16,13 +16,14 @@ from agent.actions.audit import USB_KEY
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.journal import Journal, JournalError
+from agent.records.inventory import InventoryRecord
 from agent.state import State
 from collectors.inventory.diff import KINDS, Change, changes
 from collectors.inventory.gather import gather
 from collectors.inventory.model import Inventory, identity
 from collectors.system.runner import Runner, SubprocessRunner
 
-RECORD_KIND = "inventory"
+RECORD_KIND = InventoryRecord.KIND
 # Sections every host has, whose failure makes the run partial. The others can be missing for
 # a reason that is no fault of the run (a VM without an SMBIOS table, a device down: the devices
 # job reports it); they are `error` in the register and in hostward_inventory_section_error.
@@ -80,8 +81,8 @@ def record_inventory(ctx: JobContext, root: str = "/", runner: Runner | None = N
     """The job's work on the system under `root` (tests pass a fixture tree)."""
     inventory = perform_inventory(ctx.config, ctx.state, root, runner, devices=True)
     payload = inventory.to_payload()
-    stored = ctx.state.record(RECORD_KIND)
-    previous = dict(stored.payload) if stored is not None else None
+    stored = ctx.state.record(InventoryRecord)  # one writer, this job: the CLI only reads
+    previous = stored.record.to_json() if stored is not None else None
     found = changes(previous, payload) if previous is not None else []
     payload["changes_total"] = counts_after(previous, found)
     payload["last_changes"] = (
@@ -95,7 +96,7 @@ def record_inventory(ctx: JobContext, root: str = "/", runner: Runner | None = N
             journal.append("inventory.changed", {"changes": [c.to_payload() for c in found]})
     except JournalError as exc:  # a side channel never fails the main job
         ctx.log.warning("inventory: %s", exc)
-    ctx.state.put_record(RECORD_KIND, payload, taken=inventory.taken)
+    ctx.state.put_record(InventoryRecord.from_json(payload), taken=inventory.taken)
     for change in found:
         ctx.log.info("inventory: %s %s changed", change.kind, change.item)
     failed = sorted(name for name, s in inventory.sections.items() if s.status == "error")

@@ -11,7 +11,7 @@ import sys
 import unicodedata
 
 from agent import console
-from agent.actions.audit import accept_network_baseline, payload, perform_audit, store_for
+from agent.actions.audit import accept_network_baseline, perform_audit, record_audit, store_for
 from agent.commands import common
 from agent.config import LoadedConfig
 from agent.logs import escape_controls
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         outcome = perform_audit(loaded.config, state, role=args.role, root=args.root, only=args.check)
         whole = args.check is None and outcome.report.host["role"] == loaded.config.host.role
         if state is not None and whole:  # a partial or other-role audit never replaces the record
-            state.put_record("audit", payload(outcome, state))
+            record_audit(state, loaded.state_dir, outcome)
     finally:
         if state is not None:
             state.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
 from typing import Any
 
 from agent import console
@@ -25,9 +24,7 @@ from backup.coverage import coverage
 from backup.errors import BackupError, RepositoryMissing
 from backup.mirror import create_mirror, local_path
 from backup.mounts import unmounted
-from backup.offline import offline_copy
 from backup.plan import NotConfigured
-from backup.retention import run_prune
 from collectors.system.runner import SubprocessRunner
 
 EXIT_PARTIAL = 3
@@ -221,23 +218,14 @@ def cmd_prune(args: argparse.Namespace) -> int:
     loaded = common.load(args)
     state = common.open_state(loaded)
     try:
-        plan = actions.plan_for(loaded.config, loaded.state_dir, require_sources=False)
+        results = actions.do_prune(
+            loaded.config, state, loaded.state_dir,
+            timeout=float(loaded.config.backup.retention.schedule.timeout),
+        )  # fmt: skip
     except NotConfigured as exc:
         return _fail(str(exc))
-    results = run_prune(
-        plan,
-        SubprocessRunner(),
-        loaded.config.backup.retention,
-        last_check_ok=actions.last_check_ok(state),
-        timeout=float(loaded.config.backup.retention.schedule.timeout),
-    )
     for r in results:
         print(f"{r.repository}: {r.status} removed={r.removed} {r.error}".rstrip())
-    actions.journal(
-        loaded.state_dir,
-        "backup.prune",
-        {r.repository: {"status": r.status, "removed": r.removed, "error": r.error} for r in results},
-    )
     return common.EXIT_OK if all(r.status == "ok" for r in results) else common.EXIT_FAILED
 
 
@@ -251,29 +239,17 @@ def cmd_offline(args: argparse.Namespace) -> int:
     loaded = common.load(args)
     state = common.open_state(loaded)
     try:
-        plan = actions.plan_for(loaded.config, loaded.state_dir, require_sources=False)
-        result = offline_copy(
-            plan, SubprocessRunner(), to=args.to, media_id=args.media_id, source=args.source,
+        result = actions.do_offline(
+            loaded.config, state, loaded.state_dir, to=args.to, media_id=args.media_id, source=args.source,
             read_subset=args.read_subset,
         )  # fmt: skip
     except NotConfigured as exc:
         return _fail(str(exc))
     except BackupError as exc:
-        actions.journal(loaded.state_dir, "backup.offline", _offline_entry(args, "failed", exc.detail))
         return _fail(f"{exc.kind.value}: {exc}")
-    actions.store_offline(state, result, float(loaded.config.backup.offline.max_age))
-    actions.journal(
-        loaded.state_dir,
-        "backup.offline",
-        {**_offline_entry(args, "ok", ""), "snapshot": result.snapshot_id, "path": result.path},
-    )
     print(
         f"offline copy / 离线副本: media {result.media_id} at {result.path}, "
         f"{result.snapshots} snapshots ({result.copied} new), newest {result.snapshot_id[:8]}, "
         f"verified (read back {result.subset}) in {result.duration:.1f}s"
     )
     return common.EXIT_OK
-
-
-def _offline_entry(args: argparse.Namespace, status: str, error: str) -> Mapping[str, Any]:
-    return {"media_id": args.media_id, "to": args.to, "from": args.source, "status": status, "error": error}

@@ -14,7 +14,7 @@ from prometheus_client.metrics_core import Metric
 from agent.exporter.families_audit import audit_families
 from agent.exporter.families_backup import backup_families
 from agent.exporter.families_devices import device_families
-from agent.exporter.families_faults import fault_families, future_families
+from agent.exporter.families_faults import fault_families, future_families, record_families
 from agent.exporter.families_health import health_families
 from agent.exporter.families_host import host_families
 from agent.exporter.families_inventory import inventory_families
@@ -36,4 +36,5 @@ BUILDERS: tuple[FamilyBuilder, ...] = (
     inventory_families,
     fault_families,
     future_families,
+    record_families,
 )

@@ -12,30 +12,31 @@ from collections.abc import Iterator
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from agent.records import AuditRecord, StateError
 from agent.state import Snapshot
-from policies.result import STATUSES, CheckResult
+from policies.result import STATUSES
 
 log = logging.getLogger(__name__)
-AUDIT_KIND = "audit"
+AUDIT_KIND = AuditRecord.KIND
 STATUS_VALUE = {"pass": 1.0, "fail": 0.0, "error": -1.0}
 
 
 def audit_families(snapshot: Snapshot) -> Iterator[Metric]:
-    record = snapshot.records.get(AUDIT_KIND)
-    if record is None:
-        return
     try:
-        results = [CheckResult.from_json(r) for r in record.payload.get("results", [])]
-    except (KeyError, TypeError, ValueError) as exc:
+        stored = snapshot.get(AuditRecord)
+    except StateError as exc:
         log.warning("audit record unreadable: %s", exc)
         yield GaugeMetricFamily(
             "hostward_audit_record_valid", "0 if the stored audit record is unreadable.", value=0
         )
         return
+    if stored is None:
+        return
+    results = stored.record.results
     yield GaugeMetricFamily(
         "hostward_audit_last_run_timestamp_seconds",
         "When the compliance audit last ran (Unix time).",
-        value=record.taken,
+        value=stored.taken,
     )
     status = GaugeMetricFamily(
         "hostward_check_status",

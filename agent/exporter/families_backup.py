@@ -9,97 +9,91 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from agent.records import BackupRecord, StateError
+from agent.records.backup import RepoBackup
 from agent.state import Snapshot
 
 log = logging.getLogger(__name__)
-BACKUP_KIND = "backup"
+BACKUP_KIND = BackupRecord.KIND
 _STATUS = {"ok": 1.0, "partial": 0.5, "failed": 0.0}
-Getter = Callable[[Mapping[str, Any]], float | None]
+Getter = Callable[[RepoBackup], float | None]
 
 # (name, help, getter) per repository; a getter returns None when the figure is unknown.
 _PER_REPO: tuple[tuple[str, str, Getter], ...] = (
     ("hostward_backup_last_attempt_timestamp_seconds", "When the last backup to this repository started.",
-     lambda r: r.get("last_attempt")),
+     lambda r: r.last_attempt),
     ("hostward_backup_last_success_timestamp_seconds", "When the last complete backup here ended.",
-     lambda r: r.get("last_success")),
+     lambda r: r.last_success),
     ("hostward_backup_duration_seconds", "How long the last backup to this repository took.",
-     lambda r: r.get("duration")),
+     lambda r: r.duration),
     ("hostward_backup_status", "Last backup: 1 ok, 0.5 partial (files unreadable), 0 failed.",
-     lambda r: _STATUS.get(str(r.get("status"))) if r.get("status") else None),
+     lambda r: _STATUS.get(r.status) if r.status else None),
     ("hostward_backup_added_bytes", "Bytes the last backup added to the repository.",
-     lambda r: r.get("bytes_added")),
-    ("hostward_backup_files", "Files the last backup processed.", lambda r: r.get("files")),
+     lambda r: r.bytes_added),
+    ("hostward_backup_files", "Files the last backup processed.", lambda r: r.files),
     ("hostward_backup_unreadable_files", "Source files the last backup could not read.",
-     lambda r: r.get("unreadable")),
+     lambda r: r.unreadable),
     ("hostward_backup_snapshots", "Snapshots in the repository after the last backup.",
-     lambda r: r.get("snapshot_count")),
+     lambda r: r.snapshot_count),
     ("hostward_backup_latest_snapshot_timestamp_seconds", "Time of the newest snapshot in the repository.",
-     lambda r: r.get("latest_snapshot_time")),
+     lambda r: r.latest_snapshot_time),
     ("hostward_backup_coverage_gap", "Recent hostward runs with no snapshot in this repository (BAK-2).",
-     lambda r: r.get("coverage_gap")),
+     lambda r: r.coverage_gap),
     ("hostward_backup_check_success", "Last `restic check` of this repository: 1 passed, 0 failed.",
-     lambda r: _flag(r.get("check"), "ok")),
+     lambda r: None if r.check is None else float(r.check.ok)),
     ("hostward_backup_repository_size_bytes", "Bytes the repository stores, measured at the last check.",
-     lambda r: _field(r.get("check"), "size_bytes")),
+     lambda r: None if r.check is None else r.check.size_bytes),
     ("hostward_backup_check_timestamp_seconds", "When this repository was last checked.",
-     lambda r: _field(r.get("check"), "time")),
+     lambda r: None if r.check is None else r.check.time),
     ("hostward_backup_drill_success", "Last restore drill from this repository: 1 passed, 0 failed (BAK-5).",
-     lambda r: _flag(r.get("drill"), "ok")),
+     lambda r: None if r.drill is None else float(r.drill.ok)),
     ("hostward_backup_drill_duration_seconds", "Time to restore the sample in the last drill.",
-     lambda r: _field(r.get("drill"), "duration")),
+     lambda r: None if r.drill is None else r.drill.duration),
     ("hostward_backup_drill_timestamp_seconds", "When the last restore drill ran.",
-     lambda r: _field(r.get("drill"), "time")),
+     lambda r: None if r.drill is None else r.drill.time),
+    ("hostward_backup_prune_success", "Last forget + prune of this repository: 1 ok, 0 skipped or failed.",
+     lambda r: None if r.prune is None else float(r.prune.status == "ok")),
+    ("hostward_backup_prune_timestamp_seconds", "When this repository was last pruned.",
+     lambda r: None if r.prune is None else r.prune.time),
 )  # fmt: skip
 
 
-def _field(part: Any, key: str) -> float | None:
-    return part.get(key) if isinstance(part, Mapping) else None
-
-
-def _flag(part: Any, key: str) -> float | None:
-    return (1.0 if part.get(key) else 0.0) if isinstance(part, Mapping) else None
-
-
 def backup_families(snapshot: Snapshot, now: Callable[[], float] = time.time) -> Iterator[Metric]:
-    record = snapshot.records.get(BACKUP_KIND)
-    if record is None:
+    try:
+        stored = snapshot.get(BackupRecord)
+    except StateError as exc:  # shown as hostward_state_record_valid{kind="backup"} 0
+        log.warning("%s", exc)
         return
-    repos = record.payload.get("repositories")
-    if not isinstance(repos, Mapping):
-        log.warning("backup record unreadable: no repositories")
+    if stored is None:
         return
+    record = stored.record
     for name, doc, getter in _PER_REPO:
         family = GaugeMetricFamily(name, doc, labels=("repository",))
-        for repo, entry in sorted(repos.items()):
-            try:
-                value = getter(entry) if isinstance(entry, Mapping) else None
-            except (TypeError, ValueError):
-                value = None
+        for repo, entry in sorted(record.repositories.items()):
+            value = getter(entry)
             if value is not None:
                 family.add_metric((repo,), float(value))
         if family.samples:
             yield family
-    coverage = record.payload.get("coverage")
-    if isinstance(coverage, Mapping) and "gap" in coverage:
+    if record.coverage is not None:
         yield GaugeMetricFamily(
             "hostward_backup_coverage_gap_total_runs",
             "Missing (run, repository) pairs over both repositories.",
-            value=float(coverage["gap"]),
+            value=float(record.coverage.gap),
         )
-    offline = record.payload.get("offline")
-    if isinstance(offline, Mapping) and offline.get("time") is not None:
+    offline = record.offline
+    if offline is not None:
         yield GaugeMetricFamily(
             "hostward_backup_offline_copy_age_seconds",
             "Age of the last verified offline copy (BAK-1: monthly).",
-            value=max(0.0, now() - float(offline["time"])),
+            value=max(0.0, now() - offline.time),
         )
         yield GaugeMetricFamily(
             "hostward_backup_offline_copy_timestamp_seconds",
             "When the last verified offline copy was written.",
-            value=float(offline["time"]),
+            value=offline.time,
         )

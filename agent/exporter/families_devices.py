@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from agent.records import DeviceConfigsRecord, DevicesRecord, StateError
+from agent.records.devices import ConfigBackup, OutageBook
 from agent.state import Snapshot
 from collectors.devices import outages
-from collectors.devices.records import DeviceResult, result_from_dict
+from collectors.devices.records import DeviceResult
 
 log = logging.getLogger(__name__)
 _DEV = ("device", "kind", "site")
@@ -23,40 +24,42 @@ _BATTERY_STATES = ("normal", "low", "depleted", "unknown")
 
 
 def device_families(snapshot: Snapshot) -> Iterator[Metric]:
-    record = snapshot.records.get("devices")
-    if record is not None:
-        try:
-            results = [result_from_dict(d) for d in record.payload.get("devices", ())]
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning("devices record unreadable: %s", exc)
-            results = []
+    try:
+        stored = snapshot.get(DevicesRecord)
+    except StateError as exc:  # shown as hostward_state_record_valid{kind="devices"} 0
+        log.warning("%s", exc)
+        stored = None
+    if stored is not None:
+        results = list(stored.record.devices)
         yield GaugeMetricFamily(
             "hostward_devices_last_poll_timestamp_seconds",
             "When devices were last polled (Unix time).",
-            value=record.taken,
+            value=stored.taken,
         )
-        yield from _rounds(record.payload.get("rounds"))
+        yield from _rounds(stored.record.rounds)
         yield from _devices(results)
         yield from _interfaces(results)
         yield from _host_resources(results)
         yield from _ups(results)
         yield from _sensors(results)
-        yield from _outages(record.payload.get("outages") or {}, time.time())
-    configs = snapshot.records.get("device_configs")
+        yield from _outages(stored.record.outages, time.time())
+    try:
+        configs = snapshot.get(DeviceConfigsRecord)
+    except StateError as exc:
+        log.warning("%s", exc)
+        configs = None
     if configs is not None:
-        yield from _configs(configs.payload.get("devices", ()))
+        yield from _configs(configs.record.devices)
 
 
-def _rounds(rounds: object) -> Iterator[Metric]:
+def _rounds(rounds: Mapping[str, float]) -> Iterator[Metric]:
     """When each polling round last ran: a set-aside network round shows here while the power
     round (UPS, room sensors) goes on."""
     family = _g(
         "hostward_devices_round_last_poll_timestamp_seconds", "When each device round last ran.", ("round",)
     )
-    if isinstance(rounds, Mapping):
-        for name, taken in sorted(rounds.items()):
-            if isinstance(taken, (int, float)):
-                family.add_metric([str(name)], float(taken))
+    for name, taken in sorted(rounds.items()):
+        family.add_metric([name], taken)
     yield family
 
 
@@ -180,7 +183,7 @@ def _sensors(results: list[DeviceResult]) -> Iterator[Metric]:
     yield from (temperature, humidity, ok)
 
 
-def _outages(book: Mapping[str, Any], now: float) -> Iterator[Metric]:
+def _outages(book: OutageBook, now: float) -> Iterator[Metric]:
     is_open = _g("hostward_outage_open", "1 while the target (device or `host`) is down.", ("target",))
     since = _g("hostward_outage_start_timestamp_seconds", "When the open outage began.", ("target",))
     lasting = _g("hostward_outage_duration_seconds", "How long the open outage has lasted.", ("target",))
@@ -198,8 +201,8 @@ def _outages(book: Mapping[str, Any], now: float) -> Iterator[Metric]:
         "Closed outages that lasted past the threshold.",
         ("target", "threshold"),
     )
-    open_ = {o.target: o for o in outages.open_outages(book)}
-    targets = sorted(set(open_) | set(book.get("totals", {})))
+    open_ = {o.target: o for o in book.open}
+    targets = sorted(set(open_) | set(book.totals))
     for target in targets:
         o = open_.get(target)
         is_open.add_metric((target,), 1.0 if o else 0.0)
@@ -211,16 +214,15 @@ def _outages(book: Mapping[str, Any], now: float) -> Iterator[Metric]:
         if o is None:
             for name in outages.THRESHOLDS_SECONDS:
                 over.add_metric((target, name), 0.0)
-        total.add_metric((target,), float(book.get("totals", {}).get(target, 0)))
+        total.add_metric((target,), book.totals.get(target, 0.0))
         for name in outages.THRESHOLDS_SECONDS:
-            count = book.get("over_totals", {}).get(target, {}).get(name, 0)
-            over_total.add_metric((target, name), float(count))
-    for target, seconds in sorted(book.get("last_restore_seconds", {}).items()):
-        restore.add_metric((target,), float(seconds))
+            over_total.add_metric((target, name), book.over_totals.get(target, {}).get(name, 0.0))
+    for target, seconds in sorted(book.last_restore_seconds.items()):
+        restore.add_metric((target,), seconds)
     yield from (is_open, since, lasting, over, restore, total, over_total)
 
 
-def _configs(items: Any) -> Iterator[Metric]:
+def _configs(items: tuple[ConfigBackup, ...]) -> Iterator[Metric]:
     ok = _g("hostward_device_config_backup_success", "1 if the last config backup worked.", ("device",))
     changed = _g(
         "hostward_device_config_changed", "1 if the last config backup found a changed config.", ("device",)
@@ -232,10 +234,9 @@ def _configs(items: Any) -> Iterator[Metric]:
     )
     versions = _g("hostward_device_config_versions", "Config versions kept.", ("device",))
     for item in items:
-        name = str(item.get("name", ""))
-        ok.add_metric((name,), 1.0 if item.get("ok") else 0.0)
-        changed.add_metric((name,), 1.0 if item.get("changed") else 0.0)
-        if item.get("last_change"):
-            last_change.add_metric((name,), float(item["last_change"]))
-        versions.add_metric((name,), float(item.get("versions", 0)))
+        ok.add_metric((item.name,), 1.0 if item.ok else 0.0)
+        changed.add_metric((item.name,), 1.0 if item.changed else 0.0)
+        if item.last_change:
+            last_change.add_metric((item.name,), item.last_change)
+        versions.add_metric((item.name,), float(item.versions))
     yield from (ok, changed, last_change, versions)

@@ -5,13 +5,13 @@ recoveries (stored), and stored times from the future (the clock was set back)."
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from agent import faults
+from agent.records import KINDS, BackupRecord, StateError, StateRecoveredRecord
 from agent.state import Snapshot
-from agent.state_recovery import RECORD_KIND as RECOVERED_KIND
 from collectors.clock import is_future
 
 # kind -> (counter, last-error gauge, what failed)
@@ -37,7 +37,10 @@ def fault_families(snapshot: Snapshot) -> Iterator[Metric]:
         if fault is not None:
             yield GaugeMetricFamily(
                 last, f"When the last of the {doc} happened (Unix time).", value=fault.last)
-    recovered = snapshot.records.get(RECOVERED_KIND)
+    try:
+        recovered = snapshot.get(StateRecoveredRecord)
+    except StateError:  # counted in hostward_state_record_valid
+        recovered = None
     if recovered is not None:
         yield GaugeMetricFamily(
             "hostward_state_recovered_timestamp_seconds",
@@ -54,18 +57,37 @@ def future_families(snapshot: Snapshot, now: Callable[[], float] = time.time) ->
         counts["jobs"] += sum(is_future(t, wall) for t in (status.last_success, status.last.started))
     for record in snapshot.records.values():
         counts["records"] += is_future(record.taken, wall)
-    backup = snapshot.records.get("backup")
-    repos = backup.payload.get("repositories") if backup is not None else None
-    for entry in (repos.values() if isinstance(repos, Mapping) else ()):
-        if isinstance(entry, Mapping):
-            stamps = [entry.get("last_success"), entry.get("last_attempt")]
-            stamps += [part.get("time") for part in (entry.get("check"), entry.get("drill"))
-                       if isinstance(part, Mapping)]
-            counts["backup"] += sum(isinstance(t, int | float) and is_future(float(t), wall) for t in stamps)
+    try:
+        backup = snapshot.get(BackupRecord)
+    except StateError:  # counted in hostward_state_record_valid
+        backup = None
+    for entry in backup.record.repositories.values() if backup is not None else ():
+        stamps = [entry.last_success, entry.last_attempt]
+        stamps += [part.time for part in (entry.check, entry.drill) if part is not None]
+        counts["backup"] += sum(t is not None and is_future(t, wall) for t in stamps)
     family = GaugeMetricFamily(
         "hostward_stored_timestamps_in_future",
         "Stored times more than 5 minutes ahead of the clock (it ran ahead, then was set back).",
         labels=("source",))
     for source, count in sorted(counts.items()):
         family.add_metric((source,), count)
+    yield family
+
+
+def record_families(snapshot: Snapshot) -> Iterator[Metric]:
+    """`hostward_state_record_valid{kind}`: 0 when a stored record of a known kind is malformed
+    (a field missing or of the wrong type: the reason is logged); its families are then left out."""
+    family = GaugeMetricFamily(
+        "hostward_state_record_valid",
+        "1 if the stored record of this kind reads as its type, 0 if it is malformed.",
+        labels=("kind",))
+    for kind in sorted(snapshot.records):
+        record_type = KINDS.get(kind)
+        if record_type is None:
+            continue
+        try:
+            snapshot.get(record_type)
+            family.add_metric((kind,), 1.0)
+        except StateError:
+            family.add_metric((kind,), 0.0)
     yield family

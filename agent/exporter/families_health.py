@@ -11,24 +11,23 @@ from collections.abc import Iterator, Mapping
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from agent.records import HostHealthRecord, StateError
 from agent.state import Snapshot
 from collectors.host import HostSnapshot
 from collectors.host_health import HostHealth
 from collectors.system.linux.systemd import MAX_UNITS
 
 log = logging.getLogger(__name__)
-HEALTH_KIND = "host_health"
+HEALTH_KIND = HostHealthRecord.KIND
 
 
 def read_health(snapshot: Snapshot) -> HostHealth | None:
-    record = snapshot.records.get(HEALTH_KIND)
-    if record is None:
-        return None
     try:
-        return HostHealth.from_payload(record.payload)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        stored = snapshot.get(HostHealthRecord)
+    except StateError as exc:
         log.warning("host_health record unreadable: %s", exc)
         return None
+    return stored.record.health if stored is not None else None
 
 
 def health_unavailable(snapshot: Snapshot) -> Mapping[str, str]:

@@ -8,11 +8,12 @@ from collections.abc import Iterator, Mapping
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from agent.exporter.families_health import health_unavailable, link_families
+from agent.records import HostRecord, StateError
 from agent.state import Snapshot
 from collectors.host import HostSnapshot
 
 log = logging.getLogger(__name__)
-HOST_KIND = "host"
+HOST_KIND = HostRecord.KIND
 _FS = ("mountpoint", "device", "fstype")
 _SENSOR = ("sensor", "label")
 
@@ -22,16 +23,16 @@ def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
 
 
 def host_families(snapshot: Snapshot) -> Iterator[Metric]:
-    record = snapshot.records.get(HOST_KIND)
-    if record is None:
-        yield from _unavailable(health_unavailable(snapshot))
-        return
     try:
-        host = HostSnapshot.from_payload(record.payload)
-    except (KeyError, TypeError, ValueError) as exc:  # an old or damaged record: say so, no data
+        stored = snapshot.get(HostRecord)
+    except StateError as exc:  # a damaged record: say so, no data
         log.warning("host record unreadable: %s", exc)
         yield _gauge("hostward_host_record_valid", "0 if the stored host record is unreadable.", 0)
         return
+    if stored is None:
+        yield from _unavailable(health_unavailable(snapshot))
+        return
+    host = stored.record.snapshot
     yield _gauge(
         "hostward_host_last_collect_timestamp_seconds",
         "When host health was last collected (Unix time).",

@@ -12,24 +12,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from agent.records import InventoryRecord, StateError
 from agent.state import Snapshot
 from collectors.inventory.diff import KINDS
-from collectors.inventory.model import SECTIONS, identity
+from collectors.inventory.model import SECTIONS
 
-RECORD_KIND = "inventory"
+RECORD_KIND = InventoryRecord.KIND
+log = logging.getLogger(__name__)
 _INFO = ("vendor", "model", "serial", "os")
 
 
 def inventory_families(snapshot: Snapshot) -> Iterator[Metric]:
-    record = snapshot.records.get(RECORD_KIND)
-    if record is None or not isinstance(record.payload, dict):
+    try:
+        stored = snapshot.get(InventoryRecord)
+    except StateError as exc:  # shown as hostward_state_record_valid{kind="inventory"} 0
+        log.warning("%s", exc)
         return
-    payload = dict(record.payload)
-    ids = identity(payload)
+    if stored is None:
+        return
+    record = stored.record
+    ids = record.identity()
     info = GaugeMetricFamily(
         "hostward_host_info", "Maker, model, serial number and OS of this host (value 1).", labels=_INFO
     )
@@ -37,10 +44,8 @@ def inventory_families(snapshot: Snapshot) -> Iterator[Metric]:
     yield info
     yield GaugeMetricFamily(
         "hostward_inventory_last_timestamp_seconds", "When the asset register was last read (Unix time).",
-        value=record.taken,
+        value=stored.taken,
     )  # fmt: skip
-    totals = payload.get("changes_total") if isinstance(payload.get("changes_total"), dict) else {}
-    assert isinstance(totals, dict)
     counter = CounterMetricFamily(
         "hostward_inventory_changes_total",
         "Changes of the asset register journaled as inventory.changed (disk, adapter, MAC, serial,"
@@ -48,31 +53,28 @@ def inventory_families(snapshot: Snapshot) -> Iterator[Metric]:
         labels=("kind",),
     )
     for kind in KINDS:
-        value = totals.get(kind, 0)
-        counter.add_metric((kind,), float(value) if isinstance(value, int | float) else 0.0)
+        counter.add_metric((kind,), float(record.changes_total.get(kind, 0)))
     yield counter
-    sections = payload.get("sections") if isinstance(payload.get("sections"), dict) else {}
-    assert isinstance(sections, dict)
     errors = GaugeMetricFamily(
         "hostward_inventory_section_error",
         "1 when a section of the asset register could not be read last time.",
         labels=("section",),
     )
     for name in SECTIONS:
-        entry = sections.get(name)
-        if isinstance(entry, dict):
-            errors.add_metric((name,), 1 if entry.get("status") == "error" else 0)
+        section = record.sections.get(name)
+        if section is not None:
+            errors.add_metric((name,), 1 if section.status == "error" else 0)
     yield errors
-    devices = sections.get("devices")
-    if isinstance(devices, dict):
+    devices = record.sections.get("devices")
+    if devices is not None:
         family = GaugeMetricFamily(
             "hostward_device_info",
             "Vendor, model and serial number of each chassis of a machine-room device (value 1).",
             labels=("device", "vendor", "model", "serial"),
         )
         seen = set()
-        for part in devices.get("items") or []:
-            if isinstance(part, dict) and part.get("klass") in ("chassis", "system"):
+        for part in devices.items:
+            if part.get("klass") in ("chassis", "system"):
                 labels = tuple(str(part.get(k, "")) for k in ("device", "vendor", "model", "serial"))
                 if labels not in seen:
                     seen.add(labels)

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Mapping
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from agent.records import StateError, WatchdogChecksRecord, WatchdogJobsRecord
+from agent.records.watchdog import SetAside
 from agent.state import Snapshot
-from agent.watchdog import CHECKS_RECORD, JOBS_RECORD
+
+log = logging.getLogger(__name__)
+
+
+Kind = type[WatchdogJobsRecord] | type[WatchdogChecksRecord]
+
+
+def _entries(snapshot: Snapshot, kind: Kind) -> Mapping[str, SetAside]:
+    try:
+        stored = snapshot.get(kind)
+    except StateError as exc:  # shown as hostward_state_record_valid{kind} 0
+        log.warning("%s", exc)
+        return {}
+    return stored.record.entries if stored is not None else {}
 
 
 def watchdog_families(snapshot: Snapshot) -> Iterator[Metric]:
-    for kind, label, what in ((JOBS_RECORD, "job", "job"), (CHECKS_RECORD, "check", "check")):
+    kinds = ((WatchdogJobsRecord, "job", "job"), (WatchdogChecksRecord, "check", "check"))
+    for kind, label, what in kinds:
         until = GaugeMetricFamily(
             f"hostward_{what}_cooldown_until_timestamp_seconds",
             f"Until when the {what} is set aside after a stop at its time or memory limit (Unix time).",
@@ -22,10 +39,8 @@ def watchdog_families(snapshot: Snapshot) -> Iterator[Metric]:
             f"Times in a row the {what} was stopped at its time or memory limit.",
             labels=(label,),
         )
-        record = snapshot.records.get(kind)
-        for name, value in sorted((record.payload if record is not None else {}).items()):
-            if isinstance(value, dict):
-                until.add_metric((name,), float(value.get("until", 0)))
-                stops.add_metric((name,), float(value.get("strikes", 0)))
+        for name, entry in sorted(_entries(snapshot, kind).items()):
+            until.add_metric((name,), entry.until)
+            stops.add_metric((name,), float(entry.strikes))
         yield until
         yield stops

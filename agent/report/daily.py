@@ -8,15 +8,17 @@ Rendering lives in daily_html.py; this module decides the verdicts.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal, TypeVar
 
-from agent.state import State
+from agent.records import AuditRecord, BackupRecord, DevicesRecord, HostRecord, StateError, StateRecord
+from agent.records.devices import OutageBook
+from agent.state import State, Stored
 from collectors.clock import is_future
-from collectors.devices import outages
-from collectors.host import HostSnapshot
+
+R = TypeVar("R", bound=StateRecord)
 
 Level = Literal["ok", "warn", "crit", "nodata", "muted"]
 FS_WARN_PERCENT = 80.0  # the status page's thresholds
@@ -59,14 +61,21 @@ def day_bounds(day: date) -> tuple[float, float]:
     return start, end
 
 
-def health_item(state: State, now: float) -> Item:
-    record = state.record("host")
-    if record is None:
-        return Item("health", "nodata", "尚未采集主机健康数据", "Host health not collected")
+def _read(state: State, record_type: type[R], key: str) -> Stored[R] | Item | None:
+    """The stored record, or the item saying it is unreadable (and why: never silently "ok")."""
     try:
-        host = HostSnapshot.from_payload(record.payload)
-    except (KeyError, TypeError, ValueError):
-        return Item("health", "nodata", "主机记录无法读取", "The host record is unreadable")
+        return state.record(record_type)
+    except StateError as exc:
+        return Item(key, "nodata", f"{record_type.KIND} 记录无法读取：{exc}", f"unreadable: {exc}")
+
+
+def health_item(state: State, now: float) -> Item:
+    stored = _read(state, HostRecord, "health")
+    if isinstance(stored, Item):
+        return stored
+    if stored is None:
+        return Item("health", "nodata", "尚未采集主机健康数据", "Host health not collected")
+    host = stored.record.snapshot
     full, filling = [], []
     for fs in host.filesystems:
         used = fs.size - fs.free
@@ -82,7 +91,7 @@ def health_item(state: State, now: float) -> Item:
     if host.memory is not None and host.memory.total and host.memory.available < 0.1 * host.memory.total:
         notes_zh.append("可用内存低于10%")
         notes_en.append("less than 10% memory available")
-    stale = now - record.taken > RECORD_STALE or is_future(record.taken, now)  # a clock set back
+    stale = now - stored.taken > RECORD_STALE or is_future(stored.taken, now)  # a clock set back
     if stale:
         notes_zh.append("采集数据已超过一天或时间戳在未来")
         notes_en.append("the reading is more than a day old or stamped in the future")
@@ -93,34 +102,35 @@ def health_item(state: State, now: float) -> Item:
 
 
 def compliance_item(state: State) -> Item:
-    record = state.record("audit")
-    summary = record.payload.get("summary") if record else None
-    if not isinstance(summary, Mapping):
+    stored = _read(state, AuditRecord, "compliance")
+    if isinstance(stored, Item):
+        return stored
+    if stored is None:
         return Item("compliance", "nodata", "尚未审计", "Not audited")
-    n = {k: int(summary.get(k, 0)) for k in ("pass", "fail", "error", "waived")}
-    open_fail = n["fail"] - n["waived"]
-    zh = f"符合 {n['pass']}，不符合 {open_fail}，无法判定 {n['error']}，已豁免 {n['waived']}"
-    en = f"pass {n['pass']}, fail {open_fail}, could not determine {n['error']}, waived {n['waived']}"
-    level: Level = "crit" if open_fail else "warn" if n["error"] else "ok"
+    n = stored.record.summary
+    open_fail = n.failed - n.waived
+    zh = f"符合 {n.passed}，不符合 {open_fail}，无法判定 {n.error}，已豁免 {n.waived}"
+    en = f"pass {n.passed}, fail {open_fail}, could not determine {n.error}, waived {n.waived}"
+    level: Level = "crit" if open_fail else "warn" if n.error else "ok"
     return Item("compliance", level, zh, en)
 
 
 def backup_item(state: State, now: float, configured: bool) -> Item:
-    record = state.record("backup")
-    repos = record.payload.get("repositories") if record else None
-    if not isinstance(repos, Mapping) or not repos:
+    stored = _read(state, BackupRecord, "backups")
+    if isinstance(stored, Item):
+        return replace(stored, level="crit")
+    repos = stored.record.repositories if stored is not None else {}
+    if not repos:
         if configured:
             return Item("backups", "crit", "已配置备份但从未运行", "Backups configured but none has run")
         return Item("backups", "muted", "本机未配置备份", "No backup configured on this host")
     bad_zh, bad_en = [], []
     for name, repo in sorted(repos.items()):
-        if not isinstance(repo, Mapping):
-            continue
-        last = repo.get("last_success")
-        if repo.get("status") not in (None, "ok"):
-            bad_zh.append(f"{name}：上次备份{repo.get('status')}")
-            bad_en.append(f"{name}: last backup {repo.get('status')}")
-        elif not isinstance(last, int | float) or now - last > BACKUP_MAX_AGE:
+        last = repo.last_success
+        if repo.status not in ("", "ok"):
+            bad_zh.append(f"{name}：上次备份{repo.status}")
+            bad_en.append(f"{name}: last backup {repo.status}")
+        elif last is None or now - last > BACKUP_MAX_AGE:
             bad_zh.append(f"{name}：超过26小时无成功备份")
             bad_en.append(f"{name}: no successful backup for over 26 h")
         elif is_future(last, now):  # stamped while the clock ran ahead: not evidence of a backup
@@ -133,12 +143,14 @@ def backup_item(state: State, now: float, configured: bool) -> Item:
 
 
 def devices_item(state: State) -> Item:
-    record = state.record("devices")
-    if record is None:
+    stored = _read(state, DevicesRecord, "devices")
+    if isinstance(stored, Item):
+        return stored
+    if stored is None:
         return Item("devices", "nodata", "尚未轮询设备", "Devices not polled")
-    devices = [d for d in record.payload.get("devices", ()) if isinstance(d, Mapping)]
-    down = sorted(str(d.get("name", "")) for d in devices if not d.get("up"))
-    still = sorted(o.target for o in outages.open_outages(record.payload.get("outages")))
+    devices = stored.record.devices
+    down = sorted(d.name for d in devices if not d.up)
+    still = sorted(o.target for o in stored.record.outages.open)
     if down or still:
         names = ", ".join(sorted(set(down) | set(still)))
         return Item("devices", "crit", f"故障：{names}", f"down: {names}")
@@ -163,23 +175,19 @@ def incidents(state: State, start: float, end: float) -> list[Incident]:
         for run in state.runs(job, RUNS_READ):
             if start <= run.started < end and not run.success:
                 found.append(Incident(run.started, "job", job, run.error))
-    devices = state.record("devices")
-    found.extend(_outages(devices.payload.get("outages") if devices else None, start, end))
+    devices = _read(state, DevicesRecord, "devices")
+    if isinstance(devices, Stored):
+        found.extend(_outages(devices.record.outages, start, end))
     return sorted(found, key=lambda i: (i.time, i.what))
 
 
-def _outages(book: Any, start: float, end: float) -> Iterator[Incident]:
-    if not isinstance(book, Mapping):
-        return
-    for o in outages.open_outages(book):
+def _outages(book: OutageBook, start: float, end: float) -> Iterator[Incident]:
+    for o in book.open:
         if o.start < end:
             yield Incident(o.start, "outage", o.target, o.reason)
-    for item in book.get("history", ()):
-        if isinstance(item, Mapping) and item.get("start", end) < end and item.get("end", 0) >= start:
-            yield Incident(
-                float(item["start"]), "outage", str(item.get("target", "")), str(item.get("reason", "")),
-                float(item["end"]),
-            )  # fmt: skip
+    for item in book.history:
+        if item.start < end and item.end >= start:
+            yield Incident(item.start, "outage", item.target, item.reason, item.end)
 
 
 def jobs_item(days: list[JobDay]) -> Item:

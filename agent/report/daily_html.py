@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from agent.config.schema import Config
+from agent.records import HostRecord, StateError
 from agent.report.daily import Incident, Item, JobDay, day_bounds, incidents, inspect, job_days
 from agent.report.page import document, facts, table
 from agent.state import State
@@ -69,8 +70,11 @@ def render_daily(config: Config, state: State, day: date, lang: str, backup_conf
 
 
 def _facts(config: Config, state: State, day: date) -> list[tuple[str, str, str]]:
-    host = state.record("host")
-    name = config.host.name or (host.payload.get("hostname") if host else None) or socket.gethostname()
+    try:
+        host = state.record(HostRecord)
+    except StateError:  # the health item of the record says why
+        host = None
+    name = config.host.name or (host.record.snapshot.hostname if host else None) or socket.gethostname()
     return [
         ("主机", "Host", f'<span id="record-host">{e(name)}</span>'),
         ("角色 / 地点", "Role / site", e(f"{config.host.role} / {config.host.site or '—'}")),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from agent.records import AuditRecord, StateError
+from agent.records.audit import UsbSeen
 from agent.state import Snapshot
 from agent.web.audit_report import STATUS_TEXT
 from agent.web.text import e, t, when
@@ -23,17 +25,15 @@ def _rules() -> dict[str, RuleSpec]:
 
 def audit_section(snapshot: Snapshot, lang: str) -> str:
     head = f'<section id="compliance"><h2>{t(lang, "制度合规（按条款）", "Compliance by written rule")}</h2>'
-    record = snapshot.records.get("audit")
-    if record is None:
-        return head + f'<p class="empty">{t(lang, "尚未审计。", "Not audited yet.")}</p></section>'
     try:
-        results = [CheckResult.from_json(r) for r in record.payload.get("results", [])]
-    except (KeyError, TypeError, ValueError):
-        return (
-            head
-            + f'<p class="error">{t(lang, "审计记录无法读取。", "The audit record is unreadable.")}</p>'
-            + "</section>"
-        )
+        stored = snapshot.get(AuditRecord)
+    except StateError as exc:
+        unreadable = t(lang, "审计记录无法读取", "The audit record is unreadable")
+        return head + f'<p class="error">{unreadable}: {e(str(exc))}</p></section>'
+    if stored is None:
+        return head + f'<p class="empty">{t(lang, "尚未审计。", "Not audited yet.")}</p></section>'
+    record = stored.record
+    results = record.results
     by_rule: dict[str, list[CheckResult]] = {}
     for r in results:
         for rule in r.rules or ("",):  # "": a rejected policy file, which proves no rule
@@ -59,20 +59,19 @@ def audit_section(snapshot: Snapshot, lang: str) -> str:
             f'<tr data-rule="{e(rule_id)}" class="{_BADGE[worst]}"><td>{e(rule_id)}</td>'
             f"<td>{e(clause)}</td><td>{''.join(cells)}</td></tr>"
         )
-    summary = record.payload.get("summary", {})
-    counts = " · ".join(f"{t(lang, *STATUS_TEXT[k])} {e(summary.get(k, 0))}" for k in STATUS_TEXT)
+    counts = " · ".join(f"{t(lang, *STATUS_TEXT[k])} {record.summary.count(k)}" for k in STATUS_TEXT)
     cols = "".join(
         f"<th>{t(lang, zh, en)}</th>" for zh, en in (("条款", "Rule"), ("内容", "Clause"), ("检查", "Checks"))
     )
     return (
-        head + f"<p>{t(lang, '审计时间', 'Audited')} {when(record.taken)} — {counts}</p>"
+        head + f"<p>{t(lang, '审计时间', 'Audited')} {when(stored.taken)} — {counts}</p>"
         f'<table id="compliance-table"><thead><tr>{cols}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-        + _usb_devices(record.payload.get("usb_devices_seen", []), lang)
+        + _usb_devices(record.usb_devices_seen, lang)
         + "</section>"
     )
 
 
-def _usb_devices(devices: list[dict[str, object]], lang: str) -> str:
+def _usb_devices(devices: tuple[UsbSeen, ...], lang: str) -> str:
     """USB-3: every USB storage device seen on this host, with first and last seen."""
     if not devices:
         return ""
@@ -88,13 +87,9 @@ def _usb_devices(devices: list[dict[str, object]], lang: str) -> str:
         )
     )
     rows = "".join(
-        f"<tr><td>{e(d.get('vendor', ''))}</td><td>{e(d.get('product', ''))}</td>"
-        f"<td>{e(d.get('serial', ''))}</td>"
-        f"<td>{when(_num(d.get('first_seen')))}</td><td>{when(_num(d.get('last_seen')))}</td></tr>"
+        f"<tr><td>{e(d.vendor)}</td><td>{e(d.product)}</td><td>{e(d.serial)}</td>"
+        f"<td>{when(d.first_seen)}</td><td>{when(d.last_seen)}</td></tr>"
         for d in devices
     )
     return f'{head}<table id="usb-devices"><thead><tr>{cols}</tr></thead><tbody>{rows}</tbody></table>'
 
-
-def _num(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
 
+from agent.records import BackupRecord, StateError
+from agent.records.backup import RepoCheck, RepoDrill, RepoPrune
 from agent.state import Snapshot
 from agent.web.text import e, size, t, when
 
@@ -21,67 +21,75 @@ def _badge(lang: str, status: str) -> str:
     return f'<span class="badge {css}">{t(lang, zh, en)}</span>'
 
 
-def _result(lang: str, part: Any) -> str:
-    if not isinstance(part, Mapping):
+def _result(lang: str, part: RepoCheck | RepoDrill | None) -> str:
+    if part is None:
         return t(lang, "从未", "never")
-    status = "ok" if part.get("ok") else "failed"
-    return f"{_badge(lang, status)} {when(part.get('time'))}"
+    return f"{_badge(lang, 'ok' if part.ok else 'failed')} {when(part.time)}"
+
+
+def _prune(lang: str, part: RepoPrune | None) -> str:
+    if part is None:
+        return t(lang, "从未", "never")
+    text = f"{_badge(lang, 'ok' if part.status == 'ok' else 'failed')} {when(part.time)}"
+    return text + (f" ({t(lang, '删除', 'removed')} {part.removed})" if part.status == "ok" else "")
 
 
 def backup_section(snapshot: Snapshot, lang: str) -> str:
     head = f'<section id="backup"><h2>{t(lang, "备份", "Backups")}</h2>'
-    record = snapshot.records.get("backup")
-    repos = record.payload.get("repositories") if record else None
-    if not isinstance(repos, Mapping) or not repos:
+    try:
+        stored = snapshot.get(BackupRecord)
+    except StateError as exc:
+        unreadable = t(lang, "备份记录无法读取", "The backup record is unreadable")
+        return head + f'<p class="error">{unreadable}: {e(str(exc))}</p></section>'
+    record = stored.record if stored is not None else None
+    if record is None or not record.repositories:
         return head + f'<p class="empty">{t(lang, "尚未备份。", "No backup has run yet.")}</p></section>'
     columns = "".join(f"<th>{t(lang, zh, en)}</th>" for zh, en in (
         ("仓库", "Repository"), ("上次备份", "Last backup"), ("结果", "Result"), ("上次成功", "Last success"),
         ("新增", "Added"), ("文件", "Files"), ("快照", "Snapshots"), ("覆盖缺口", "Coverage gap"),
-        ("校验", "Check"), ("恢复演练", "Restore drill"), ("错误", "Error")))  # fmt: skip
+        ("校验", "Check"), ("恢复演练", "Restore drill"), ("清理", "Prune"), ("错误", "Error")))  # fmt: skip
     rows = []
-    for name, r in sorted(repos.items()):
-        if not isinstance(r, Mapping):
-            continue
-        status = str(r.get("status", ""))
-        drill = r.get("drill")
-        drill_text = _result(lang, drill)
-        if isinstance(drill, Mapping) and drill.get("duration") is not None:
-            drill_text += f" ({float(drill['duration']):.1f} s)"
+    for name, r in sorted(record.repositories.items()):
+        drill_text = _result(lang, r.drill)
+        if r.drill is not None and r.drill.duration is not None:
+            drill_text += f" ({r.drill.duration:.1f} s)"
         rows.append(
-            f'<tr data-repository="{e(name)}" class="{e(_BADGE.get(status, ("warn",))[0])}">'
-            f"<td>{e(name)}</td><td>{when(r.get('last_attempt'))}</td><td>{_badge(lang, status)}</td>"
-            f"<td>{when(r.get('last_success'))}</td>"
-            f'<td class="num">{e(size(float(r.get("bytes_added") or 0)))}</td>'
-            f'<td class="num">{e(r.get("files", "—"))}</td>'
-            f'<td class="num">{e(r.get("snapshot_count", "—"))}</td>'
-            f'<td class="num">{e(r.get("coverage_gap", "—"))}</td><td>{_result(lang, r.get("check"))}</td>'
-            f'<td>{drill_text}</td><td class="err">{e(r.get("error", ""))}</td></tr>'
+            f'<tr data-repository="{e(name)}" class="{e(_BADGE.get(r.status, ("warn",))[0])}">'
+            f"<td>{e(name)}</td><td>{when(r.last_attempt)}</td><td>{_badge(lang, r.status)}</td>"
+            f"<td>{when(r.last_success)}</td>"
+            f'<td class="num">{e(size(float(r.bytes_added or 0)))}</td>'
+            f'<td class="num">{e(_or_dash(r.files))}</td>'
+            f'<td class="num">{e(_or_dash(r.snapshot_count))}</td>'
+            f'<td class="num">{e(_or_dash(r.coverage_gap))}</td><td>{_result(lang, r.check)}</td>'
+            f'<td>{drill_text}</td><td>{_prune(lang, r.prune)}</td><td class="err">{e(r.error)}</td></tr>'
         )
     table = (
         f'<table id="backup-table"><thead><tr>{columns}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
-    payload = record.payload if record else {}
-    return head + _warnings(lang, payload) + table + _offline(lang, payload) + "</section>"
+    return head + _warnings(lang, record) + table + _offline(lang, record) + "</section>"
 
 
-def _warnings(lang: str, payload: Mapping[str, Any]) -> str:
-    warnings = payload.get("warnings")
-    if not isinstance(warnings, list | tuple) or not warnings:
+def _or_dash(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _warnings(lang: str, record: BackupRecord) -> str:
+    if not record.warnings:
         return ""
     label = t(lang, "警告", "Warning")
-    items = "".join(f"<li>{label}: {e(str(w))}</li>" for w in warnings)
+    items = "".join(f"<li>{label}: {e(w)}</li>" for w in record.warnings)
     return f'<ul id="backup-warnings" class="warn">{items}</ul>'
 
 
-def _offline(lang: str, payload: Mapping[str, Any]) -> str:
-    offline = payload.get("offline")
+def _offline(lang: str, record: BackupRecord) -> str:
+    offline = record.offline
     label = t(lang, "离线副本", "Offline copy")
-    if not isinstance(offline, Mapping):
+    if offline is None:
         return f'<p id="backup-offline" class="warn">{label}: {t(lang, "从未制作", "never made")}</p>'
-    age_days = (time.time() - float(offline.get("time") or 0)) / 86400
-    overdue = age_days * 86400 > float(payload.get("offline_max_age") or 31 * 86400)
+    age_days = (time.time() - offline.time) / 86400
+    overdue = age_days * 86400 > (record.offline_max_age or 31 * 86400)
     css = "crit" if overdue else "ok"
     return (
-        f'<p id="backup-offline" class="{css}">{label}: {e(offline.get("media_id", ""))} '
-        f"{when(offline.get('time'))} ({age_days:.0f} {t(lang, '天前', 'days ago')})</p>"
+        f'<p id="backup-offline" class="{css}">{label}: {e(offline.media_id)} '
+        f"{when(offline.time)} ({age_days:.0f} {t(lang, '天前', 'days ago')})</p>"
     )

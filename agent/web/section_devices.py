@@ -4,34 +4,33 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
+from agent.records import DeviceConfigsRecord, DevicesRecord, StateError
+from agent.records.devices import ConfigBackup, OutageBook
 from agent.state import Snapshot
 from agent.web.text import duration, e, t, when
 from collectors.devices import outages
-from collectors.devices.records import DeviceResult, result_from_dict
+from collectors.devices.records import DeviceResult
 
 HOT_CELSIUS = 28.0  # machine rooms aim for 18-27 °C (ASHRAE); above 28 is worth a look
 
 
 def devices_section(snapshot: Snapshot, lang: str) -> str:
     head = f'<section id="devices"><h2>{t(lang, "机房设备", "Machine room")}</h2>'
-    record = snapshot.records.get("devices")
-    if record is None:
-        return head + f'<p class="empty">{t(lang, "尚未轮询设备。", "Devices not polled yet.")}</p></section>'
     try:
-        results = [result_from_dict(d) for d in record.payload.get("devices", ())]
-    except (KeyError, TypeError, ValueError):
-        unreadable = t(lang, "设备记录无法读取。", "The devices record is unreadable.")
-        return head + f'<p class="error">{unreadable}</p></section>'
-
+        stored = snapshot.get(DevicesRecord)
+        configs = snapshot.get(DeviceConfigsRecord)
+    except StateError as exc:
+        unreadable = t(lang, "设备记录无法读取", "The devices record is unreadable")
+        return head + f'<p class="error">{unreadable}: {e(str(exc))}</p></section>'
+    if stored is None:
+        return head + f'<p class="empty">{t(lang, "尚未轮询设备。", "Devices not polled yet.")}</p></section>'
     now = time.time()
-    parts = [head, f'<p class="meta">{t(lang, "轮询于", "Polled at")} {when(record.taken)}</p>']
-    parts.append(_table(results, lang))
-    parts.append(_outages(record.payload.get("outages") or {}, now, lang))
-    configs = snapshot.records.get("device_configs")
+    parts = [head, f'<p class="meta">{t(lang, "轮询于", "Polled at")} {when(stored.taken)}</p>']
+    parts.append(_table(list(stored.record.devices), lang))
+    parts.append(_outages(stored.record.outages, now, lang))
     if configs is not None:
-        parts.append(_configs(configs.payload.get("devices", ()), lang))
+        parts.append(_configs(configs.record.devices, lang))
     return "".join(parts) + "</section>"
 
 
@@ -95,9 +94,9 @@ def _details(r: DeviceResult, lang: str) -> str:
     return " · ".join(bits) or "—"
 
 
-def _outages(book: dict[str, Any], now: float, lang: str) -> str:
-    open_ = outages.open_outages(book)
-    history = list(book.get("history", ()))[-10:]
+def _outages(book: OutageBook, now: float, lang: str) -> str:
+    open_ = book.open
+    history = book.history[-10:]
     if not open_ and not history:
         return f'<p class="ok" id="outages-none">{t(lang, "无停机记录。", "No outages recorded.")}</p>'
     rows = []
@@ -110,13 +109,13 @@ def _outages(book: dict[str, Any], now: float, lang: str) -> str:
             f"<td>{e(', '.join(over) or '—')}</td><td>{e(o.reason)}</td></tr>"
         )
     for item in reversed(history):
-        level = "crit" if item.get("over") else "ok"
+        level = "crit" if item.over else "ok"
         rows.append(
-            f'<tr class="{level}" data-target="{e(item["target"])}"><td>{e(item["target"])}</td>'
-            f"<td>{when(item['start'])}</td><td>{when(item['end'])}</td>"
-            f"<td>{e(duration(float(item['seconds']), lang))}</td>"
-            f"<td>{e(', '.join(item.get('over', [])) or '—')}</td>"
-            f"<td>{e(item.get('reason', ''))}</td></tr>"
+            f'<tr class="{level}" data-target="{e(item.target)}"><td>{e(item.target)}</td>'
+            f"<td>{when(item.start)}</td><td>{when(item.end)}</td>"
+            f"<td>{e(duration(item.seconds, lang))}</td>"
+            f"<td>{e(', '.join(item.over) or '—')}</td>"
+            f"<td>{e(item.reason)}</td></tr>"
         )
     head = "".join(
         f"<th>{t(lang, zh, en)}</th>"
@@ -127,18 +126,18 @@ def _outages(book: dict[str, Any], now: float, lang: str) -> str:
     return f"<h3>{title}</h3>" + _wrap("outages-table", head, rows)
 
 
-def _configs(items: Any, lang: str) -> str:
+def _configs(items: tuple[ConfigBackup, ...], lang: str) -> str:
     rows = []
     for item in items:
-        if not item.get("ok"):
-            state = _bad(t(lang, "失败", "failed"), item.get("reason", ""))
-        elif item.get("changed"):
+        if not item.ok:
+            state = _bad(t(lang, "失败", "failed"), item.reason)
+        elif item.changed:
             state = f'<span class="badge warn">{t(lang, "配置已变更", "changed")}</span>'
         else:
             state = f'<span class="badge ok">{t(lang, "未变更", "unchanged")}</span>'
         rows.append(
-            f'<tr data-device="{e(item.get("name", ""))}"><td>{e(item.get("name", ""))}</td><td>{state}</td>'
-            f'<td class="num">{e(item.get("version", 0))}</td><td>{when(item.get("last_change"))}</td></tr>'
+            f'<tr data-device="{e(item.name)}"><td>{e(item.name)}</td><td>{state}</td>'
+            f'<td class="num">{item.version}</td><td>{when(item.last_change)}</td></tr>'
         )
     head = "".join(
         f"<th>{t(lang, zh, en)}</th>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent.records import HostRecord, StateError
 from agent.state import Snapshot
 from agent.web.text import bar, duration, e, size, t, when
 from collectors.host import HostSnapshot
@@ -19,14 +20,14 @@ PART_LABELS = {
 
 def host_section(snapshot: Snapshot, lang: str) -> str:
     head = f'<section id="host-health"><h2>{t(lang, "主机健康", "Host health")}</h2>'
-    record = snapshot.records.get("host")
-    if record is None:
-        return head + f'<p class="empty">{t(lang, "尚未采集。", "Not collected yet.")}</p></section>'
     try:
-        host = HostSnapshot.from_payload(record.payload)
-    except (KeyError, TypeError, ValueError):
-        unreadable = t(lang, "主机记录无法读取。", "The host record is unreadable.")
-        return head + f'<p class="error">{unreadable}</p></section>'
+        stored = snapshot.get(HostRecord)
+    except StateError as exc:
+        unreadable = t(lang, "主机记录无法读取", "The host record is unreadable")
+        return head + f'<p class="error">{unreadable}: {e(str(exc))}</p></section>'
+    if stored is None:
+        return head + f'<p class="empty">{t(lang, "尚未采集。", "Not collected yet.")}</p></section>'
+    host = stored.record.snapshot
     parts = [head, _cards(host, lang), _filesystems(host, lang), _networks(host, lang), _errors(host, lang)]
     return "".join(parts) + "</section>"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from agent.records import StateError, WatchdogJobsRecord
 from agent.state import Snapshot
-from agent.watchdog import JOBS_RECORD
 from agent.web.text import e, t, when
 
 
@@ -19,8 +19,11 @@ def jobs_section(snapshot: Snapshot, lang: str) -> str:
                        ("耗时", "Duration"), ("错误", "Error"), ("上次成功", "Last success"))
     )  # fmt: skip
     rows = []
-    aside_record = snapshot.records.get(JOBS_RECORD)
-    aside = aside_record.payload if aside_record is not None else {}
+    try:
+        stored = snapshot.get(WatchdogJobsRecord)
+    except StateError:  # the job table still shows; /metrics says the record is unreadable
+        stored = None
+    aside = stored.record.entries if stored is not None else {}
     for name, status in sorted(snapshot.jobs.items()):
         run = status.last
         if run.success:
@@ -28,7 +31,8 @@ def jobs_section(snapshot: Snapshot, lang: str) -> str:
         else:
             label = t(lang, f"失败（第 {run.attempt} 次）", f"failed (attempt {run.attempt})")
             result = f'<span class="badge crit">{label}</span>'
-        until = _set_aside_until(aside.get(name))
+        entry = aside.get(name)
+        until = entry.until if entry is not None else 0.0
         if until > time.time():
             label = t(lang, f"已暂停至 {when(until)}", f"set aside until {when(until)}")
             result += f' <span class="badge warn" data-set-aside="{until:.0f}">{label}</span>'
@@ -41,9 +45,3 @@ def jobs_section(snapshot: Snapshot, lang: str) -> str:
     table = f'<table id="jobs-table"><thead><tr>{columns}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     return head + table + "</section>"
 
-
-def _set_aside_until(entry: object) -> float:
-    try:
-        return float(entry.get("until", 0)) if isinstance(entry, dict) else 0.0
-    except (TypeError, ValueError):
-        return 0.0

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from backup_kit import Env, write_cli_config, write_tree
 from prometheus_client import CollectorRegistry, generate_latest
+from testkit import put_json
 
 from agent.cli import main
 from agent.exporter.families_backup import backup_families
@@ -58,7 +59,7 @@ def test_backup_run_stores_figures_journals_and_exports_clean_metrics(
     assert hostward("backup", "run", "-c", config) == 0
     assert "coverage: both repositories hold every run" in capsys.readouterr().out
     state = State.open(env.root / "state")
-    record = state.record("backup")
+    record = state.snapshot().records.get("backup")
     assert record is not None
     for name in ("primary", "secondary"):
         repo = record.payload["repositories"][name]
@@ -85,7 +86,7 @@ def test_backup_run_exits_3_when_one_repository_is_missing_and_1_on_a_wrong_pass
     shutil.rmtree(env.root / "secondary")
     assert hostward("backup", "run", "-c", config) == 3
     state = State.open(env.root / "state")
-    record = state.record("backup")
+    record = state.snapshot().records.get("backup")
     assert record is not None
     assert record.payload["repositories"]["secondary"]["error_kind"] == "repository_missing"
     assert state.snapshot().jobs["backup"].last.success is False
@@ -164,7 +165,7 @@ def test_drill_passes_then_fails_when_the_live_file_differs_from_an_unchanged_lo
     assert hostward("backup", "run", "-c", config) == 0
     assert hostward("backup", "drill", "-c", config) == 0
     state = State.open(env.root / "state")
-    record = state.record("backup")
+    record = state.snapshot().records.get("backup")
     assert record is not None
     drill = record.payload["repositories"]["primary"]["drill"]
     assert drill["ok"] is True and drill["files"] == 5 and Path(drill["report"]).exists()
@@ -174,7 +175,7 @@ def test_drill_passes_then_fails_when_the_live_file_differs_from_an_unchanged_lo
     victim.write_bytes(b"HELLO\n")
     os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert hostward("backup", "drill", "-c", config, "--from", "primary") == 1
-    record = State.open(env.root / "state").record("backup")
+    record = State.open(env.root / "state").snapshot().records.get("backup")
     assert record is not None
     assert "live_differs" in record.payload["repositories"]["primary"]["drill"]["error"]
 
@@ -187,7 +188,7 @@ def test_verify_rotates_the_data_slice_and_prune_waits_for_a_passing_check(env: 
     assert hostward("backup", "prune", "-c", config) == 1  # never checked: not pruned
     assert hostward("backup", "verify", "-c", config) == 0
     assert hostward("backup", "verify", "-c", config) == 0
-    record = State.open(env.root / "state").record("backup")
+    record = State.open(env.root / "state").snapshot().records.get("backup")
     assert record is not None
     assert record.payload["repositories"]["primary"]["check"]["subset"] == "2/30"
     assert record.payload["repositories"]["primary"]["check"]["size_bytes"] > 200_000
@@ -246,7 +247,7 @@ def test_the_scheduled_backup_job_is_partial_when_a_repository_is_missing_and_ab
     )
     outcome = backup_job(ctx)
     assert outcome.partial is True and "secondary: repository_missing" in outcome.error
-    record = state.record("backup")
+    record = state.snapshot().records.get("backup")
     assert record is not None and record.payload["repositories"]["primary"]["status"] == "ok"
 
 
@@ -262,12 +263,12 @@ def test_the_backup_section_escapes_what_it_shows_and_secrets_stay_out_of_state_
     registry = CollectorRegistry()
     registry.register(_Registry(state))  # type: ignore[arg-type]
     journal_text = (env.root / "state" / "journal.jsonl").read_text(encoding="utf-8")
-    record = state.record("backup")
+    record = state.snapshot().records.get("backup")
     assert record is not None
     for text in (journal_text, json.dumps(record.payload), generate_latest(registry).decode()):
         assert secret not in text
     payload = json.loads(json.dumps(record.payload))
     payload["repositories"]["primary"]["error"] = "<script>alert(1)</script>"
-    state.put_record("backup", payload)
+    put_json(state, "backup", payload)
     page = backup_section(state.snapshot(), "en")
     assert "<script>" not in page and "&lt;script&gt;" in page

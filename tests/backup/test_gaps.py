@@ -146,7 +146,7 @@ def test_the_agent_lists_only_when_a_gap_is_suspected_and_records_an_interrupted
     assert not gap_suspected(state)
     second = do_backup(loaded.config, state, loaded.state_dir, timeout=120)
     assert second.status == "ok" and not any(o.history for o in second.repositories)
-    record = state.record("backup")
+    record = state.snapshot().records.get("backup")
     assert record is not None
     assert [r["snapshot_count"] for r in record.payload["repositories"].values()] == [2, 2]
     cancel = threading.Event()

@@ -58,7 +58,7 @@ def test_poll_records_outages_calls_on_battery_once_and_renders(
     poll_and_record(config, state, now=1_000_000.0 + 3 * 3600, on_battery=on_battery, boot_time=0.0)
     assert calls == ["ups-b"]  # still on battery: no second trigger
 
-    record = state.record("devices")
+    record = state.snapshot().records.get("devices")
     assert record is not None
     assert record.payload["outages"]["open"]["dead<sw>"]["start"] == 1_000_000.0
     body, _ = MetricsRenderer([device_families]).render(state.snapshot())

@@ -92,7 +92,7 @@ def test_the_inventory_job_keeps_the_device_register_and_exports_each_chassis(
     ctx = JobContext(loaded.config, state, loaded.state_dir, time.monotonic() + 60, threading.Event(),
                      logging.getLogger("t"))  # fmt: skip
     record_inventory(ctx, "/", SubprocessRunner())  # the live host: its devices are in its config
-    record = state.record("inventory")
+    record = state.snapshot().records.get("inventory")
     assert record is not None and record.payload["sections"]["devices"]["status"] == "ok"
     info = [m for m in inventory_families(state.snapshot()) if m.name == "hostward_device_info"]
     assert [s.labels for s in info[0].samples] == [
@@ -100,5 +100,5 @@ def test_the_inventory_job_keeps_the_device_register_and_exports_each_chassis(
     ]
     (tmp_path / "image").mkdir()  # an offline image is read without this host's devices
     record_inventory(ctx, str(tmp_path / "image"), SubprocessRunner())
-    record = state.record("inventory")
+    record = state.snapshot().records.get("inventory")
     assert record is not None and "devices" not in record.payload["sections"]

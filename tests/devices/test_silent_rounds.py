@@ -140,7 +140,7 @@ def test_eight_hundred_silent_devices_fit_a_3s_job_and_are_not_set_aside(
     assert not result.success
     assert result.error.startswith("800 of 800 devices down") and "timed out" not in result.error
     assert "devices" not in load(state, JOBS_RECORD)
-    record = state.record("devices")
+    record = state.snapshot().records.get("devices")
     assert record is not None and len(record.payload["devices"]) == 800
     assert all("no answer within 0.3s" in d["reason"] for d in record.payload["devices"])
     state.close()
@@ -183,7 +183,7 @@ def test_the_power_round_goes_on_and_starts_a_backup_while_the_network_round_is_
         second = {r.job: r for r in scheduler.run_due_once()}
         assert "devices" not in second  # set aside by the watchdog
         assert second["devices_power"].success and backups == ["run"]
-        record = state.record("devices")
+        record = state.snapshot().records.get("devices")
         assert record is not None
         [stored] = [d for d in record.payload["devices"] if d["name"] == "ups-1"]
         assert stored["ups"]["on_battery"] is True

@@ -123,7 +123,7 @@ def test_config_backup_stores_versions_and_diffs_only_on_change(sshd: Sshd, tmp_
     assert third.diff_file == str(state_dir / STORE_DIR / "lab-linux" / "000002.diff")
     diff = Path(third.diff_file).read_text()
     assert "- description 机房核心\n" in diff and "+ description 机房核心 uplink\n" in diff
-    record = state.record("device_configs")
+    record = state.snapshot().records.get("device_configs")
     assert record is not None and record.payload["devices"][0]["changed"] is True
     state.close()
 

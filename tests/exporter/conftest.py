@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from exporter_helpers import FAKE_HOST, free_port
+from testkit import put_json
 
 from agent.config import LoadedConfig, load_config
 from agent.exporter.server import ExporterHandle, start_exporter
@@ -34,7 +35,7 @@ def make_loaded(tmp_path: Path) -> Callable[..., LoadedConfig]:
 def state(tmp_path: Path) -> Iterator[State]:
     """A state with a stored host record, a good `collect` job and a failing `audit` job."""
     st = State.open(tmp_path / "state")
-    st.put_record("host", FAKE_HOST, taken=FAKE_HOST["taken"])
+    put_json(st, "host", FAKE_HOST, taken=FAKE_HOST["taken"])
     now = time.time()
     st.record_run("collect", now - 2, 0.01, True)
     st.record_run("audit", now - 5, 1.5, False, "probe <x> failed & gave up")

@@ -3,6 +3,8 @@ backup families exist, the offline copy's families do not until a copy is record
 
 from __future__ import annotations
 
+from testkit import put_json
+
 from agent.exporter.families_backup import BACKUP_KIND, backup_families
 from agent.state import State
 
@@ -15,11 +17,11 @@ def names(state: State) -> set[str]:
 
 def test_offline_families_are_absent_until_a_copy_is_recorded(state: State) -> None:
     repos = {"primary": {"last_attempt": 1_000_000.0, "status": "ok"}, "secondary": {"last_attempt": 1e6}}
-    state.put_record(BACKUP_KIND, {"repositories": repos})
+    put_json(state, BACKUP_KIND, {"repositories": repos})
     never = names(state)
     assert "hostward_backup_last_attempt_timestamp_seconds" in never
     assert not never & set(OFFLINE)
 
     offline = {"time": 1_900_000.0, "media_id": "DISC-1"}
-    state.put_record(BACKUP_KIND, {"repositories": repos, "offline": offline})
+    put_json(state, BACKUP_KIND, {"repositories": repos, "offline": offline})
     assert set(OFFLINE) <= names(state)

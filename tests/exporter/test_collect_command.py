@@ -59,7 +59,7 @@ def test_collect_with_an_invalid_config_exits_2(tmp_path: Path) -> None:
 def test_the_collect_job_stores_the_host_record(tmp_path: Path) -> None:
     loaded = load_config(str(write_config(tmp_path)))
     state = State.open(loaded.state_dir)
-    assert state.record("host") is None
+    assert state.snapshot().records.get("host") is None
     ctx = JobContext(
         loaded.config,
         state,
@@ -70,7 +70,7 @@ def test_the_collect_job_stores_the_host_record(tmp_path: Path) -> None:
     )
     outcome = collect_job(ctx)
     assert outcome.success and not outcome.partial
-    record = state.record("host")
+    record = state.snapshot().records.get("host")
     assert record is not None
     assert HostSnapshot.from_payload(record.payload).taken == record.taken
     state.close()

@@ -11,6 +11,7 @@ import pytest
 from exporter_helpers import FAKE_HOST
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
+from testkit import put_json, put_raw
 
 from agent.actions.collect import snapshot_host
 from agent.config.schema import CollectConfig
@@ -70,7 +71,7 @@ def test_job_families_report_each_jobs_last_run(state: State) -> None:
 
 @pytest.mark.skipif(PROMTOOL is None, reason="needs Debian prometheus (promtool)")
 def test_families_from_a_real_host_record_pass_promtool(state: State) -> None:
-    state.put_record("host", snapshot_host(CollectConfig()).to_payload())
+    put_json(state, "host", snapshot_host(CollectConfig()).to_payload())
     body, _ = MetricsRenderer().render(state.snapshot())
     result = promtool_check(body)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -120,7 +121,7 @@ def test_a_broken_builder_does_not_take_the_scrape_down(state: State) -> None:
 
 
 def test_a_damaged_host_record_is_reported_not_rendered_as_healthy(state: State) -> None:
-    state.put_record("host", {"version": 1, "taken": 1.0})
+    put_raw(state, "host", {"version": 1, "taken": 1.0})  # written by no version: it cannot be stored
     got = samples(MetricsRenderer().render(state.snapshot())[0])
     assert got[("hostward_host_record_valid", ())] == 0
     assert ("hostward_memory_total_bytes", ()) not in got

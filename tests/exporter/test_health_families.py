@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from exporter_helpers import FAKE_HOST
 from test_families import PROMTOOL, promtool_check, samples
+from testkit import put_json
 
 from agent.actions.base import JobContext
 from agent.actions.collect import snapshot_host
@@ -35,7 +36,7 @@ def _health() -> HostHealth:
 
 
 def test_disk_health_failed_units_and_clock_sync_become_metrics(state: State) -> None:
-    state.put_record("host_health", _health().to_payload())
+    put_json(state, "host_health", _health().to_payload())
     got = samples(MetricsRenderer().render(state.snapshot())[0])
     sda, nvme = (("device", "/dev/sda"), ("model", "ST3500418AS")), (("device", "/dev/nvme0"),)
     assert got[("hostward_disk_smart_healthy", sda)] == 1
@@ -50,7 +51,7 @@ def test_disk_health_failed_units_and_clock_sync_become_metrics(state: State) ->
 
 def test_unknown_parts_export_nothing_rather_than_healthy(state: State) -> None:
     unknown = HostHealth(taken=1.0, unavailable={"smart": "no smartctl", "systemd_units": "no systemd"})
-    state.put_record("host_health", unknown.to_payload())
+    put_json(state, "host_health", unknown.to_payload())
     names = {name for name, _ in samples(MetricsRenderer().render(state.snapshot())[0])}
     known = {"hostward_disk_smart_healthy", "hostward_systemd_units_failed", "hostward_time_synchronized"}
     assert not names & known
@@ -60,7 +61,7 @@ def test_unknown_parts_export_nothing_rather_than_healthy(state: State) -> None:
 
 def test_stopped_windows_services_become_metrics(state: State) -> None:
     stopped = HostHealth(taken=1.0, stopped_services=("MSSQLSERVER", "Spooler"))
-    state.put_record("host_health", stopped.to_payload())
+    put_json(state, "host_health", stopped.to_payload())
     got = samples(MetricsRenderer().render(state.snapshot())[0])
     assert got[("hostward_windows_service_stopped", (("service", "Spooler"),))] == 1
     assert got[("hostward_windows_services_stopped", ())] == 2
@@ -69,22 +70,22 @@ def test_stopped_windows_services_become_metrics(state: State) -> None:
 def test_link_state_is_exported_and_windows_exports_no_inodes(state: State) -> None:
     host = json.loads(json.dumps(FAKE_HOST))
     host["networks"][0]["up"] = False
-    state.put_record("host", host)
+    put_json(state, "host", host)
     got = samples(MetricsRenderer().render(state.snapshot())[0])
     assert got[("hostward_network_up", (("interface", host["networks"][0]["interface"]),))] == 0
     assert any(name == "hostward_filesystem_files_free" for name, _ in got)
     host["unavailable"] = {"inodes": "Windows filesystems have no inode counts"}
-    state.put_record("host", host)
+    put_json(state, "host", host)
     names = {name for name, _ in samples(MetricsRenderer().render(state.snapshot())[0])}
     assert "hostward_filesystem_files_free" not in names and "hostward_filesystem_avail_bytes" in names
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="needs Debian prometheus (promtool)")
 def test_a_real_host_with_its_health_record_passes_promtool_and_stays_in_the_hundreds(state: State) -> None:
-    state.put_record("host", snapshot_host(CollectConfig()).to_payload())
+    put_json(state, "host", snapshot_host(CollectConfig()).to_payload())
     # An office PC with two disks and a failed unit: the recorded disks stand in for this VM's.
     office = HostHealth(time.time(), _health().disks, ("a.service",), True)
-    state.put_record("host_health", office.to_payload())
+    put_json(state, "host_health", office.to_payload())
     body, _ = MetricsRenderer().render(state.snapshot())
     result = promtool_check(body)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -103,7 +104,7 @@ def test_the_host_health_job_stores_its_record_and_a_part_it_cannot_read_makes_i
         Config(), state, tmp_path, time.monotonic() + 60, threading.Event(), logging.getLogger("t")
     )
     outcome = host_health_job(ctx)
-    record = state.record("host_health")
+    record = state.snapshot().records.get("host_health")
     assert record is not None
     health = HostHealth.from_payload(record.payload)
     assert record.taken == health.taken

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from exporter_helpers import FAKE_HOST
+from testkit import put_json
 
 from agent.config import LoadedConfig
 from agent.exporter.server import ExporterHandle
@@ -44,7 +45,7 @@ def test_every_value_from_the_host_and_jobs_is_escaped(state: State) -> None:
     hostile = copy.deepcopy(FAKE_HOST)
     hostile["filesystems"][0]["mountpoint"] = '/mnt/<script>alert("x")</script>'
     hostile["users"] = ["<img src=x onerror=alert(1)>"]
-    state.put_record("host", hostile)
+    put_json(state, "host", hostile)
     state.record_run("<b>job</b>", time.time(), 0.1, False, "<iframe>")
     page = render_status(state.snapshot(), "en")
     assert "<script>" not in page and "<img" not in page and "<iframe>" not in page and "<b>job" not in page
@@ -60,7 +61,7 @@ def test_parts_the_platform_does_not_provide_are_shown_as_such_in_both_languages
         "load": "no performance counters (PDH); `lodctr /R` rebuilds them",
         "swap": "no performance counters (PDH) <for page-file usage>",
     }
-    state.put_record("host", windows)
+    put_json(state, "host", windows)
     pages = {lang: render_status(state.snapshot(), lang) for lang in ("zh", "en")}
     for lang, label, said in (("en", "Load 1/5/15 min", "not available on this platform"),
                               ("zh", "负载 1/5/15 分钟", "此平台不提供")):  # fmt: skip
@@ -140,7 +141,7 @@ def test_disk_health_units_and_clock_are_shown_escaped_and_unread_parts_named(st
         errors={"smart:/dev/sdb": "could not read"},
         unavailable={"time_sync": "no systemd"},
     )
-    state.put_record("host_health", health.to_payload())
+    put_json(state, "host_health", health.to_payload())
     page = render_status(state.snapshot(), "en")
     assert re.search(r'<tr class="crit" data-device="/dev/sda">.*FAILING.*pending_sectors 8', page)
     assert "&lt;b&gt;model" in page and "<b>model" not in page

@@ -93,13 +93,13 @@ def test_a_section_that_could_not_be_read_is_not_taken_for_everything_removed(
 ) -> None:
     root = linux_tree(tmp_path / "root")
     record_inventory(ctx, str(root), RecordedRunner({}))
-    before = ctx.state.record(RECORD_KIND)
+    before = ctx.state.snapshot().records.get(RECORD_KIND)
     write(root, "/var/lib/dpkg/status", "not a dpkg file at all\n\x00")
     outcome = record_inventory(ctx, str(root), RecordedRunner({}))
     assert outcome.partial and "software" in outcome.error
     assert [e.kind for e in Journal(ctx.state_dir).entries()] == ["inventory.registered"]
     assert before is not None
-    stored = ctx.state.record(RECORD_KIND)
+    stored = ctx.state.snapshot().records.get(RECORD_KIND)
     assert stored is not None and stored.payload["sections"]["software"]["status"] == "error"
     assert metrics(ctx.state)[("hostward_inventory_section_error", (("section", "software"),))] == 1
 

@@ -21,6 +21,7 @@ from agent.actions.base import JobContext
 from agent.config import load_config
 from agent.exporter.families_audit import audit_families
 from agent.journal import Journal
+from agent.records import AuditRecord
 from agent.state import State
 from agent.web.section_audit import audit_section
 
@@ -116,7 +117,7 @@ def job_ctx(tmp_path: Path) -> JobContext:
 
 def test_audit_job_stores_record_baseline_and_journal(job_ctx: JobContext) -> None:
     outcome = audit_job(job_ctx)
-    record = job_ctx.state.record("audit")
+    record = job_ctx.state.snapshot().records.get("audit")
     assert record is not None
     assert {"host", "results", "summary", "policy_problems"} <= set(record.payload)
     assert sum(record.payload["summary"][k] for k in ("pass", "fail", "error", "not_applicable")) == 30
@@ -191,4 +192,4 @@ def test_accepting_the_network_baseline_is_journaled(tmp_path: Path) -> None:
     assert entry.kind == "audit.network_baseline"
     code, out, _ = hostward("audit", "-c", cfg, "--json", "--check", "net.settings_unchanged")
     assert json.loads(out)["results"][0]["status"] == "pass"
-    assert state.record("audit") is None  # a one-check audit does not replace the stored record
+    assert state.record(AuditRecord) is None  # a one-check audit does not replace the stored record

@@ -267,7 +267,7 @@ backup:
     assert not any("\x1b" in out for out in outputs)  # the terminal is not driven
     state = State.open(tmp_path / "state")
     try:
-        drill = state.record("backup").payload["repositories"]["primary"]["drill"]  # type: ignore[union-attr]
+        drill = state.snapshot().records.get("backup").payload["repositories"]["primary"]["drill"]  # type: ignore[union-attr]
         page = render_status(state.snapshot(), "en")
     finally:
         state.close()

@@ -20,6 +20,7 @@ from reliability_b_kit import (
     job_runs,
     metric,
 )
+from testkit import put_json
 
 from agent.actions.audit import perform_audit
 from agent.actions.base import JobOutcome
@@ -112,7 +113,7 @@ def test_a_hanging_check_is_cut_at_the_audit_limit_reported_and_set_aside(tmp_pa
 
     # The cool-down passes (moved back in the record: no sleeping); the next stop doubles it.
     payload = {CHECK: {**aside.to_json(), "until": time.time() - 1}}
-    state.put_record(CHECKS_RECORD, payload)
+    put_json(state, CHECKS_RECORD, payload)
     perform_audit(loaded.config, state, runner=runner, only=[CHECK], watch=True)
     assert len(started(bindir)) == 2
     again = load(state, CHECKS_RECORD)[CHECK]
@@ -120,13 +121,13 @@ def test_a_hanging_check_is_cut_at_the_audit_limit_reported_and_set_aside(tmp_pa
 
     # Fixed: the check runs to its end and is no longer set aside.
     fake_program(bindir, "ip", 'echo "[]"\n')
-    state.put_record(CHECKS_RECORD, {CHECK: {**again.to_json(), "until": time.time() - 1}})
+    put_json(state, CHECKS_RECORD, {CHECK: {**again.to_json(), "until": time.time() - 1}})
     fixed = perform_audit(loaded.config, state, runner=runner, only=[CHECK], watch=True)
     assert fixed.report.results[0].evidence.get("watchdog") is None
     assert load(state, CHECKS_RECORD) == {}
 
     # A set-aside written before the clock was set back 10 days lasts at most cooldown_max (6h).
-    state.put_record(CHECKS_RECORD, {CHECK: {**again.to_json(), "until": time.time() + 10 * 86400}})
+    put_json(state, CHECKS_RECORD, {CHECK: {**again.to_json(), "until": time.time() + 10 * 86400}})
     assert CHECK in checks_set_aside(state, loaded.config.limits)
     assert load(state, CHECKS_RECORD)[CHECK].until <= time.time() + 6 * 3600
     state.close()

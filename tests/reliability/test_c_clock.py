@@ -28,6 +28,7 @@ import pytest
 from reliability_b_kit import Agent, backup_yaml, free_port, init_repos, job_runs
 from reliability_c_kit import kinds, sample
 from test_b_time import FAKETIME_LIB, faketime_env
+from testkit import put_json
 
 from agent.actions.base import JobOutcome
 from agent.config import Config
@@ -224,7 +225,7 @@ def test_the_daily_record_takes_a_backup_stamped_in_the_future_as_no_backup(
 ) -> None:
     now = utc("2026-11-23T10:00:00")
     entry = {"status": "ok", "last_success": now + stamped, "last_attempt": now + stamped - 30}
-    state.put_record("backup", {"repositories": {"primary": entry}})
+    put_json(state, "backup", {"repositories": {"primary": entry}})
     item = backup_item(state, now, configured=True)
     assert item.level == level, item
     if level == "crit":

@@ -15,6 +15,8 @@ from testkit import AgentProcess, free_port
 from agent import faults
 from agent.actions.base import JobOutcome
 from agent.config.schema import Config, state_dir_problem
+from agent.records import WatchdogJobsRecord
+from agent.records.watchdog import SetAside
 from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State, StateError
 from common.schema.common import Schedule
@@ -48,9 +50,11 @@ def _torn_page(db: Path) -> None:
 def populated(state: Path) -> Path:
     """A state with some history, checkpointed into state.db (no -wal left to hide the damage)."""
     s = State.open(state)
+    aside: dict[str, SetAside] = {}
     for i in range(300):
         s.record_run("collect", 1_795_392_000.0 + i, 0.1, True)
-        s.put_record(f"kind{i % 30}", {"i": i, "text": "x" * 200})
+        aside[f"job{i % 30}"] = SetAside(float(i), 1, "x" * 200)
+        s.put_record(WatchdogJobsRecord(dict(aside)))
     s.close()
     db = sqlite3.connect(state / "state.db")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

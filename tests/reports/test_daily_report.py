@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from reports_kit import CHROMIUM, HOSTWARD, chromium, hostward
+from testkit import put_json
 
 from agent.actions.base import JobContext
 from agent.actions.collect import collect_job
@@ -22,6 +23,7 @@ from agent.config import LoadedConfig, load_config
 from agent.report.daily import day_bounds
 from agent.report.daily_html import archive_path
 from agent.state import State
+from collectors.devices.records import DeviceResult
 
 
 def day_of(stamp: float) -> date:
@@ -87,15 +89,16 @@ def test_findings_of_the_day_are_summarised(tmp_path: Path, state: State) -> Non
     host["filesystems"] = [{"device": "/dev/sdb1", "mountpoint": "/srv/his-data", "fstype": "xfs",
                             "size": 100, "free": 4, "avail": 4, "files": 10, "files_free": 5}]  # fmt: skip
     now = time.time()
-    state.put_record("host", host, taken=now - 60)
-    state.put_record("audit", {"results": [], "summary": {"pass": 20, "fail": 2, "error": 1, "waived": 1}})
+    put_json(state, "host", host, taken=now - 60)
+    put_json(state, "audit", {"results": [], "summary": {"pass": 20, "fail": 2, "error": 1, "waived": 1}})
     stale = now - 30 * 3600
     repositories = {
         "primary": {"status": "ok", "last_success": stale},
         "secondary": {"status": "failed", "error": "disk gone"},
     }
-    state.put_record("backup", {"repositories": repositories})
-    state.put_record("devices", {"devices": [{"name": "core-switch", "up": False}], "outages": {}})
+    put_json(state, "backup", {"repositories": repositories})
+    down = DeviceResult("core-switch", "switch", "", False, "no answer", 1.0).to_dict()
+    put_json(state, "devices", {"devices": [down], "outages": {}})
     state.record_run("audit", now - 60, 1.0, False, "probe timed out")
     html = render_for(cfg.config, state, day_of(now - 60), "en")
     assert level(html, "health").startswith("crit ") and "/srv/his-data 96%" in level(html, "health")
@@ -108,7 +111,7 @@ def test_findings_of_the_day_are_summarised(tmp_path: Path, state: State) -> Non
 
 
 def test_a_clean_day_is_ok(tmp_path: Path, state: State) -> None:
-    state.put_record("audit", {"results": [], "summary": {"pass": 20, "fail": 0, "error": 0, "waived": 0}})
+    put_json(state, "audit", {"results": [], "summary": {"pass": 20, "fail": 0, "error": 0, "waived": 0}})
     started = time.time() - 60
     state.record_run("audit", started, 1.0, True)
     html = render_for(loaded(tmp_path).config, state, day_of(started), "en")
@@ -129,7 +132,7 @@ def test_only_the_days_incidents_are_listed_and_escaped(tmp_path: Path, state: S
              "reason": "gone"},
         ],
     }  # fmt: skip
-    state.put_record("devices", {"devices": [], "outages": book})
+    put_json(state, "devices", {"devices": [], "outages": book})
     html = render_for(loaded(tmp_path).config, state, day, "en")
     incidents = html[html.index('id="incidents"') : html.index("</table>", html.index('id="incidents"'))]
     assert "yesterday&#x27;s failure" not in incidents and "old-router" not in incidents

@@ -1,0 +1,155 @@
+"""The "devices" record (the last state of every SNMP device, its outage book, the rounds) and
+the "device_configs" record (the last SSH config backup of each device)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from agent.records.base import Reader, malformed, start, wrap
+from collectors.devices.outages import Outage
+from collectors.devices.records import DeviceResult, result_from_dict
+
+
+@dataclass(frozen=True)
+class ClosedOutage:
+    """An outage that ended; `over` names the thresholds (2h, 4h) it lasted past."""
+
+    target: str
+    start: float
+    end: float
+    seconds: float
+    reason: str = ""
+    over: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutageBook:
+    """ROOM-2 bookkeeping of devices and of this host (collectors/devices/outages.py keeps it as
+    JSON between rounds; this is its typed, read-only view)."""
+
+    open: tuple[Outage, ...] = ()
+    history: tuple[ClosedOutage, ...] = ()  # newest last
+    totals: Mapping[str, float] = field(default_factory=dict)
+    over_totals: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    last_restore_seconds: Mapping[str, float] = field(default_factory=dict)
+    book: Mapping[str, Any] = field(default_factory=dict)  # the JSON form, for outages.update
+
+    @classmethod
+    def read(cls, r: Reader) -> OutageBook:
+        opened = []
+        entries = r.obj("open")
+        for target in entries.data if entries is not None else {}:
+            assert entries is not None
+            o = entries.obj(str(target))
+            if o is not None:
+                opened.append(Outage(str(target), o.number("start"), None, o.text("reason", "")))
+        history = []
+        for i, item in enumerate(r.items("history")):
+            h = Reader(r.kind, item, f"{r.name('history')}[{i}]")
+            history.append(ClosedOutage(
+                h.text("target"), h.number("start"), h.number("end"), h.number("seconds"),
+                h.text("reason", ""), h.texts("over")))  # fmt: skip
+        over = r.obj("over_totals")
+        over_totals = {str(t): over.numbers(str(t)) for t in over.data} if over is not None else {}
+        return cls(tuple(opened), tuple(history), r.numbers("totals"), over_totals,
+                   r.numbers("last_restore_seconds"), dict(r.data))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DevicesRecord:
+    KIND: ClassVar[str] = "devices"
+    VERSION: ClassVar[int] = 1
+
+    devices: tuple[DeviceResult, ...] = ()
+    outages: OutageBook = field(default_factory=OutageBook)
+    rounds: Mapping[str, float] = field(default_factory=dict)  # round name -> when it last ran
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": self.VERSION, "devices": [d.to_dict() for d in self.devices],
+                "outages": dict(self.outages.book), "rounds": dict(self.rounds)}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Any) -> DevicesRecord:
+        r = start(cls.KIND, cls.VERSION, data)
+        devices = []
+        for i, item in enumerate(r.items("devices")):
+            if not isinstance(item, dict):
+                raise malformed(cls.KIND, f"devices[{i}]", "expected an object")
+            try:
+                devices.append(result_from_dict(item))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise wrap(exc, cls.KIND, f"devices[{i}]") from exc
+        book = r.obj("outages")
+        return cls(tuple(devices), OutageBook.read(book) if book is not None else OutageBook(),
+                   r.numbers("rounds"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ConfigBackup:
+    """The last SSH config backup of one device."""
+
+    name: str
+    ok: bool
+    changed: bool
+    reason: str = ""
+    version: int = 0
+    versions: int = 0
+    last_change: float | None = None
+    hostname: str = ""
+    diff_lines: int = 0
+    host_key_mismatch: bool = False
+    diff_file: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def read(cls, r: Reader) -> ConfigBackup:
+        return cls(r.text("name"), r.flag("ok"), r.flag("changed", False), r.text("reason", ""),
+                   r.integer("version", 0), r.integer("versions", 0), r.opt_number("last_change"),
+                   r.text("hostname", ""), r.integer("diff_lines", 0), r.flag("host_key_mismatch", False),
+                   r.text("diff_file", ""))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DeviceConfigsRecord:
+    KIND: ClassVar[str] = "device_configs"
+    VERSION: ClassVar[int] = 1
+
+    devices: tuple[ConfigBackup, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": self.VERSION, "devices": [d.to_json() for d in self.devices]}
+
+    @classmethod
+    def from_json(cls, data: Any) -> DeviceConfigsRecord:
+        r = start(cls.KIND, cls.VERSION, data)
+        return cls(tuple(ConfigBackup.read(Reader(cls.KIND, item, f"devices[{i}]"))
+                         for i, item in enumerate(r.items("devices"))))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DevicesRoundUpdate:
+    """One polling round: its results merged with the other round's last ones (in config order,
+    a device no longer configured dropped), the outage book as it is now, the round's time."""
+
+    results: tuple[DeviceResult, ...]
+    order: tuple[str, ...]  # the configured SNMP devices, in config order
+    book: Mapping[str, Any]
+    round_: str
+    now: float
+    replace_all: bool  # a round of every device: the other round's results and times go
+
+    def record_type(self) -> type[DevicesRecord]:
+        return DevicesRecord
+
+    def apply(self, current: DevicesRecord | None) -> DevicesRecord:
+        keep = current is not None and not self.replace_all
+        kept = {d.name: d for d in current.devices} if current is not None and keep else {}
+        kept.update((r.name, r) for r in self.results)
+        polled = dict(current.rounds) if current is not None and keep else {}
+        polled[self.round_] = self.now
+        book = OutageBook.read(Reader(DevicesRecord.KIND, dict(self.book), "outages"))
+        return DevicesRecord(tuple(kept[n] for n in self.order if n in kept), book, polled)

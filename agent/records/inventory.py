@@ -1,0 +1,80 @@
+"""The "inventory" record: the asset register of this host (ROOM-5) and its running change counts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from agent.records.base import Reader, malformed, start
+from collectors.inventory.model import identity
+
+
+@dataclass(frozen=True)
+class InventorySection:
+    """One section of the register (system, os, disks, ...): `status` ok|error, its items."""
+
+    status: str
+    items: tuple[Mapping[str, Any], ...] = ()
+    reason: Mapping[str, str] = field(default_factory=dict)  # why it could not be read: {"en", "zh"}
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status, "items": [dict(i) for i in self.items]}
+        if self.reason:
+            out["reason"] = dict(self.reason)
+        return out
+
+    @classmethod
+    def read(cls, r: Reader) -> InventorySection:
+        items = r.items("items")
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                raise malformed(r.kind, f"{r.name('items')}[{i}]", "expected an object")
+        reason = r.obj("reason")
+        texts = {"en": reason.text("en", ""), "zh": reason.text("zh", "")} if reason is not None else {}
+        return cls(r.text("status"), tuple(items), texts)
+
+
+@dataclass(frozen=True)
+class InventoryRecord:
+    KIND: ClassVar[str] = "inventory"
+    VERSION: ClassVar[int] = 1
+
+    host: str
+    taken: float
+    platform: str = ""
+    root: str = "/"
+    live: bool = True
+    sections: Mapping[str, InventorySection] = field(default_factory=dict)
+    changes_total: Mapping[str, int] = field(default_factory=dict)  # by kind of change
+    last_changes: tuple[Mapping[str, Any], ...] = ()
+
+    def identity(self) -> dict[str, str]:
+        """vendor, model, serial and os ("" where unknown)."""
+        return identity(self.to_json())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.VERSION, "host": self.host, "taken": self.taken, "platform": self.platform,
+            "root": self.root, "live": self.live,
+            "sections": {n: s.to_json() for n, s in self.sections.items()},
+            "changes_total": dict(self.changes_total), "last_changes": [dict(c) for c in self.last_changes],
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Any) -> InventoryRecord:
+        r = start(cls.KIND, cls.VERSION, data)
+        sections_reader = r.obj("sections")
+        sections = {}
+        if sections_reader is not None:
+            for name in sections_reader.data:
+                part = sections_reader.obj(str(name))
+                if part is not None:
+                    sections[str(name)] = InventorySection.read(part)
+        totals = {k: int(v) for k, v in r.numbers("changes_total").items()}
+        changes = r.items("last_changes")
+        for i, item in enumerate(changes):
+            if not isinstance(item, Mapping):
+                raise malformed(cls.KIND, f"last_changes[{i}]", "expected an object")
+        return cls(r.text("host", ""), r.number("taken"), r.text("platform", ""), r.text("root", "/"),
+                   r.flag("live", True), sections, totals, tuple(changes))  # fmt: skip
