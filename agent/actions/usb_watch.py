@@ -9,6 +9,12 @@ through winreg), every few seconds, and on each change:
 - merges the device into the USB history the audit keeps (first seen, last seen), which the
   asset register (`hostward inventory`) lists; a disconnection sets its last seen.
 
+Each change is recorded with its time, the user(s) logged in then (psutil.users()) and how it
+was seen (`via`: "uevent" from the daemon's netlink listener, agent/usb_listener.py, the moment
+it happens; "poll" from this job; "event-log" from the Windows Kernel-PnP log), in the journal
+and in the access-log archive (kind "usb"). The listener and this job compare against the same
+stored set under one lock, so a device seen by both is recorded once.
+
 It writes to the state only when something changed. What it reads decides nothing: an empty
 reading means no USB storage attached (the checks of USB-1 stay the audit's business).
 """
@@ -20,13 +26,42 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from agent.access.archive import Archive, ArchiveError
 from agent.actions.audit import merge_usb_devices
 from agent.actions.base import JobContext, JobOutcome
 from agent.journal import Journal, JournalError
 from agent.state import State
+from collectors.access import AccessEvent
+from collectors.system import filelock
 
 PRESENT_KEY = "usb_watch.present"
+LOCK_FILE = "usb_watch.lock"
 _FIELDS = ("vendor", "product", "serial")
+
+
+def logged_in_users() -> list[str]:
+    """The users with a session now (sorted, unique); [] when it cannot be told."""
+    import psutil
+
+    try:
+        return sorted({u.name for u in psutil.users() if u.name})
+    except (OSError, RuntimeError):
+        return []
+
+
+@contextlib.contextmanager
+def _locked(state_dir: Path) -> Iterator[None]:
+    fd = os.open(Path(state_dir) / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        filelock.lock(fd)
+        yield
+    finally:
+        os.close(fd)
 
 
 def read_attached(root: str = "/") -> list[dict[str, str]]:
@@ -44,9 +79,29 @@ def _key(device: dict[str, Any]) -> str:
     return "|".join(str(device.get(k, "")) for k in _FIELDS)
 
 
-def record_changes(state: State, journal: Journal, attached: list[dict[str, str]], now: float) -> list[str]:
-    """Compare with the devices attached last time; journal and merge the changes. Returns the
-    journal kinds written, in order."""
+def record_changes(
+    state: State,
+    journal: Journal,
+    attached: list[dict[str, str]],
+    now: float,
+    *,
+    via: str = "poll",
+    users: list[str] | None = None,
+) -> list[str]:
+    """Compare with the devices attached last time; journal, archive and merge the changes.
+    Returns the journal kinds written, in order."""
+    with _locked(journal.dir):
+        return _record(state, journal, attached, now, via, users)
+
+
+def _record(
+    state: State,
+    journal: Journal,
+    attached: list[dict[str, str]],
+    now: float,
+    via: str,
+    users: list[str] | None,
+) -> list[str]:
     before: dict[str, Any] = dict(state.get(PRESENT_KEY) or {})
     now_present = {_key(d): d for d in attached}
     if now_present.keys() == before.keys():
@@ -55,15 +110,34 @@ def record_changes(state: State, journal: Journal, attached: list[dict[str, str]
     gone = [before[k] for k in sorted(before.keys() - now_present.keys())]
     came = [now_present[k] for k in sorted(now_present.keys() - before.keys())]
     merge_usb_devices(state, [*gone, *came], now)  # first seen on arrival, last seen on leaving
+    who = logged_in_users() if users is None else users
+    events = []
     for kind, devices in (("usb.connected", came), ("usb.disconnected", gone)):
         for device in devices:
+            data = {k: str(device.get(k, "")) for k in _FIELDS}
+            events.append(AccessEvent(now, "usb", ",".join(who), via, kind.split(".")[1], "", data))
             try:
-                journal.append(kind, {k: device.get(k, "") for k in _FIELDS})
+                journal.append(kind, {**data, "time": now, "users": who, "via": via})
                 written.append(kind)
             except JournalError:  # a side channel: the history is kept even so
                 pass
+    try:
+        Archive(journal.dir).append(events, now)
+        from agent.actions.access_log import add_totals
+
+        add_totals(state, events, {"usb_recent": _recent(state, events)})
+    except ArchiveError:
+        pass  # the journal holds it; the history too
     state.put(PRESENT_KEY, now_present)
     return written
+
+
+def _recent(state: State, events: list[AccessEvent]) -> list[dict[str, Any]]:
+    """The last 50 USB connections (for the daily report)."""
+    stored = state.record("access_log")
+    old = list(stored.payload.get("usb_recent") or []) if stored is not None else []
+    new = [e.to_json() for e in events if e.service == "connected"]
+    return [*old, *new][-50:]
 
 
 def usb_watch_job(ctx: JobContext) -> JobOutcome:
