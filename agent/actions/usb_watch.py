@@ -21,15 +21,14 @@ reading means no USB storage attached (the checks of USB-1 stay the audit's busi
 
 from __future__ import annotations
 
-import sys
-import time
-from dataclasses import asdict
-from typing import Any
-
 import contextlib
 import os
+import sys
+import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from agent.access.archive import Archive, ArchiveError
 from agent.actions.audit import merge_usb_devices

@@ -128,8 +128,8 @@ def test_a_usb_stick_uevent_is_journaled_at_once_with_its_serial_and_the_poll_do
     cfg = tmp_path / "hostward.yaml"
     cfg.write_text(f"version: 1\nstate_dir: {state_dir}\n", encoding="utf-8")
     loaded = load_config(str(cfg))
-    ctx = JobContext(loaded.config, State.open(state_dir), state_dir, time.monotonic() + 60, threading.Event(),
-                     logging.getLogger("t"))  # fmt: skip
+    ctx = JobContext(loaded.config, State.open(state_dir), state_dir, time.monotonic() + 60,
+                     threading.Event(), logging.getLogger("t"))  # fmt: skip
     watch_once(ctx, str(root))
     assert [e.kind for e in Journal(state_dir).entries()] == ["usb.connected"]
     (archived,) = Archive(state_dir).read()
