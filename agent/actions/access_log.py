@@ -28,6 +28,7 @@ from collectors.system.runner import Runner, SubprocessRunner
 
 RECORD_KIND = "access_log"
 BOOKMARKS_KEY = "access_log.bookmarks"
+DAYS_KEPT = 14
 MAX_ROUNDS = 20  # reads per run while a source says it has more (a first import of big logs)
 
 
@@ -46,11 +47,15 @@ def add_totals(
     payload: dict[str, Any] = dict(stored.payload) if stored is not None else {}
     kinds = {k: int((payload.get("events_total") or {}).get(k, 0)) for k in KINDS}
     failed = {str(k): int(v) for k, v in (payload.get("failed_total") or {}).items()}
+    days = {str(k): dict(v) for k, v in (payload.get("days") or {}).items() if isinstance(v, dict)}
     for event in events:
         kinds[event.kind] = kinds.get(event.kind, 0) + 1
         if event.kind == "failed_login":
             failed[event.source] = failed.get(event.source, 0) + 1
-    payload.update(events_total=kinds, failed_total=failed, **(extra or {}))
+        day = days.setdefault(time.strftime("%Y-%m-%d", time.localtime(event.ts)), {})
+        day[event.kind] = int(day.get(event.kind, 0)) + 1
+    days = dict(sorted(days.items())[-DAYS_KEPT:])  # per local day, for the daily report
+    payload.update(events_total=kinds, failed_total=failed, days=days, **(extra or {}))
     state.put_record(RECORD_KIND, payload)
     return payload
 
