@@ -17,10 +17,11 @@ from typing import Any
 from collectors.access import AccessEvent
 from collectors.errors import HostwardError
 from collectors.system import logtail
-from collectors.system.files import SystemReadError, exists
+from collectors.system.files import SystemReadError, exists, is_dir
 from collectors.system.linux import authlog, wtmp
 from collectors.system.runner import Runner
 
+JOURNAL_DIR = "/var/log/journal"
 JOURNAL_TIMEOUT = 60.0
 JOURNAL_MAX_OUTPUT = 8 << 20
 
@@ -87,9 +88,15 @@ def _auth(
     return result, events
 
 
-def _journal(runner: Runner, saved: dict[str, Any]) -> tuple[SourceResult, list[AccessEvent]]:
+def _journal(
+    runner: Runner, saved: dict[str, Any], directory: str | None
+) -> tuple[SourceResult, list[AccessEvent]]:
+    """The journal's auth entries after the saved cursor: the system's, or (an offline root) the
+    journal files in `directory`."""
     cursor = saved.get("cursor")
     argv = ["journalctl", "--no-pager", "-o", "json", *authlog.JOURNAL_MATCH]
+    if directory is not None:
+        argv.append(f"--directory={directory}")
     if isinstance(cursor, str) and cursor:
         argv.append(f"--after-cursor={cursor}")
     result = runner.run(argv, timeout=JOURNAL_TIMEOUT, max_output=JOURNAL_MAX_OUTPUT)
@@ -116,6 +123,12 @@ def _journal(runner: Runner, saved: dict[str, Any]) -> tuple[SourceResult, list[
     return out, events
 
 
+def _dir_path(root: str, path: str) -> str:
+    from collectors.system import rootfs  # POSIX only; an offline root's journal
+
+    return rootfs.dir_path(root, path)
+
+
 def gather_linux(root: str, runner: Runner, bookmarks: dict[str, Any], max_bytes: int = 32 << 20) -> Gathered:
     """Every Linux source once. `bookmarks` maps a source name to its saved dict."""
     events: list[AccessEvent] = []
@@ -140,14 +153,16 @@ def gather_linux(root: str, runner: Runner, bookmarks: dict[str, Any], max_bytes
     if auth is not None:
         run("auth.log", lambda saved: _auth(root, auth, saved, max_bytes))
     elif root in ("/", "") and sys.platform.startswith("linux"):
-        run("journal", lambda saved: _journal(runner, saved))
+        run("journal", lambda saved: _journal(runner, saved, None))
+    elif is_dir(root, JOURNAL_DIR):
+        run("journal", lambda saved: _journal(runner, saved, _dir_path(root, JOURNAL_DIR)))
     else:
         sources.append(SourceResult("auth.log", "absent"))
     events.sort(key=lambda e: e.ts)
     return Gathered(events, sources)
 
 
-def gather_windows(runner: Runner, bookmarks: dict[str, Any]) -> Gathered:  # pragma: no cover - Windows
+def gather_windows(runner: Runner, bookmarks: dict[str, Any]) -> Gathered:
     from collectors.system.windows import security_log
 
     saved = bookmarks.get("security") if isinstance(bookmarks.get("security"), dict) else {}
