@@ -36,9 +36,13 @@ from agent.actions.base import JobContext, JobOutcome
 from agent.journal import Journal, JournalError
 from agent.state import State
 from collectors.access import AccessEvent
+from collectors.errors import HostwardError
 from collectors.system import filelock
+from collectors.system.runner import Runner, SubprocessRunner
+from collectors.system.windows.pnp_log import Insertion
 
 PRESENT_KEY = "usb_watch.present"
+PNP_KEY = "usb_watch.pnp_bookmark"
 LOCK_FILE = "usb_watch.lock"
 _FIELDS = ("vendor", "product", "serial")
 
@@ -105,30 +109,69 @@ def _record(
     now_present = {_key(d): d for d in attached}
     if now_present.keys() == before.keys():
         return []
-    written = []
     gone = [before[k] for k in sorted(before.keys() - now_present.keys())]
     came = [now_present[k] for k in sorted(now_present.keys() - before.keys())]
     merge_usb_devices(state, [*gone, *came], now)  # first seen on arrival, last seen on leaving
+    changes = [("usb.connected", d, now) for d in came] + [("usb.disconnected", d, now) for d in gone]
+    written = _write(state, journal, changes, via, users)
+    state.put(PRESENT_KEY, now_present)
+    return written
+
+
+def _write(
+    state: State,
+    journal: Journal,
+    changes: list[tuple[str, dict[str, Any], float]],
+    via: str,
+    users: list[str] | None,
+) -> list[str]:
+    """Journal and archive each (kind, device, time); the kinds journaled."""
     who = logged_in_users() if users is None else users
-    events = []
-    for kind, devices in (("usb.connected", came), ("usb.disconnected", gone)):
-        for device in devices:
-            data = {k: str(device.get(k, "")) for k in _FIELDS}
-            events.append(AccessEvent(now, "usb", ",".join(who), via, kind.split(".")[1], "", data))
-            try:
-                journal.append(kind, {**data, "time": now, "users": who, "via": via})
-                written.append(kind)
-            except JournalError:  # a side channel: the history is kept even so
-                pass
+    events, written = [], []
+    for kind, device, when in changes:
+        data = {k: str(device.get(k, "")) for k in _FIELDS}
+        events.append(AccessEvent(when, "usb", ",".join(who), via, kind.split(".")[1], "", data))
+        try:
+            journal.append(kind, {**data, "time": when, "users": who, "via": via})
+            written.append(kind)
+        except JournalError:  # a side channel: the history is kept even so
+            pass
     try:
-        Archive(journal.dir).append(events, now)
+        Archive(journal.dir).append(events, time.time())
         from agent.actions.access_log import add_totals
 
         add_totals(state, events, {"usb_recent": _recent(state, events)})
     except ArchiveError:
         pass  # the journal holds it; the history too
-    state.put(PRESENT_KEY, now_present)
     return written
+
+
+def record_insertions(
+    state: State,
+    journal: Journal,
+    found: list[Insertion],
+    attached: list[dict[str, str]],
+    users: list[str] | None = None,
+) -> list[str]:
+    """Insertions read from the Windows Kernel-PnP log, at their own time. One already in the
+    stored set (the sampling saw it first) is not recorded again; one still attached joins the
+    set, so the sampling does not record it again either."""
+    with _locked(journal.dir):
+        present: dict[str, Any] = dict(state.get(PRESENT_KEY) or {})
+        attached_keys = {_key(d) for d in attached}
+        changes = []
+        for insertion in found:
+            device = insertion.device()
+            key = _key(device)
+            if key in present:
+                continue
+            merge_usb_devices(state, [device], insertion.ts)
+            changes.append(("usb.connected", device, insertion.ts))
+            if key in attached_keys:
+                present[key] = device
+        written = _write(state, journal, changes, "event-log", users) if changes else []
+        state.put(PRESENT_KEY, present)
+        return written
 
 
 def _recent(state: State, events: list[AccessEvent]) -> list[dict[str, Any]]:
@@ -143,8 +186,26 @@ def usb_watch_job(ctx: JobContext) -> JobOutcome:
     return watch_once(ctx)
 
 
-def watch_once(ctx: JobContext, root: str = "/") -> JobOutcome:
-    """One look (tests pass a fixture root)."""
-    for kind in record_changes(ctx.state, Journal(ctx.state_dir), read_attached(root), time.time()):
+def watch_once(ctx: JobContext, root: str = "/", pnp_runner: Runner | None = None) -> JobOutcome:
+    """One look (tests pass a fixture root). On Windows (or with `pnp_runner`, a test's replay of
+    recorded PowerShell output) the Kernel-PnP log is read first, after its bookmark: a stick
+    plugged in and out between two looks is recorded at the time it came."""
+    attached = read_attached(root)
+    journal = Journal(ctx.state_dir)
+    error = ""
+    if pnp_runner is None and sys.platform == "win32" and root in ("/", ""):  # pragma: no cover
+        pnp_runner = SubprocessRunner()
+    if pnp_runner is not None:
+        from collectors.system.windows import pnp_log
+
+        try:
+            found, bookmark = pnp_log.read_insertions(pnp_runner, int(ctx.state.get(PNP_KEY) or 0))
+        except HostwardError as exc:  # the sampling below still runs
+            error = f"Kernel-PnP log: {exc}"
+        else:
+            for kind in record_insertions(ctx.state, journal, found, attached):
+                ctx.log.info("USB storage (event log): %s", kind)
+            ctx.state.put(PNP_KEY, bookmark)
+    for kind in record_changes(ctx.state, journal, attached, time.time()):
         ctx.log.info("USB storage: %s", kind)
-    return JobOutcome(success=True)
+    return JobOutcome(success=True, error=error, partial=bool(error))
