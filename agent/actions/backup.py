@@ -52,7 +52,9 @@ def plan_for(
     directory (restic would exclude the archive with its parent)."""
     archive = archive_dir(state_dir)
     keep = archive.is_dir()
-    protect = [str(p) for p in sorted(Path(state_dir).iterdir()) if p != archive] if keep else [str(state_dir)]
+    protect = [str(state_dir)]
+    if keep:  # every entry but the archive
+        protect = [str(p) for p in sorted(Path(state_dir).iterdir()) if p != archive]
     record = state.record(RECORD_KIND) if state is not None else None
     offline = record.payload.get("offline") if record else None
     if isinstance(offline, Mapping) and isinstance(offline.get("path"), str):

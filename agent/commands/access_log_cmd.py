@@ -71,7 +71,7 @@ def _detail(event: AccessEvent) -> str:
 
 def format_table(events: list[AccessEvent], chinese: bool) -> str:
     lang = "zh" if chinese else "en"
-    rows = [HEAD[lang]]
+    rows: list[tuple[str, ...]] = [HEAD[lang]]
     for e in events:
         label = KIND_LABELS.get(e.kind, (e.kind, e.kind))[0 if chinese else 1]
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.ts))

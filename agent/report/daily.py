@@ -214,10 +214,13 @@ def access_item(state: State, day: date, start: float, end: float) -> Item:
         for u in sticks[:5]
     )
     level: Level = "warn" if n["failed_login"] > FAILED_LOGINS_WARN else "ok"
-    zh = f"登录 {n['login']} 次，登录失败 {n['failed_login']} 次，特权使用 {n['privilege']} 次，U 盘插入 {len(sticks)} 次"
+    zh = (f"登录 {n['login']} 次，登录失败 {n['failed_login']} 次，特权使用 {n['privilege']} 次，"
+          f"U 盘插入 {len(sticks)} 次")
     en = (f"{n['login']} logins, {n['failed_login']} failed logins, {n['privilege']} privilege uses, "
           f"{len(sticks)} USB storage insertions")  # fmt: skip
-    return Item("access", level, f"{zh}{'：' + named if named else ''}", f"{en}{': ' + named if named else ''}")
+    if named:
+        zh, en = f"{zh}：{named}", f"{en}: {named}"
+    return Item("access", level, zh, en)
 
 
 def inspect(state: State, day: date, backup_configured: bool, now: float | None = None) -> list[Item]:

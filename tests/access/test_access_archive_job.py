@@ -78,8 +78,14 @@ def ctx(tmp_path: Path) -> JobContext:
     path = tmp_path / "hostward.yaml"
     path.write_text(f"version: 1\nstate_dir: {tmp_path / 'state'}\n", encoding="utf-8")
     loaded = load_config(str(path))
-    return JobContext(loaded.config, State.open(loaded.state_dir), loaded.state_dir, time.monotonic() + 60,
-                      threading.Event(), logging.getLogger("t"))  # fmt: skip
+    return JobContext(
+        loaded.config,
+        State.open(loaded.state_dir),
+        loaded.state_dir,
+        time.monotonic() + 60,
+        threading.Event(),
+        logging.getLogger("t"),
+    )
 
 
 def _write(root: Path, rel: str, data: bytes, mode: str = "ab") -> None:

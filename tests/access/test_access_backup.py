@@ -27,14 +27,17 @@ def _config(tmp_path: Path, source: Path, state: Path) -> Path:
     (tmp_path / "pw").write_text("correct horse\n")
     (tmp_path / "pw").chmod(0o600)
     path = tmp_path / "hostward.yaml"
-    path.write_text(f"""version: 1
+    path.write_text(
+        f"""version: 1
 state_dir: "{state}"
 backup:
   sources: ["{source}"]
-  cache_dir: "{tmp_path / 'cache'}"
+  cache_dir: "{tmp_path / "cache"}"
   repositories:
-    primary: {{url: "{tmp_path / 'repo'}", password_file: "{tmp_path / 'pw'}"}}
-""", encoding="utf-8")  # fmt: skip
+    primary: {{url: "{tmp_path / "repo"}", password_file: "{tmp_path / "pw"}"}}
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -58,12 +61,21 @@ def test_a_real_backup_holds_the_archive_and_not_the_rest_of_the_state_directory
     assert str(state_dir / "access-log") in plan.sources
     assert str(state_dir) not in plan.protect
     env = {"RESTIC_PASSWORD_FILE": str(tmp_path / "pw")}
-    subprocess.run([RESTIC or "restic", "init", "-q", "-r", str(tmp_path / "repo")], env=env, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [RESTIC or "restic", "init", "-q", "-r", str(tmp_path / "repo")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     result = run_backup(plan, SubprocessRunner(), timeout=120, list_history=False)
     assert result.status == "ok" and not result.source_problems, result
-    listed = subprocess.run([RESTIC or "restic", "ls", "-r", str(tmp_path / "repo"), "latest"], env=env,
-                            check=True, capture_output=True, text=True).stdout.splitlines()  # fmt: skip
+    listed = subprocess.run(
+        [RESTIC or "restic", "ls", "-r", str(tmp_path / "repo"), "latest"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
     segment = next(Archive(state_dir).dir.glob("*.jsonl.gz")).name
     assert any(p.endswith(f"/access-log/{segment}") for p in listed)
     assert any(p.endswith("/report.txt") for p in listed)

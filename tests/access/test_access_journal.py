@@ -21,10 +21,17 @@ from agent.actions.base import JobContext
 from agent.config import load_config
 from agent.state import State
 
-REMOTE = next((p for p in ("/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote")
-               if Path(p).exists()), None)  # fmt: skip
-pytestmark = pytest.mark.skipif(REMOTE is None or shutil.which("journalctl") is None,
-                                reason="needs journalctl and systemd-journal-remote")  # fmt: skip
+REMOTE = next(
+    (
+        p
+        for p in ("/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote")
+        if Path(p).exists()
+    ),
+    None,
+)
+pytestmark = pytest.mark.skipif(
+    REMOTE is None or shutil.which("journalctl") is None, reason="needs journalctl and systemd-journal-remote"
+)
 
 
 def write_journal(path: Path, messages: list[tuple[str, str, str]], first: int) -> None:
@@ -45,20 +52,33 @@ def write_journal(path: Path, messages: list[tuple[str, str, str]], first: int) 
 def test_journal_auth_entries_are_archived_once_across_two_runs(tmp_path: Path) -> None:
     journal_dir = tmp_path / "root/var/log/journal"
     journal_dir.mkdir(parents=True)
-    write_journal(journal_dir / "a.journal", [
-        ("sshd", "Accepted password for alice from 192.0.2.7 port 50022 ssh2", "10"),
-        ("kernel", "usb 1-1: new high-speed USB device number 2", "0"),  # not auth: not read
-        ("sshd", "Failed password for root from 203.0.113.5 port 4242 ssh2", "10"),
-    ], 1000)  # fmt: skip
+    write_journal(
+        journal_dir / "a.journal",
+        [
+            ("sshd", "Accepted password for alice from 192.0.2.7 port 50022 ssh2", "10"),
+            ("kernel", "usb 1-1: new high-speed USB device number 2", "0"),  # not auth: not read
+            ("sshd", "Failed password for root from 203.0.113.5 port 4242 ssh2", "10"),
+        ],
+        1000,
+    )
     cfg = tmp_path / "hostward.yaml"
     cfg.write_text(f"version: 1\nstate_dir: {tmp_path / 'state'}\n", encoding="utf-8")
     loaded = load_config(str(cfg))
-    ctx = JobContext(loaded.config, State.open(loaded.state_dir), loaded.state_dir, time.monotonic() + 60,
-                     threading.Event(), logging.getLogger("t"))  # fmt: skip
+    ctx = JobContext(
+        loaded.config,
+        State.open(loaded.state_dir),
+        loaded.state_dir,
+        time.monotonic() + 60,
+        threading.Event(),
+        logging.getLogger("t"),
+    )
     assert record_access(ctx, str(tmp_path / "root")).success
     assert "cursor" in ctx.state.get(BOOKMARKS_KEY)["journal"]
-    write_journal(journal_dir / "b.journal", [("sudo", "alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/usr/bin/id",
-                                               "10")], 2000)  # fmt: skip
+    write_journal(
+        journal_dir / "b.journal",
+        [("sudo", "alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/usr/bin/id", "10")],
+        2000,
+    )
     assert record_access(ctx, str(tmp_path / "root")).success
     events = list(Archive(loaded.state_dir).read())
     assert [(e.kind, e.user, e.source) for e in events] == [

@@ -21,12 +21,22 @@ from collectors.access import AccessEvent
 def config(tmp_path: Path) -> str:
     state = tmp_path / "state"
     now = time.time()
-    Archive(state).append([
-        AccessEvent(now - 7200, "failed_login", "root", "btmp", "ssh:notty", "203.0.113.5"),
-        AccessEvent(now - 60, "login", "PC-01\\zhangwei", "security", "windows", "", {"logon_type": "2"}),
-        AccessEvent(now - 30, "usb", "zhangwei", "uevent", "connected", "",
-                    {"vendor": "Kingston", "product": "DataTraveler 3.0", "serial": "E0D55EA5"}),
-    ], now)  # fmt: skip
+    Archive(state).append(
+        [
+            AccessEvent(now - 7200, "failed_login", "root", "btmp", "ssh:notty", "203.0.113.5"),
+            AccessEvent(now - 60, "login", "PC-01\\zhangwei", "security", "windows", "", {"logon_type": "2"}),
+            AccessEvent(
+                now - 30,
+                "usb",
+                "zhangwei",
+                "uevent",
+                "connected",
+                "",
+                {"vendor": "Kingston", "product": "DataTraveler 3.0", "serial": "E0D55EA5"},
+            ),
+        ],
+        now,
+    )
     path = tmp_path / "hostward.yaml"
     path.write_text(f"version: 1\nstate_dir: {state}\n", encoding="utf-8")
     return str(path)

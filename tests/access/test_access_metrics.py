@@ -26,8 +26,15 @@ def test_failed_logins_are_counted_by_source_and_no_user_name_becomes_a_label(tm
     state = State.open(tmp_path)
     events = [AccessEvent(1.0, "failed_login", f"guess{i}", "btmp") for i in range(50)]
     events.append(AccessEvent(2.0, "login", "alice", "wtmp"))
-    add_totals(state, events, {"last_run": 100.0, "last_success": 100.0,
-                               "sources": {"btmp": {"status": "ok"}, "auth.log": {"status": "error"}}})  # fmt: skip
+    add_totals(
+        state,
+        events,
+        {
+            "last_run": 100.0,
+            "last_success": 100.0,
+            "sources": {"btmp": {"status": "ok"}, "auth.log": {"status": "error"}},
+        },
+    )
     registry = CollectorRegistry()
     registry.register(_Snap(state))
     text = generate_latest(registry).decode()

@@ -19,8 +19,15 @@ def test_the_day_shows_usb_insertions_with_serial_and_users_and_warns_on_many_fa
     today = date.today()
     start, end = day_bounds(today)
     noon = start + 12 * 3600
-    stick = AccessEvent(noon, "usb", "zhangwei", "uevent", "connected", "",
-                        {"vendor": "Kingston", "product": "DataTraveler 3.0", "serial": "E0D55EA5"})  # fmt: skip
+    stick = AccessEvent(
+        noon,
+        "usb",
+        "zhangwei",
+        "uevent",
+        "connected",
+        "",
+        {"vendor": "Kingston", "product": "DataTraveler 3.0", "serial": "E0D55EA5"},
+    )
     add_totals(
         state, [stick, AccessEvent(noon, "login", "zhangwei", "wtmp")], {"usb_recent": [stick.to_json()]}
     )

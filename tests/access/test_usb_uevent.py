@@ -100,8 +100,13 @@ def test_a_usb_stick_uevent_is_journaled_at_once_with_its_serial_and_the_poll_do
     (dev / "1-1:1.0/bInterfaceClass").write_text("08\n")
     state_dir = tmp_path / "state"
     state_dir.mkdir()
-    out = subprocess.run([sys.executable, str(HERE / "uevent_child.py"), str(root), str(state_dir)],
-                         capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, str(HERE / "uevent_child.py"), str(root), str(state_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if "skip" in result:
         pytest.skip(result["skip"])
@@ -128,8 +133,14 @@ def test_a_usb_stick_uevent_is_journaled_at_once_with_its_serial_and_the_poll_do
     cfg = tmp_path / "hostward.yaml"
     cfg.write_text(f"version: 1\nstate_dir: {state_dir}\n", encoding="utf-8")
     loaded = load_config(str(cfg))
-    ctx = JobContext(loaded.config, State.open(state_dir), state_dir, time.monotonic() + 60,
-                     threading.Event(), logging.getLogger("t"))  # fmt: skip
+    ctx = JobContext(
+        loaded.config,
+        State.open(state_dir),
+        state_dir,
+        time.monotonic() + 60,
+        threading.Event(),
+        logging.getLogger("t"),
+    )
     watch_once(ctx, str(root))
     assert [e.kind for e in Journal(state_dir).entries()] == ["usb.connected"]
     (archived,) = Archive(state_dir).read()

@@ -45,8 +45,14 @@ class RecordedRunner:
 
 
 def envelope(*events: tuple[int, int, str, str]) -> bytes:
-    return json.dumps({"Newest": 9000, "Events": [
-        {"RecordId": r, "Id": i, "TimeCreated": t, "DeviceInstanceId": d} for r, i, t, d in events]}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "Newest": 9000,
+            "Events": [
+                {"RecordId": r, "Id": i, "TimeCreated": t, "DeviceInstanceId": d} for r, i, t, d in events
+            ],
+        }
+    ).encode()
 
 
 @pytest.fixture
@@ -54,8 +60,14 @@ def ctx(tmp_path: Path) -> JobContext:
     path = tmp_path / "hostward.yaml"
     path.write_text(f"version: 1\nstate_dir: {tmp_path / 'state'}\n", encoding="utf-8")
     loaded = load_config(str(path))
-    return JobContext(loaded.config, State.open(loaded.state_dir), loaded.state_dir, time.monotonic() + 60,
-                      threading.Event(), logging.getLogger("t"))  # fmt: skip
+    return JobContext(
+        loaded.config,
+        State.open(loaded.state_dir),
+        loaded.state_dir,
+        time.monotonic() + 60,
+        threading.Event(),
+        logging.getLogger("t"),
+    )
 
 
 def test_a_stick_plugged_in_and_out_between_two_looks_is_recorded_at_its_own_time_once(
@@ -99,9 +111,24 @@ def test_the_windows_security_source_keeps_its_record_id_bookmark_and_an_error_k
     from collectors.access.gather import gather_windows
     from collectors.system.windows import security_log
 
-    out = json.dumps({"Oldest": 1, "Newest": 77, "Events": [
-        {"RecordId": 77, "Id": 4625, "TimeCreated": "2026-12-05T01:02:03.0000000Z",
-         "Data": {"TargetUserName": "admin", "TargetDomainName": "PC-01", "IpAddress": "203.0.113.5"}}]}).encode()  # fmt: skip
+    out = json.dumps(
+        {
+            "Oldest": 1,
+            "Newest": 77,
+            "Events": [
+                {
+                    "RecordId": 77,
+                    "Id": 4625,
+                    "TimeCreated": "2026-12-05T01:02:03.0000000Z",
+                    "Data": {
+                        "TargetUserName": "admin",
+                        "TargetDomainName": "PC-01",
+                        "IpAddress": "203.0.113.5",
+                    },
+                }
+            ],
+        }
+    ).encode()
     got = gather_windows(
         RecordedRunner({(*POWERSHELL, security_log.SCRIPT): out}), {"security": {"record_id": 70}}
     )

@@ -71,7 +71,7 @@ def is_storage_change(event: Uevent) -> bool:
 
 def open_socket(group: int = KERNEL_GROUP) -> socket.socket:
     """A netlink socket subscribed to the kernel's uevents (raises OSError where there is none)."""
-    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_KOBJECT_UEVENT)  # type: ignore[attr-defined]
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_KOBJECT_UEVENT)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         sock.bind((0, group))
@@ -102,8 +102,8 @@ class Listener:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                ready, _, _ = select.select([self._sock, self._wake_r], [], [])
-                if self._wake_r in ready or self._stop.is_set():
+                ready, _, _ = select.select([self._sock.fileno(), self._wake_r], [], [])
+                if self._wake_r in ready or self._stop.is_set():  # stop() was called
                     return
                 data = self._sock.recv(RECV_BUFFER)
             except OSError as exc:

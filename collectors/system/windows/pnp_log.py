@@ -33,7 +33,8 @@ SCRIPT = (
     "{ $ev=@() } else { throw } }; ConvertTo-Json -Depth 4 -InputObject ([pscustomobject]@{Newest=$new; "
     "Events=@($ev | ForEach-Object { $d=@{}; foreach ($e in ([xml]$_.ToXml()).Event.EventData.Data) "
     "{ $d[$e.Name]=$e.'#text' }; [pscustomobject]@{RecordId=$_.RecordId; Id=$_.Id; "
-    "TimeCreated=$_.TimeCreated.ToUniversalTime().ToString('o'); DeviceInstanceId=$d['DeviceInstanceId']} })})"
+    "TimeCreated=$_.TimeCreated.ToUniversalTime().ToString('o'); "
+    "DeviceInstanceId=$d['DeviceInstanceId']} })})"
 )
 _USBSTOR = re.compile(
     r"^USBSTOR\\[^&\\]+&Ven_(?P<ven>[^&\\]*)&Prod_(?P<prod>[^&\\]*)(?:&Rev_[^\\]*)?\\(?P<serial>[^\\]+)$",
@@ -68,8 +69,8 @@ def parse(data: Any, bookmark: int) -> tuple[list[Insertion], int]:
         when = ps_date(item.get("TimeCreated"))
         if m is None or when is None:
             continue
-        found = Insertion(when.timestamp(), m.group("ven").replace("_", " "), m.group("prod").replace("_", " "),
-                          m.group("serial").split("&")[0])  # fmt: skip
+        vendor, product = (m.group(g).replace("_", " ") for g in ("ven", "prod"))
+        found = Insertion(when.timestamp(), vendor, product, m.group("serial").split("&")[0])
         key = (found.vendor, found.product, found.serial, int(found.ts // 60))
         if key not in seen:  # 400 and 410 of one insertion
             seen.add(key)
