@@ -29,7 +29,7 @@ from collectors.system.runner import Runner, SubprocessRunner
 RECORD_KIND = "access_log"
 BOOKMARKS_KEY = "access_log.bookmarks"
 DAYS_KEPT = 14
-MAX_ROUNDS = 20  # reads per run while a source says it has more (a first import of big logs)
+MAX_ROUNDS = 400  # rounds of <= 128 KiB a source (bounded memory) while one has more (a first import)
 
 
 def _journal(ctx: JobContext, kind: str, data: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ from collectors.system.runner import Runner
 
 JOURNAL_DIR = "/var/log/journal"
 JOURNAL_TIMEOUT = 60.0
-JOURNAL_MAX_OUTPUT = 8 << 20
+JOURNAL_MAX_OUTPUT = 4 << 20
 
 
 @dataclass
@@ -129,7 +129,9 @@ def _dir_path(root: str, path: str) -> str:
     return rootfs.dir_path(root, path)
 
 
-def gather_linux(root: str, runner: Runner, bookmarks: dict[str, Any], max_bytes: int = 32 << 20) -> Gathered:
+def gather_linux(
+    root: str, runner: Runner, bookmarks: dict[str, Any], max_bytes: int = 128 << 10
+) -> Gathered:
     """Every Linux source once. `bookmarks` maps a source name to its saved dict."""
     events: list[AccessEvent] = []
     sources: list[SourceResult] = []
