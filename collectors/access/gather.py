@@ -107,6 +107,10 @@ def _journal(
     lines = result.stdout.split(b"\n")
     if result.truncated or not result.stdout.endswith(b"\n"):
         lines.pop()  # a line cut at the size cap: read again next time, after the last whole one
+    if not lines and not cursor and not _journal_has_entries(runner, directory):
+        raise SystemReadError(
+            "journalctl", "the journal holds no entry at all: journald not running or not kept?"
+        )
     out = SourceResult("journal", bookmark=dict(saved), more=result.truncated)
     events = []
     for line in lines:
@@ -121,6 +125,16 @@ def _journal(
         if event is not None:
             events.append(event)
     return out, events
+
+
+def _journal_has_entries(runner: Runner, directory: str | None) -> bool:
+    """Whether the journal holds any entry (no auth entry ever is possible; no entry at all means
+    there is no journal to read: reading nothing is then no evidence)."""
+    argv = ["journalctl", "--no-pager", "-o", "json", "-n", "1"]
+    if directory is not None:
+        argv.append(f"--directory={directory}")
+    result = runner.run(argv, timeout=JOURNAL_TIMEOUT, max_output=1 << 20)
+    return result.ok and bool(result.stdout.strip())
 
 
 def _dir_path(root: str, path: str) -> str:

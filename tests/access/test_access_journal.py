@@ -86,3 +86,20 @@ def test_journal_auth_entries_are_archived_once_across_two_runs(tmp_path: Path) 
         ("failed_login", "root", "journal"),
         ("privilege", "alice", "journal"),
     ]
+
+
+def test_an_empty_journal_is_an_error_not_a_quiet_host(tmp_path: Path) -> None:
+    (tmp_path / "root/var/log/journal").mkdir(parents=True)
+    cfg = tmp_path / "hostward.yaml"
+    cfg.write_text(f"version: 1\nstate_dir: {tmp_path / 'state'}\n", encoding="utf-8")
+    loaded = load_config(str(cfg))
+    ctx = JobContext(
+        loaded.config,
+        State.open(loaded.state_dir),
+        loaded.state_dir,
+        time.monotonic() + 60,
+        threading.Event(),
+        logging.getLogger("t"),
+    )
+    outcome = record_access(ctx, str(tmp_path / "root"))
+    assert not outcome.success and "no entry at all" in outcome.error
