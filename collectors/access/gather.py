@@ -1,8 +1,8 @@
 """Read the access events added since the bookmarks, from every source of this system.
 
 Linux: wtmp (logins, logouts), btmp (failed logins), and auth.log (or /var/log/secure) with its
-rotations; where neither exists, the systemd journal (auth and authpriv facilities) after its
-cursor. Windows: the Security event log after a record id. Each source has its own bookmark
+rotations; where neither exists and journald runs (an offline root: holds journal files), the
+systemd journal (auth and authpriv facilities) after its cursor. Windows: the Security event log after a record id. Each source has its own bookmark
 (a JSON-able dict the caller stores) and its own status: a source that could not be read is an
 `error` and keeps its old bookmark, so what it holds is read next time, never skipped.
 """
@@ -17,11 +17,12 @@ from typing import Any
 from collectors.access import AccessEvent
 from collectors.errors import HostwardError
 from collectors.system import logtail
-from collectors.system.files import SystemReadError, exists, is_dir
+from collectors.system.files import SystemReadError, exists, is_dir, list_dir
 from collectors.system.linux import authlog, wtmp
 from collectors.system.runner import Runner
 
 JOURNAL_DIR = "/var/log/journal"
+JOURNALD_SOCKET = "/run/systemd/journal/socket"
 JOURNAL_TIMEOUT = 60.0
 JOURNAL_MAX_OUTPUT = 4 << 20
 
@@ -166,11 +167,12 @@ def gather_linux(
         else:
             sources.append(SourceResult(name, "absent"))
     auth = next((p for p in authlog.AUTH_LOGS if exists(root, p)), None)
+    live = root in ("/", "") and sys.platform.startswith("linux")
     if auth is not None:
         run("auth.log", lambda saved: _auth(root, auth, saved, max_bytes))
-    elif root in ("/", "") and sys.platform.startswith("linux"):
+    elif live and exists(root, JOURNALD_SOCKET):  # journald runs: its journal is the auth log
         run("journal", lambda saved: _journal(runner, saved, None))
-    elif is_dir(root, JOURNAL_DIR):
+    elif not live and is_dir(root, JOURNAL_DIR) and list_dir(root, JOURNAL_DIR):
         run("journal", lambda saved: _journal(runner, saved, _dir_path(root, JOURNAL_DIR)))
     else:
         sources.append(SourceResult("auth.log", "absent"))

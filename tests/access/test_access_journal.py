@@ -89,7 +89,7 @@ def test_journal_auth_entries_are_archived_once_across_two_runs(tmp_path: Path) 
 
 
 def test_an_empty_journal_is_an_error_not_a_quiet_host(tmp_path: Path) -> None:
-    (tmp_path / "root/var/log/journal").mkdir(parents=True)
+    (tmp_path / "root/var/log/journal/0123456789abcdef0123456789abcdef").mkdir(parents=True)  # journald's
     cfg = tmp_path / "hostward.yaml"
     cfg.write_text(f"version: 1\nstate_dir: {tmp_path / 'state'}\n", encoding="utf-8")
     loaded = load_config(str(cfg))
