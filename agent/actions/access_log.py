@@ -99,6 +99,8 @@ def record_access(ctx: JobContext, root: str = "/", runner: Runner | None = None
                 bookmarks[src.name] = src.bookmark
             if src.gap:
                 _journal(ctx, "access_log.gap", {"source": src.name, "reason": src.gap})
+            if src.malformed:
+                ctx.log.warning("access_log: %s: %d malformed records skipped", src.name, src.malformed)
             row = {k: v for k, v in asdict(src).items() if k not in ("bookmark", "more")}
             if src.name in sources and src.status == "ok":
                 row["read"] += sources[src.name].get("read", 0)

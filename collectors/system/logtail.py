@@ -32,6 +32,7 @@ if os.name == "posix":  # pragma: no branch - Linux logs only; the module import
 
 ROTATED = 9  # P.1 .. P.9, plain or .gz
 CHUNK = 64 * 1024
+MAX_LINE = 1 << 20  # a longer "line" is cut into units of this size (no unbounded buffer)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,10 @@ def _units(fh: IO[bytes], unit: int | None, live: bool, budget: int) -> Iterator
             for line in lines:
                 used += len(line) + 1
                 yield line, len(line) + 1
+            if len(rest) > MAX_LINE:  # no newline for a megabyte: not a log line; pass it on whole
+                used += len(rest)
+                yield rest, len(rest)
+                rest = b""
     if rest and not live and used < budget and not unit:
         yield rest, len(rest)  # a rotated file's last line, never to be finished
 

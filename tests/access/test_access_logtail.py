@@ -120,3 +120,10 @@ def test_the_byte_cap_stops_a_big_import_and_the_next_read_continues_it(tmp_path
         if not tail.more:
             break
     assert got == [f"line{i:03}" for i in range(100)]
+
+
+def test_a_megabyte_without_a_newline_is_passed_on_in_pieces_not_buffered_whole(tmp_path: Path) -> None:
+    _path(tmp_path).write_bytes(b"x" * (3 << 20) + b"\nafter\n")
+    tail = read_new(str(tmp_path), LOG, None, max_bytes=16 << 20)
+    assert max(len(u) for u in tail.units) <= (1 << 20) + 64 * 1024
+    assert b"".join(tail.units[:-1]) == b"x" * (3 << 20) and tail.units[-1] == b"after"
