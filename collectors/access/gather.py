@@ -138,6 +138,15 @@ def _journal_has_entries(runner: Runner, directory: str | None) -> bool:
     return result.ok and bool(result.stdout.strip())
 
 
+def _present(root: str, path: str) -> bool:
+    """Whether `path` exists; one that cannot even be looked at counts as present, so reading
+    it fails and names the reason (an error, never "absent")."""
+    try:
+        return exists(root, path)
+    except SystemReadError:
+        return True
+
+
 def _dir_path(root: str, path: str) -> str:
     from collectors.system import rootfs  # POSIX only; an offline root's journal
 
@@ -162,11 +171,11 @@ def gather_linux(
         events.extend(found)
 
     for name, path, reader in (("wtmp", wtmp.WTMP, _wtmp), ("btmp", wtmp.BTMP, _btmp)):
-        if exists(root, path):
+        if _present(root, path):
             run(name, lambda saved, r=reader: r(root, saved, max_bytes))
         else:
             sources.append(SourceResult(name, "absent"))
-    auth = next((p for p in authlog.AUTH_LOGS if exists(root, p)), None)
+    auth = next((p for p in authlog.AUTH_LOGS if _present(root, p)), None)
     live = root in ("/", "") and sys.platform.startswith("linux")
     if auth is not None:
         run("auth.log", lambda saved: _auth(root, auth, saved, max_bytes))

@@ -147,3 +147,14 @@ def test_a_pruned_segment_is_journaled(ctx: JobContext, tmp_path: Path) -> None:
     record_access(ctx, str(tmp_path / "empty-root"))
     kinds = [e.kind for e in Journal(ctx.state_dir).entries()]
     assert "access_log.pruned" in kinds
+
+
+def test_a_log_directory_that_cannot_be_entered_is_an_error_not_an_absent_log(tmp_path: Path) -> None:
+    from collectors.access.gather import gather_linux
+    from collectors.system.runner import SubprocessRunner
+
+    root = tmp_path / "root"
+    (root / "var").mkdir(parents=True)
+    (root / "var/log").symlink_to("log")  # a link loop where the log directory should be
+    got = gather_linux(str(root), SubprocessRunner(), {})
+    assert {s.name: s.status for s in got.sources} == {"wtmp": "error", "btmp": "error", "auth.log": "error"}
