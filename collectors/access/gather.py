@@ -2,9 +2,10 @@
 
 Linux: wtmp (logins, logouts), btmp (failed logins), and auth.log (or /var/log/secure) with its
 rotations; where neither exists and journald runs (an offline root: holds journal files), the
-systemd journal (auth and authpriv facilities) after its cursor. Windows: the Security event log after a record id. Each source has its own bookmark
-(a JSON-able dict the caller stores) and its own status: a source that could not be read is an
-`error` and keeps its old bookmark, so what it holds is read next time, never skipped.
+systemd journal (auth and authpriv facilities) after its cursor. Windows: the Security event
+log after a record id. Each source has its own bookmark (a JSON-able dict the caller stores)
+and its own status: a source that could not be read is an `error` and keeps its old bookmark,
+so what it holds is read next time, never skipped.
 """
 
 from __future__ import annotations
