@@ -29,6 +29,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("enforce", "enforce_cmd", "apply opted-in remediations, idempotent / 整改"),
     ("backup", "backup_cmd", "dual backups and restores / 双重备份与恢复"),
     ("inventory", "inventory_cmd", "the asset register of this host (ROOM-5) / 资产登记"),
+    ("access-log", "access_log_cmd", "user access logs and USB storage (ROOM-6) / 访问日志"),
     ("report", "report_cmd", "printable reports: daily inspection, fleet compliance / 报告"),
 )
 

@@ -144,9 +144,14 @@ class Daemon:
             state=state,
             state_dir=self.loaded.state_dir,
         )
+        from agent import usb_listener
+
+        usb = usb_listener.start(self.loaded.config.access_log.usb_listener, state, self.loaded.state_dir)
         try:
             scheduler.run(self.stop, between=lambda: self._between(scheduler, state))
         finally:
+            if usb is not None:
+                usb.stop()
             log.info("stopping: waiting up to %.0fs for running jobs", SHUTDOWN_GRACE)
             scheduler.shutdown(SHUTDOWN_GRACE)
             if self._exporter is not None:

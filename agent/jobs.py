@@ -14,6 +14,7 @@ import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from agent.actions.access_log import access_log_job
 from agent.actions.audit import audit_job
 from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.actions.collect import collect_job
@@ -89,6 +90,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("report_daily", lambda c: c.report.daily.schedule, report_daily_job),
     JobSpec("inventory", lambda c: c.inventory.schedule, inventory_job),
     JobSpec("usb_watch", lambda c: c.inventory.usb_watch, usb_watch_job),
+    JobSpec("access_log", lambda c: c.access_log.schedule, access_log_job),
 )
 
 

@@ -9,6 +9,7 @@ test_pkgs=("${run_pkgs[@]}" restic snmpd snmp snmpsim openssh-server openssh-cli
     prometheus prometheus-alertmanager chromium fonts-wqy-microhei clamav usbguard lynis iproute2 sqlite3
     e2fsprogs util-linux procps openssl faketime
     smartmontools  # tests/system/test_host_health.py: the real smartctl
+    systemd-journal-remote  # tests/access: real journal files for journalctl --directory
     wine wine64 locales-all  # tests/windows: the Windows bundle under Wine (64-bit only, no i386)
     gcc-mingw-w64-x86-64)  # tests/windows: builds the stand-in restic.exe from C source
 bench_pkgs=("${test_pkgs[@]}" prometheus-node-exporter prometheus-snmp-exporter)

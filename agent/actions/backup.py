@@ -14,9 +14,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from agent.access.archive import archive_dir
 from agent.actions.backup_warnings import backup_warnings
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
@@ -50,12 +52,22 @@ def plan_for(
     config: Config, state_dir: Path, require_sources: bool = True, state: State | None = None
 ) -> Plan:
     """The backup plan of `config`; restic's cache defaults to <state_dir>/restic-cache. The
-    state directory and the last offline media (from `state`) are kept out of every backup."""
+    state directory and the last offline media (from `state`) are kept out of every backup,
+    except the access-log archive (ROOM-6: access logs are backed up), which is added to the
+    sources: then each entry of the state directory but the archive is excluded instead of the
+    directory (restic would exclude the archive with its parent)."""
+    archive = archive_dir(state_dir)
+    keep = archive.is_dir()
     protect = [str(state_dir)]
+    if keep:  # every entry but the archive
+        protect = [str(p) for p in sorted(Path(state_dir).iterdir()) if p != archive]
     stored = state.record(BackupRecord) if state is not None else None
     if stored is not None and stored.record.offline is not None and stored.record.offline.path:
         protect.append(stored.record.offline.path)
-    return build_plan(config.backup, str(state_dir / "restic-cache"), require_sources, protect)
+    plan = build_plan(config.backup, str(state_dir / "restic-cache"), require_sources, protect)
+    if keep and plan.sources and str(archive) not in plan.sources:
+        plan = replace(plan, sources=(*plan.sources, str(archive)))
+    return plan
 
 
 def journal(state_dir: Path, kind: str, data: Mapping[str, Any]) -> None:

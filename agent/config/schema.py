@@ -198,6 +198,25 @@ class InventoryConfig:
 
 
 @dataclass(frozen=True)
+class AccessLogConfig:
+    schedule: Schedule = setting(
+        factory=lambda: Schedule(every=Duration(300), timeout=Duration(120)),
+        doc="User access logs (ROOM-6): logins, logouts, failed logins and privilege use, read\n"
+        "incrementally (Linux: wtmp, btmp, auth.log or the systemd journal; Windows: Security\n"
+        "events 4624, 4625, 4634, 4672) into the archive in the state directory.",
+    )
+    keep_days: int = setting(
+        400, "Days the access-log archive is kept (ROOM-6 asks for six months at least).",
+        check=at_least(183),
+    )
+    usb_listener: bool = setting(
+        True,
+        "Linux: record each USB storage insertion the moment the kernel reports it (a netlink\n"
+        "socket read by a thread of the agent; it costs nothing while no device comes).",
+    )
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: Literal["debug", "info", "warning", "error"] = setting("info", "Least severe level logged.")
     format: Literal["text", "json"] = setting("text", "text for people, json for log shippers.")
@@ -292,6 +311,9 @@ class Config:
     report: ReportConfig = setting(factory=ReportConfig, doc="Printable reports (ROOM-3).")
     inventory: InventoryConfig = setting(
         factory=InventoryConfig, doc="The asset register of this host (ROOM-5)."
+    )
+    access_log: AccessLogConfig = setting(
+        factory=AccessLogConfig, doc="User access logs and USB insertions (ROOM-6, USB-3)."
     )
     history: HistoryConfig = setting(factory=HistoryConfig, doc="How much history the state keeps.")
     log: LogConfig = setting(factory=LogConfig, doc="Logging.")

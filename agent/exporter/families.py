@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 from prometheus_client.metrics_core import Metric
 
+from agent.exporter.families_access import access_families
 from agent.exporter.families_audit import audit_families
 from agent.exporter.families_backup import backup_families
 from agent.exporter.families_devices import device_families
@@ -34,6 +35,7 @@ BUILDERS: tuple[FamilyBuilder, ...] = (
     backup_families,
     watchdog_families,
     inventory_families,
+    access_families,
     fault_families,
     future_families,
     record_families,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from agent.records.access import AccessLogRecord
 from agent.records.audit import AuditRecord
 from agent.records.backup import BackupRecord
 from agent.records.base import RecordUpdate, StateError, StateRecord
@@ -15,12 +16,13 @@ from agent.records.watchdog import StateRecoveredRecord, WatchdogChecksRecord, W
 
 RECORD_TYPES: tuple[type[StateRecord], ...] = (
     HostRecord, HostHealthRecord, AuditRecord, BackupRecord, DevicesRecord, DeviceConfigsRecord,
-    InventoryRecord, WatchdogJobsRecord, WatchdogChecksRecord, StateRecoveredRecord,
+    InventoryRecord, WatchdogJobsRecord, WatchdogChecksRecord, StateRecoveredRecord, AccessLogRecord,
 )  # fmt: skip
 KINDS: dict[str, type[StateRecord]] = {t.KIND: t for t in RECORD_TYPES}
 
 __all__ = [
-    "KINDS", "RECORD_TYPES", "AuditRecord", "BackupRecord", "DeviceConfigsRecord", "DevicesRecord",
+    "KINDS", "RECORD_TYPES", "AccessLogRecord", "AuditRecord", "BackupRecord", "DeviceConfigsRecord",
+    "DevicesRecord",
     "HostHealthRecord", "HostRecord", "InventoryRecord", "RecordUpdate", "StateError", "StateRecord",
     "StateRecoveredRecord", "WatchdogChecksRecord", "WatchdogJobsRecord",
 ]  # fmt: skip

@@ -13,7 +13,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Literal, TypeVar
 
-from agent.records import AuditRecord, BackupRecord, DevicesRecord, HostRecord, StateError, StateRecord
+from agent.records import (
+    AccessLogRecord,
+    AuditRecord,
+    BackupRecord,
+    DevicesRecord,
+    HostRecord,
+    StateError,
+    StateRecord,
+)
 from agent.records.devices import OutageBook
 from agent.state import State, Stored
 from collectors.clock import is_future
@@ -201,6 +209,37 @@ def jobs_item(days: list[JobDay]) -> Item:
     return Item("jobs", "ok", f"{total} 次运行全部成功", f"all {total} runs succeeded")
 
 
+FAILED_LOGINS_WARN = 20  # a day with more failed logins than this is worth a look
+
+
+def access_item(state: State, day: date, start: float, end: float) -> Item:
+    """ROOM-6 / USB-3: the day's logins, failed logins, privilege use and USB storage plugged in
+    (each with vendor, product, serial number and the users logged in), from the access_log
+    record (agent/actions/access_log.py)."""
+    stored = _read(state, AccessLogRecord, "access")
+    if isinstance(stored, Item):
+        return stored
+    if stored is None:
+        return Item("access", "nodata", "未记录访问日志", "No access log recorded")
+    counts = stored.record.days.get(day.isoformat()) or {}
+    n = {k: int(counts.get(k, 0)) for k in ("login", "failed_login", "privilege")}
+    sticks = [u for u in stored.record.usb_recent if start <= float(u.get("ts", 0)) < end]
+    named = "; ".join(
+        f"{time.strftime('%H:%M', time.localtime(float(u['ts'])))} "
+        f"{' '.join(str((u.get('detail') or {}).get(k, '')) for k in ('vendor', 'product', 'serial'))}"
+        f" ({u.get('user') or '-'})"
+        for u in sticks[:5]
+    )
+    level: Level = "warn" if n["failed_login"] > FAILED_LOGINS_WARN else "ok"
+    zh = (f"登录 {n['login']} 次，登录失败 {n['failed_login']} 次，特权使用 {n['privilege']} 次，"
+          f"U 盘插入 {len(sticks)} 次")
+    en = (f"{n['login']} logins, {n['failed_login']} failed logins, {n['privilege']} privilege uses, "
+          f"{len(sticks)} USB storage insertions")  # fmt: skip
+    if named:
+        zh, en = f"{zh}：{named}", f"{en}: {named}"
+    return Item("access", level, zh, en)
+
+
 def inspect(state: State, day: date, backup_configured: bool, now: float | None = None) -> list[Item]:
     """The summary lines of the day's record, in the order they are printed."""
     now = time.time() if now is None else now
@@ -211,4 +250,5 @@ def inspect(state: State, day: date, backup_configured: bool, now: float | None 
         backup_item(state, now, backup_configured),
         devices_item(state),
         jobs_item(job_days(state, start, end)),
+        access_item(state, day, start, end),
     ]

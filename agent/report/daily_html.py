@@ -34,6 +34,7 @@ ITEM_TEXT = {
     "backups": ("备份", "Backups"),
     "devices": ("机房设备与停机", "Machine room and outages"),
     "jobs": ("当日任务", "Jobs today"),
+    "access": ("访问日志与 U 盘", "Access logs and USB storage"),
 }
 LEVEL_TEXT = {
     "ok": ("正常", "OK"),

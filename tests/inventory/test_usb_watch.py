@@ -62,8 +62,10 @@ def test_a_stick_plugged_in_and_out_between_audits_is_journaled_and_registered(
     watch_once(ctx, str(root))
     entries = list(journal.entries())
     assert [e.kind for e in entries] == ["usb.connected", "usb.disconnected"]
-    assert entries[0].data == {"vendor": "Kingston", "product": "DataTraveler 3.0",
-                               "serial": "E0D55EA573DCF450E97C104A"}  # fmt: skip
+    assert {k: entries[0].data[k] for k in ("vendor", "product", "serial", "via")} == {
+        "vendor": "Kingston", "product": "DataTraveler 3.0", "serial": "E0D55EA573DCF450E97C104A",
+        "via": "poll"}  # fmt: skip
+    assert isinstance(entries[0].data["users"], list) and entries[0].data["time"] > 0
     (seen,) = (ctx.state.get(USB_KEY) or {}).values()
     assert seen["serial"] == "E0D55EA573DCF450E97C104A"
     assert seen["first_seen"] <= seen["last_seen"]
