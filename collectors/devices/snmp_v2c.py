@@ -16,7 +16,7 @@ from typing import Any
 
 from collectors.devices import ber
 from collectors.devices.ber import BerError
-from collectors.devices.snmp_session import Bind, Oid, Session, SnmpError
+from collectors.devices.snmp_session import Bind, Oid, Session, SnmpError, TooBig
 
 _ERRORS = {1: "tooBig", 2: "noSuchName", 3: "badValue", 4: "readOnly", 5: "genErr", 6: "noAccess"}
 
@@ -33,7 +33,7 @@ class Protocol(asyncio.DatagramProtocol):
     """Hands each answer to the request waiting for its id (`key`: answer -> id)."""
 
     def __init__(self, key: Callable[[bytes], int] = ber.v2c_request_id) -> None:
-        self.waiting: dict[int, asyncio.Future[bytes]] = {}
+        self.waiting: dict[int, asyncio.Future[bytes | None]] = {}
         self.refused = False
         self._key = key
 
@@ -98,26 +98,36 @@ class V2cSession(Session):
         return binds
 
     async def _exchange(self, request_id: int, message: bytes) -> bytes:
-        """Send `message` (retransmitted after each timeout) until the answer keyed `request_id`."""
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._protocol.waiting[request_id] = future
+        """Send `message` (retransmitted after each timeout) until the answer keyed `request_id`.
+
+        One future and one timer per try, nothing more: a round sends thousands of requests, and
+        `asyncio.wait_for(asyncio.shield(...))` would add a task-like wrapper and callbacks each."""
+        loop = asyncio.get_running_loop()
+        waiting = self._protocol.waiting
         try:
             for _ in range(self._retries + 1):
+                future: asyncio.Future[bytes | None] = loop.create_future()
+                waiting[request_id] = future
+                timer = loop.call_later(self._timeout, _expire, future)
                 self._transport.sendto(message)
                 try:
-                    data = await asyncio.wait_for(asyncio.shield(future), self._timeout)
-                    break
-                except TimeoutError:
-                    continue
-            else:
-                raise SnmpError(f"no answer within {self._timeout:g}s x {self._retries + 1} tries")
+                    data = await future
+                finally:
+                    timer.cancel()
+                if data is not None:
+                    return data
+            raise SnmpError(f"no answer within {self._timeout:g}s x {self._retries + 1} tries")
         finally:
-            self._protocol.waiting.pop(request_id, None)
-            if not future.done():
-                future.cancel()
-        return data
+            waiting.pop(request_id, None)
+
+
+def _expire(future: asyncio.Future[bytes | None]) -> None:
+    """A try's time is up: wake its request with no answer (None)."""
+    if not future.done():
+        future.set_result(None)
 
 
 def check_status(status: int, index: int) -> None:
     if status:
-        raise SnmpError(f"device answered with SNMP error {_ERRORS.get(status, status)} at {index}")
+        kind = TooBig if status == 1 else SnmpError
+        raise kind(f"device answered with SNMP error {_ERRORS.get(status, status)} at {index}")
