@@ -74,6 +74,9 @@ def encode_octets(value: bytes) -> bytes:
 def encode_oid(oid: Oid) -> bytes:
     if len(oid) < 2 or not 0 <= oid[0] <= 2 or (oid[0] < 2 and not 0 <= oid[1] < 40):
         raise ValueError(f"not an OID: {oid}")
+    first = oid[0] * 40 + oid[1]
+    if first < 0x80 and (len(oid) == 2 or (min(oid[2:]) >= 0 and max(oid[2:]) < 0x80)):
+        return tlv(OBJECT_IDENTIFIER, bytes((first, *oid[2:])))  # every arc in one byte
     out = bytearray()
     for arc in (oid[0] * 40 + oid[1], *oid[2:]):  # the first two arcs share one sub-identifier
         if arc < 0:
@@ -132,7 +135,21 @@ def decode_int(data: bytes, start: int, end: int) -> int:
     return int.from_bytes(data[start:end], "big", signed=True)
 
 
+_OIDS: dict[bytes, Oid] = {}  # encoded -> decoded: a round meets the same few hundred OIDs on every switch
+_OIDS_MAX = 4096
+
+
 def decode_oid(body: bytes) -> Oid:
+    oid = _OIDS.get(body)
+    if oid is None:
+        oid = _decode_oid(body)
+        if len(_OIDS) >= _OIDS_MAX:
+            _OIDS.clear()
+        _OIDS[bytes(body)] = oid
+    return oid
+
+
+def _decode_oid(body: bytes) -> Oid:
     if not body:
         raise BerError("empty OID")
     if body[-1] & 0x80:
