@@ -208,7 +208,8 @@ def _decode_binds(data: bytes, pos: int, end: int) -> list[Bind]:
     binds: list[Bind] = []
     append = binds.append
     value_of = decode_value
-    oid_of = decode_oid
+    known = _OIDS.get
+    from_bytes = int.from_bytes
     while pos < end:
         if pos + 2 <= end and data[pos + 1] < 0x80:  # the binding's SEQUENCE, short form
             pos, bind_end = pos + 2, pos + 2 + data[pos + 1]
@@ -223,7 +224,8 @@ def _decode_binds(data: bytes, pos: int, end: int) -> list[Bind]:
             _, start, stop = read_tlv(data, pos)
         if data[pos] != OBJECT_IDENTIFIER or stop > bind_end:
             raise BerError("binding without an OID")
-        oid = oid_of(data[start:stop])
+        body = data[start:stop]
+        oid = known(body) or decode_oid(body)
         if stop + 2 <= bind_end and data[stop + 1] < 0x80:
             tag, start = data[stop], stop + 2
             stop = start + data[stop + 1]
@@ -231,7 +233,14 @@ def _decode_binds(data: bytes, pos: int, end: int) -> list[Bind]:
             tag, start, stop = read_tlv(data, stop)
         if stop > bind_end:
             raise BerError("value beyond its binding")
-        append((oid, value_of(tag, data[start:stop])))
+        if tag == INTEGER:
+            append((oid, from_bytes(data[start:stop], "big", signed=True)))
+        elif tag in _UNSIGNED:
+            append((oid, from_bytes(data[start:stop], "big")))
+        elif tag == OCTET_STRING:
+            append((oid, data[start:stop]))
+        else:
+            append((oid, value_of(tag, data[start:stop])))
         pos = bind_end
     return binds
 

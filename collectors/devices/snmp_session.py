@@ -9,6 +9,7 @@ walk logic here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,6 +49,7 @@ NOT_IN_TIME_WINDOW = "SNMPv3 message outside the time window (clock/engine boots
 UNKNOWN_ENGINE_ID = "SNMPv3 engine ID discovery failed"
 
 
+@functools.lru_cache(maxsize=1024)
 def oid_tuple(text: str) -> Oid:
     return tuple(int(part) for part in text.strip(".").split("."))
 
@@ -100,8 +102,10 @@ class Session:
         self, columns: list[tuple[str, Oid]], repetitions: int
     ) -> dict[str, dict[str, Value]]:
         result: dict[str, dict[str, Value]] = {name: {} for name, _ in columns}
-        # per column still read: [name, root, len(root), last OID, rows]
-        active: list[list[Any]] = [[name, root, len(root), root, result[name]] for name, root in columns]
+        # per column still read: [name, root, len(root), last OID, rows, first OID past the column]
+        active: list[list[Any]] = [
+            [name, root, len(root), root, result[name], (*root[:-1], root[-1] + 1)] for name, root in columns
+        ]
         while active:
             n = len(active)
             binds = await self._bulk([c[3] for c in active], max(1, min(repetitions, MAX_BINDS // n)))
@@ -113,8 +117,8 @@ class Session:
                 if j in done:
                     continue
                 column = active[j]
-                name, root, cut, last, rows = column
-                if value is END_OF_MIB or oid[:cut] != root:
+                name, root, cut, last, rows, end = column
+                if value is END_OF_MIB or oid >= end or oid < root:  # left the column's subtree
                     done.add(j)
                     continue
                 if oid <= last:
