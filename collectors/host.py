@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -25,7 +25,12 @@ from typing import Any, TypeVar
 import psutil
 
 from collectors import host_platform
+from collectors.host_io import DiskIO, NetIO, read_disks, read_networks
 from collectors.host_platform import Unavailable
+from collectors.system.files import SystemReadError
+
+__all__ = ["DiskIO", "HostSnapshot", "NetIO", "collect_host"]
+LINUX = sys.platform.startswith("linux")
 
 PAYLOAD_VERSION = 1
 
@@ -38,9 +43,9 @@ PSEUDO_FS_TYPES = frozenset(
         "fuse.gvfsd-fuse", "fuse.portal", "fuse.lxcfs", "devfs",
     }
 )  # fmt: skip
-# Block devices that are not physical disks.
-_VIRTUAL_DISK_PREFIXES = ("loop", "ram", "zram", "dm-", "nbd", "fd")
 _CPU_MODES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+# Windows' per-CPU modes beyond user/system/idle (psutil); guest modes (Linux) are kept apart.
+_CPU_MODES_PER_CPU = (*_CPU_MODES, "interrupt", "dpc", "guest", "guest_nice")
 
 
 @dataclass(frozen=True)
@@ -79,30 +84,6 @@ class Filesystem:
     avail: int  # what an unprivileged user can still write
     files: int  # inodes; 0 where the filesystem has none
     files_free: int
-
-
-@dataclass(frozen=True)
-class DiskIO:
-    device: str
-    read_bytes: int
-    write_bytes: int
-    reads: int
-    writes: int
-    io_time: float  # seconds the disk was busy (Linux); read+write time elsewhere
-
-
-@dataclass(frozen=True)
-class NetIO:
-    interface: str
-    rx_bytes: int
-    tx_bytes: int
-    rx_packets: int
-    tx_packets: int
-    rx_errors: int
-    tx_errors: int
-    rx_drops: int
-    tx_drops: int
-    up: bool | None = None  # up with a link (carrier); None where the state could not be read
 
 
 @dataclass(frozen=True)
@@ -146,6 +127,15 @@ class HostSnapshot:
     cpu_percent: float | None = None
     # Parts this platform/host does not provide (part name -> why): not errors, not evidence.
     unavailable: Mapping[str, str] = field(default_factory=dict)
+    # Per CPU (index = CPU number): mode -> seconds, guest modes included (Linux).
+    cpus: tuple[Mapping[str, float], ...] = ()
+    # Context switches, interrupts, soft interrupts (psutil); forks, procs_running and
+    # procs_blocked (Linux /proc/stat).
+    cpu_stats: Mapping[str, int] = field(default_factory=dict)
+    meminfo: Mapping[str, int] = field(default_factory=dict)  # Linux /proc/meminfo, bytes
+    vmstat: Mapping[str, int] = field(default_factory=dict)  # Linux /proc/vmstat, chosen fields
+    # Every part tried (name -> seconds it took): success is "not in `errors`".
+    durations: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def uptime(self) -> float | None:
@@ -184,6 +174,11 @@ class HostSnapshot:
             errors=dict(p.get("errors", {})),
             cpu_percent=p.get("cpu_percent"),
             unavailable=dict(p.get("unavailable", {})),
+            cpus=tuple({str(k): float(v) for k, v in c.items()} for c in p.get("cpus", ())),
+            cpu_stats={str(k): int(v) for k, v in p.get("cpu_stats", {}).items()},
+            meminfo={str(k): int(v) for k, v in p.get("meminfo", {}).items()},
+            vmstat={str(k): int(v) for k, v in p.get("vmstat", {}).items()},
+            durations={str(k): float(v) for k, v in p.get("durations", {}).items()},
         )
 
 
@@ -198,16 +193,20 @@ def collect_host(
     """Read the host now. Never raises for one unreadable part; see `HostSnapshot.errors`."""
     errors: dict[str, str] = {}
     unavailable: dict[str, str] = {}
+    durations: dict[str, float] = {}
 
     def part(name: str, read: Callable[[], _T], empty: _T) -> _T:
+        started = time.perf_counter()
         try:
             return read()
         except Unavailable as exc:
             unavailable[name] = str(exc)
             return empty
-        except (OSError, psutil.Error, RuntimeError, ValueError, AttributeError) as exc:
+        except (OSError, psutil.Error, RuntimeError, ValueError, AttributeError, SystemReadError) as exc:
             errors[name] = f"{type(exc).__name__}: {exc}"
             return empty
+        finally:
+            durations[name] = time.perf_counter() - started
 
     no_cpu: dict[str, float] = {}
     cpu = part("cpu", _cpu_seconds, no_cpu)
@@ -231,8 +230,8 @@ def collect_host(
         memory=part("memory", _memory, None),
         swap=part("swap", _swap, None),
         filesystems=filesystems,
-        disks=part("disks", _disks, ()),
-        networks=part("networks", _networks, ()),
+        disks=part("disks", read_disks, ()),
+        networks=part("networks", read_networks, ()),
         boot_time=part("boot_time", psutil.boot_time, None),
         temperatures=sensors[0],
         fans=sensors[1],
@@ -241,6 +240,11 @@ def collect_host(
         errors=errors,
         cpu_percent=part("cpu_percent", lambda: float(psutil.cpu_percent(interval=None)), None),
         unavailable=unavailable,
+        cpus=part("cpus", _per_cpu, ()),
+        cpu_stats=part("stat", _cpu_stats, {}),
+        meminfo=part("meminfo", _linux_meminfo, {}) if LINUX else {},
+        vmstat=part("vmstat", _linux_vmstat, {}) if LINUX else {},
+        durations=durations,
     )
 
 
@@ -254,6 +258,35 @@ def _cpu_seconds() -> dict[str, float]:
     times = psutil.cpu_times()
     # guest time is already counted in user (Linux): leave it out so the modes add up.
     return {mode: float(getattr(times, mode)) for mode in _CPU_MODES if hasattr(times, mode)}
+
+
+def _per_cpu() -> tuple[dict[str, float], ...]:
+    times: list[Any] = psutil.cpu_times(percpu=True)
+    return tuple(
+        {mode: float(getattr(t, mode)) for mode in _CPU_MODES_PER_CPU if hasattr(t, mode)} for t in times
+    )
+
+
+def _cpu_stats() -> dict[str, int]:
+    s = psutil.cpu_stats()
+    stats = {"ctx_switches": s.ctx_switches, "interrupts": s.interrupts, "soft_interrupts": s.soft_interrupts}
+    if LINUX:
+        from collectors.system.linux.procstats import read_stat
+
+        stats.update(read_stat() or {})
+    return stats
+
+
+def _linux_meminfo() -> dict[str, int]:
+    from collectors.system.linux.procstats import read_meminfo
+
+    return read_meminfo() or {}
+
+
+def _linux_vmstat() -> dict[str, int]:
+    from collectors.system.linux.procstats import read_vmstat
+
+    return read_vmstat() or {}
 
 
 def _memory() -> Memory:
@@ -310,65 +343,6 @@ def _filesystems(
             seen[p.device] = fs
         result.append(fs)
     return tuple(sorted(result, key=lambda f: f.mountpoint))
-
-
-def _is_physical_disk(name: str) -> bool:
-    if name.startswith(_VIRTUAL_DISK_PREFIXES):
-        return False
-    if os.path.isdir("/sys/block"):  # Linux: whole disks are in /sys/block, partitions are not
-        return os.path.exists(os.path.join("/sys/block", name.replace("/", "!")))
-    return True
-
-
-def _disks() -> tuple[DiskIO, ...]:
-    counters = psutil.disk_io_counters(perdisk=True) or {}
-    disks = []
-    for name, c in sorted(counters.items()):
-        if not _is_physical_disk(name):
-            continue
-        busy_ms = getattr(c, "busy_time", None)
-        io_ms = busy_ms if busy_ms is not None else c.read_time + c.write_time
-        disks.append(
-            DiskIO(
-                device=name,
-                read_bytes=c.read_bytes,
-                write_bytes=c.write_bytes,
-                reads=c.read_count,
-                writes=c.write_count,
-                io_time=io_ms / 1000.0,
-            )
-        )
-    return tuple(disks)
-
-
-def _link_states() -> dict[str, bool]:
-    """Interface -> up with a link. psutil's `isup` is IFF_RUNNING on Linux (administratively up
-    and carrier present) and the adapter's operational status on Windows."""
-    try:
-        return {name: bool(s.isup) for name, s in psutil.net_if_stats().items()}
-    except (OSError, psutil.Error):  # the counters still stand; the state is left unknown
-        return {}
-
-
-def _networks() -> tuple[NetIO, ...]:
-    counters = psutil.net_io_counters(pernic=True) or {}
-    states = _link_states()
-    return tuple(
-        NetIO(
-            interface=name,
-            rx_bytes=c.bytes_recv,
-            tx_bytes=c.bytes_sent,
-            rx_packets=c.packets_recv,
-            tx_packets=c.packets_sent,
-            rx_errors=c.errin,
-            tx_errors=c.errout,
-            rx_drops=c.dropin,
-            tx_drops=c.dropout,
-            up=states.get(name),
-        )
-        for name, c in sorted(counters.items())
-        if name != "lo" and not name.startswith("Loopback")
-    )
 
 
 def _temperatures() -> tuple[Temperature, ...]:

@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from agent.exporter.families_health import health_unavailable, link_families
+from agent.exporter.families_host_detail import detail_families
+from agent.exporter.families_host_io import io_families
 from agent.records import HostRecord, StateError
 from agent.state import Snapshot
 from collectors.host import HostSnapshot
@@ -46,7 +48,8 @@ def host_families(snapshot: Snapshot) -> Iterator[Metric]:
     yield from _unavailable({**host.unavailable, **health_unavailable(snapshot)})
     yield from _cpu_memory(host)
     yield from _filesystems(host)
-    yield from _io(host)
+    yield from io_families(host)
+    yield from detail_families(host)
     yield from link_families(host)
     yield from _sensors(host)
     if host.boot_time is not None:
@@ -71,13 +74,6 @@ def _unavailable(parts: Mapping[str, str]) -> Iterator[Metric]:
 
 
 def _cpu_memory(host: HostSnapshot) -> Iterator[Metric]:
-    if host.cpu_seconds:
-        cpu = CounterMetricFamily(
-            "hostward_cpu_seconds_total", "CPU time spent in each mode, all CPUs together.", labels=("mode",)
-        )
-        for mode, seconds in sorted(host.cpu_seconds.items()):
-            cpu.add_metric((mode,), seconds)
-        yield cpu
     if host.cpu_count:
         yield _gauge("hostward_cpus", "Logical CPUs.", host.cpu_count)
     if host.load is not None:
@@ -126,49 +122,6 @@ def _filesystems(host: HostSnapshot) -> Iterator[Metric]:
     yield from (size, free, avail)
     if "inodes" not in host.unavailable:  # Windows: no inode counts, not "0 inodes left"
         yield from (files, files_free)
-
-
-def _io(host: HostSnapshot) -> Iterator[Metric]:
-    if host.disks:
-        disk = {
-            "read_bytes": CounterMetricFamily(
-                "hostward_disk_read_bytes_total", "Bytes read.", labels=("device",)
-            ),
-            "write_bytes": CounterMetricFamily(
-                "hostward_disk_written_bytes_total", "Bytes written.", labels=("device",)
-            ),
-            "reads": CounterMetricFamily(
-                "hostward_disk_reads_completed_total", "Reads completed.", labels=("device",)
-            ),
-            "writes": CounterMetricFamily(
-                "hostward_disk_writes_completed_total", "Writes completed.", labels=("device",)
-            ),
-            "io_time": CounterMetricFamily(
-                "hostward_disk_io_time_seconds_total", "Time the disk was busy with I/O.", labels=("device",)
-            ),
-        }
-        for d in host.disks:
-            for attr, family in disk.items():
-                family.add_metric((d.device,), getattr(d, attr))
-        yield from disk.values()
-    if host.networks:
-        net = {
-            attr: CounterMetricFamily(f"hostward_network_{name}_total", doc, labels=("interface",))
-            for attr, name, doc in (
-                ("rx_bytes", "receive_bytes", "Bytes received."),
-                ("tx_bytes", "transmit_bytes", "Bytes sent."),
-                ("rx_packets", "receive_packets", "Packets received."),
-                ("tx_packets", "transmit_packets", "Packets sent."),
-                ("rx_errors", "receive_errors", "Receive errors."),
-                ("tx_errors", "transmit_errors", "Transmit errors."),
-                ("rx_drops", "receive_drops", "Received packets dropped."),
-                ("tx_drops", "transmit_drops", "Outgoing packets dropped."),
-            )
-        }
-        for n in host.networks:
-            for attr, family in net.items():
-                family.add_metric((n.interface,), getattr(n, attr))
-        yield from net.values()
 
 
 def _sensors(host: HostSnapshot) -> Iterator[Metric]:

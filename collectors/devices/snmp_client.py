@@ -129,7 +129,8 @@ class PysnmpSession(Session):
         if err:
             raise SnmpError(describe_error(err))
         if status and int(status) != 0:
-            raise SnmpError(f"device answered with SNMP error {status.prettyPrint()} at {int(index)}")
+            kind = session.TooBig if int(status) == 1 else SnmpError
+            raise kind(f"device answered with SNMP error {status.prettyPrint()} at {int(index)}")
 
 
 def describe_error(err: Any) -> str:

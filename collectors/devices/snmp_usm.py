@@ -3,8 +3,8 @@
 pysnmp decodes every answer with pyasn1's generic BER decoder (~40 us per value): for 200
 switches a round that alone cost ~10 CPU s. This session does what the poller needs natively:
 engine discovery, authPriv with HMAC-SHA-1/SHA-2 (RFC 3414, RFC 7860) and AES-128-CFB
-(RFC 3826), or authNoPriv; the scoped PDU goes through `snmp_v2c`'s codec. Other protocols
-(MD5, DES, 3DES, AES-192/256, noAuth) stay on pysnmp (`supports`).
+(RFC 3826), or authNoPriv; the scoped PDU goes through the BER codec (`collectors.devices.ber`).
+Other protocols (MD5, DES, 3DES, AES-192/256, noAuth) stay on pysnmp (`supports`).
 
 Every answer is checked before it is believed: version 3, our msgID and request id, the
 device's engine ID and our user name, an HMAC over the whole message (constant-time compare)
@@ -26,28 +26,26 @@ from cryptography.hazmat.decrepit.ciphers.modes import CFB  # RFC 3826 fixes CFB
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from collectors.devices import snmp_session as s
-from collectors.devices.snmp_session import Bind, Oid, SnmpError
-from collectors.devices.snmp_v2c import (
-    _GET,
-    _OCTETS,
-    _RESPONSE,
-    _SEQUENCE,
+from collectors.devices.ber import (
+    GET,
     MAX_MESSAGE,
+    OCTET_STRING,
+    REPORT,
+    RESPONSE,
+    SEQUENCE,
     BerError,
-    Protocol,
-    V2cSession,
-    _int,
-    _read,
-    _tlv,
-    check_status,
     decode_pdu,
+    encode_int,
     encode_pdu,
-)  # fmt: skip
+    read_tlv,
+    tlv,
+)
+from collectors.devices.snmp_session import Bind, Oid, SnmpError
+from collectors.devices.snmp_v2c import Protocol, V2cSession, check_status
 
 # auth protocol -> (hash, HMAC length in the message)
 AUTH = {"SHA": ("sha1", 12), "SHA-224": ("sha224", 16), "SHA-256": ("sha256", 24),
         "SHA-384": ("sha384", 32), "SHA-512": ("sha512", 48)}  # fmt: skip
-_REPORT = 0xA8
 _AUTH_FLAG, _PRIV_FLAG, _REPORTABLE = 0x01, 0x02, 0x04
 _USM_STATS = (1, 3, 6, 1, 6, 3, 15, 1, 1)
 _REASONS = {1: s.UNSUPPORTED_LEVEL, 2: s.NOT_IN_TIME_WINDOW, 3: s.UNKNOWN_USER, 4: s.UNKNOWN_ENGINE_ID,
@@ -74,10 +72,10 @@ def localize(hash_name: str, passphrase: bytes, engine_id: bytes) -> bytes:
 
 
 def message_id(data: bytes) -> int:
-    _, pos, _ = _read(data, 0)
-    _, _, pos = _read(data, pos)  # version
-    _, pos, _ = _read(data, pos)  # header
-    _, start, stop = _read(data, pos)
+    _, pos, _ = read_tlv(data, 0)
+    _, _, pos = read_tlv(data, pos)  # version
+    _, pos, _ = read_tlv(data, pos)  # header
+    _, start, stop = read_tlv(data, pos)
     return int.from_bytes(data[start:stop], "big", signed=True)
 
 
@@ -85,26 +83,26 @@ class _Answer:
     """A parsed v3 message: header, USM parameters (with where the HMAC sits) and payload."""
 
     def __init__(self, data: bytes) -> None:
-        tag, pos, _ = _read(data, 0)
-        if tag != _SEQUENCE:
+        tag, pos, _ = read_tlv(data, 0)
+        if tag != SEQUENCE:
             raise BerError("not a SEQUENCE")
-        _, start, pos = _read(data, pos)
+        _, start, pos = read_tlv(data, pos)
         if data[start:pos] != b"\x03":
             raise BerError("not SNMPv3")
-        _, inner, pos = _read(data, pos)
+        _, inner, pos = read_tlv(data, pos)
         fields = []
         for _ in range(4):
-            _, start, inner = _read(data, inner)
+            _, start, inner = read_tlv(data, inner)
             fields.append(data[start:inner])
         self.msg_id = int.from_bytes(fields[0], "big", signed=True)
         self.flags = fields[2][0] if fields[2] else 0
-        tag, inner, pos = _read(data, pos)
-        if tag != _OCTETS or fields[3] != b"\x03":
+        tag, inner, pos = read_tlv(data, pos)
+        if tag != OCTET_STRING or fields[3] != b"\x03":
             raise BerError("not USM")
-        _, inner, _ = _read(data, inner)
+        _, inner, _ = read_tlv(data, inner)
         values = []
         for _ in range(6):
-            _, start, inner = _read(data, inner)
+            _, start, inner = read_tlv(data, inner)
             values.append((start, inner))
         self.engine_id, _, _, self.user, _, self.salt = (data[a:b] for a, b in values)
         self.boots, self.time = (int.from_bytes(data[a:b], "big") for a, b in values[1:3])
@@ -123,17 +121,17 @@ class _Answer:
         return hmac.compare_digest(expected, self.data[start:stop])
 
     def scoped_pdu(self, priv_key: bytes | None) -> tuple[int, int, int, int, list[Bind]]:
-        tag, start, stop = _read(self.data, self.payload_at)
+        tag, start, stop = read_tlv(self.data, self.payload_at)
         scoped, pos = self.data, self.payload_at
         if self.flags & _PRIV_FLAG:
-            if priv_key is None or tag != _OCTETS or len(self.salt) != 8:
+            if priv_key is None or tag != OCTET_STRING or len(self.salt) != 8:
                 raise BerError("unexpected encryption")
             iv = self.boots.to_bytes(4, "big") + self.time.to_bytes(4, "big") + self.salt
             decryptor = Cipher(algorithms.AES(priv_key), CFB(iv)).decryptor()
             scoped, pos = decryptor.update(self.data[start:stop]) + decryptor.finalize(), 0
-        tag, pos, _ = _read(scoped, pos)
-        _, _, pos = _read(scoped, pos)  # contextEngineID
-        _, _, pos = _read(scoped, pos)  # contextName
+        tag, pos, _ = read_tlv(scoped, pos)
+        _, _, pos = read_tlv(scoped, pos)  # contextEngineID
+        _, _, pos = read_tlv(scoped, pos)  # contextName
         return decode_pdu(scoped, pos)
 
 
@@ -183,14 +181,14 @@ class UsmSession(V2cSession):
                 tag, got_id, status, index, binds = answer.scoped_pdu(self._keys[1] if authentic else None)
             except (BerError, IndexError, ValueError) as exc:
                 raise SnmpError(f"{s.DECRYPTION_ERROR} (answer unreadable: {exc})") from exc
-            if tag == _REPORT:
+            if tag == REPORT:
                 reason = _report_reason(binds)
                 if reason == s.NOT_IN_TIME_WINDOW and authentic and attempt == 0:
                     continue  # the clock is now the device's: once more
                 raise SnmpError(reason)
             if not authentic or answer.user != self._user:
                 raise SnmpError(f"{s.WRONG_DIGEST} (answer not authenticated by the device's key)")
-            if tag != _RESPONSE or got_id != request_id or answer.flags & 0x03 != self._level():
+            if tag != RESPONSE or got_id != request_id or answer.flags & 0x03 != self._level():
                 raise SnmpError("SNMPv3 answer does not match the request; dropped")
             check_status(status, index)
             return binds
@@ -199,7 +197,7 @@ class UsmSession(V2cSession):
     async def _discover(self) -> None:
         """RFC 3414 4: an empty noAuthNoPriv request; the device's report names its engine."""
         request_id = next(self._ids) & 0x7FFFFFFF
-        answer = await self._send(request_id, encode_pdu(_GET, request_id, 0, 0, ()), secure=False)
+        answer = await self._send(request_id, encode_pdu(GET, request_id, 0, 0, ()), secure=False)
         if not answer.engine_id or len(answer.engine_id) > 32:
             raise SnmpError(s.UNKNOWN_ENGINE_ID)
         self._engine = answer.engine_id
@@ -253,7 +251,7 @@ def encode_message(
     """One SNMPv3 message (RFC 3412 6): `auth` = (localized key, hash name, HMAC size) for
     authNoPriv, plus `priv_key` (AES-128, with the 8-byte `salt`) for authPriv; neither for
     noAuthNoPriv (discovery)."""
-    scoped = _tlv(_SEQUENCE, _tlv(_OCTETS, engine) + _tlv(_OCTETS, context) + pdu)
+    scoped = tlv(SEQUENCE, tlv(OCTET_STRING, engine) + tlv(OCTET_STRING, context) + pdu)
     flags = _REPORTABLE if reportable else 0
     if auth is not None:
         flags |= _AUTH_FLAG
@@ -261,16 +259,19 @@ def encode_message(
             flags |= _PRIV_FLAG
             iv = boots.to_bytes(4, "big") + engine_time.to_bytes(4, "big") + salt
             encryptor = Cipher(algorithms.AES(priv_key), CFB(iv)).encryptor()
-            scoped = _tlv(_OCTETS, encryptor.update(scoped) + encryptor.finalize())
+            scoped = tlv(OCTET_STRING, encryptor.update(scoped) + encryptor.finalize())
     size = auth[2] if auth is not None else 0
-    head = _tlv(_OCTETS, engine) + _int(boots) + _int(engine_time) + _tlv(_OCTETS, user)
-    usm = _tlv(_SEQUENCE, head + _tlv(_OCTETS, bytes(size)) + _tlv(_OCTETS, salt))
-    header = _tlv(_SEQUENCE, _int(msg_id) + _int(MAX_MESSAGE) + _tlv(_OCTETS, bytes((flags,))) + _int(3))
-    message = _tlv(_SEQUENCE, _int(3) + header + _tlv(_OCTETS, usm) + scoped)
+    head = tlv(OCTET_STRING, engine) + encode_int(boots) + encode_int(engine_time) + tlv(OCTET_STRING, user)
+    usm = tlv(SEQUENCE, head + tlv(OCTET_STRING, bytes(size)) + tlv(OCTET_STRING, salt))
+    header = tlv(
+        SEQUENCE,
+        encode_int(msg_id) + encode_int(MAX_MESSAGE) + tlv(OCTET_STRING, bytes((flags,))) + encode_int(3),
+    )
+    message = tlv(SEQUENCE, encode_int(3) + header + tlv(OCTET_STRING, usm) + scoped)
     if auth is not None:
         key, hash_name, _ = auth
         # the zeroed HMAC field ends where the salt's TLV starts, just before the payload
-        digest_at = len(message) - len(scoped) - len(_tlv(_OCTETS, salt)) - size
+        digest_at = len(message) - len(scoped) - len(tlv(OCTET_STRING, salt)) - size
         digest = hmac.new(key, message, hash_name).digest()[:size]
         message = message[:digest_at] + digest + message[digest_at + size :]
     return message

@@ -15,12 +15,13 @@ import yaml
 MAX_DEPTH = 64  # no config or policy file nests past a dozen levels
 
 
-def scan(text: str) -> tuple[list[int], int | None]:
+def scan(text: str, loader: type[yaml.SafeLoader] | None = None) -> tuple[list[int], int | None]:
     """(lines of every alias, the line where nesting first passes MAX_DEPTH or None).
-    Raises yaml.YAMLError on a syntax error met on the way."""
+    Raises yaml.YAMLError on a syntax error met on the way. `loader`: the pure-Python
+    SafeLoader unless given (the loader passes libyaml's when it has it)."""
     aliases: list[int] = []
     depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=loader or yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             aliases.append(line_of(event.start_mark))
         elif isinstance(event, yaml.CollectionStartEvent):

@@ -18,23 +18,23 @@ from hypothesis import strategies as st
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto.api import v2c
 
+from collectors.devices.ber import (
+    GET,
+    GET_BULK,
+    MAX_ARC,
+    OBJECT_IDENTIFIER,
+    RESPONSE,
+    SEQUENCE,
+    BerError,
+    decode_pdu,
+    encode_int,
+    encode_pdu,
+    encode_v2c_message,
+    tlv,
+)
 from collectors.devices.snmp_session import END_OF_MIB
 from collectors.devices.snmp_usm import AUTH, _Answer, _report_reason, encode_message, message_id
-from collectors.devices.snmp_v2c import (
-    _BULK,
-    _GET,
-    _OID,
-    _RESPONSE,
-    _SEQUENCE,
-    MAX_ARC,
-    BerError,
-    _int,
-    _tlv,
-    decode_pdu,
-    decode_response,
-    encode_pdu,
-    encode_request,
-)
+from collectors.devices.snmp_v2c import decode_response
 
 ARC = st.integers(0, 2**32 - 1)
 OIDS = st.one_of(st.tuples(st.integers(0, 1), st.integers(0, 39)), st.tuples(st.just(2), ARC)).flatmap(
@@ -68,8 +68,8 @@ def test_arbitrary_bytes_only_ever_raise_the_codec_error(data: bytes) -> None:
 
 def v2c_message() -> st.SearchStrategy[bytes]:
     return st.builds(
-        lambda community, tag, rid, a, b, oids: encode_request(community, tag, rid, a, b, oids),
-        st.binary(max_size=16), st.sampled_from([_GET, _BULK, _RESPONSE]), INT32,
+        lambda community, tag, rid, a, b, oids: encode_v2c_message(community, tag, rid, a, b, oids),
+        st.binary(max_size=16), st.sampled_from([GET, GET_BULK, RESPONSE]), INT32,
         st.integers(0, 127), st.integers(0, 127), st.lists(OIDS, max_size=6),
     )  # fmt: skip
 
@@ -77,7 +77,7 @@ def v2c_message() -> st.SearchStrategy[bytes]:
 def v3_message() -> st.SearchStrategy[bytes]:
     return st.builds(
         lambda rid, oids, engine, user, secure, salt: encode_message(
-            rid, encode_pdu(_RESPONSE, rid, 0, 0, oids), engine=engine, boots=1, engine_time=2,
+            rid, encode_pdu(RESPONSE, rid, 0, 0, oids), engine=engine, boots=1, engine_time=2,
             user=user, context=b"", auth=(bytes(32), "sha256", 24) if secure else None,
             priv_key=bytes(16) if secure else None, salt=salt, reportable=False,
         ),
@@ -121,8 +121,8 @@ def test_damaged_messages_only_ever_raise_the_codec_error(
 def test_an_oid_arc_of_thousands_of_digits_is_refused_not_converted(septets: int) -> None:
     arc = (1 << (7 * septets)) | 1  # septets + 1 base-128 digits
     body = b"\x2b" + b"\x81" + b"\x80" * (septets - 1) + b"\x01" if septets else b"\x2b\x01"
-    binds = _tlv(_SEQUENCE, _tlv(_SEQUENCE, _tlv(_OID, body) + _tlv(_OID, body)))
-    pdu = _tlv(_RESPONSE, _int(1) + _int(0) + _int(0) + binds)
+    binds = tlv(SEQUENCE, tlv(SEQUENCE, tlv(OBJECT_IDENTIFIER, body) + tlv(OBJECT_IDENTIFIER, body)))
+    pdu = tlv(RESPONSE, encode_int(1) + encode_int(0) + encode_int(0) + binds)
     if arc > MAX_ARC:
         with pytest.raises(BerError, match="arc too large"):
             decode_pdu(pdu, 0)
@@ -131,12 +131,12 @@ def test_an_oid_arc_of_thousands_of_digits_is_refused_not_converted(septets: int
         assert oid == (1, 3, arc) and value == f"1.3.{arc}"
 
 
-@given(st.binary(max_size=16), st.sampled_from([_GET, _BULK]), INT32, st.integers(0, 2**31 - 1),
+@given(st.binary(max_size=16), st.sampled_from([GET, GET_BULK]), INT32, st.integers(0, 2**31 - 1),
        st.integers(0, 2**31 - 1), st.lists(OIDS, max_size=8))  # fmt: skip
 def test_requests_decode_the_same_in_pyasn1(
     community: bytes, tag: int, rid: int, a: int, b: int, oids: list[tuple[int, ...]]
 ) -> None:
-    wire = encode_request(community, tag, rid, a, b, oids)
+    wire = encode_v2c_message(community, tag, rid, a, b, oids)
     msg, rest = decoder.decode(wire, asn1Spec=v2c.Message())
     assert rest == b""
     pdu = v2c.apiMessage.get_pdu(msg)
@@ -192,7 +192,7 @@ def test_v3_messages_round_trip_authenticate_and_decrypt(
     hash_name, size = AUTH[auth]
     key = hashlib.new(hash_name, engine).digest()
     priv_key = key[:16] if private and len(key) >= 16 else None
-    pdu = encode_pdu(_RESPONSE, rid, 0, 0, oids)
+    pdu = encode_pdu(RESPONSE, rid, 0, 0, oids)
     wire = encode_message(
         rid, pdu, engine=engine, boots=boots, engine_time=engine_time, user=user, context=b"",
         auth=(key, hash_name, size), priv_key=priv_key, salt=salt, reportable=False,
@@ -203,5 +203,5 @@ def test_v3_messages_round_trip_authenticate_and_decrypt(
     assert answer.authentic(key, hash_name, size)
     assert not answer.authentic(bytes(len(key)), hash_name, size)
     tag, got_rid, status, index, binds = answer.scoped_pdu(priv_key)
-    assert (tag, got_rid, status, index) == (_RESPONSE, rid, 0, 0)
+    assert (tag, got_rid, status, index) == (RESPONSE, rid, 0, 0)
     assert [oid for oid, _ in binds] == oids and message_id(wire) == rid

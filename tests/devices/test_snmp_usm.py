@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from devices_kit import MORE_V3_USERS, Snmpd, v3
 
-from collectors.devices import snmp_usm
-from collectors.devices import snmp_v2c as v2c
+from collectors.devices import ber, snmp_usm
 from collectors.devices.poll import poll_devices
 from collectors.devices.snmp_session import SnmpError
 
@@ -137,12 +136,13 @@ def _forger(tamper: bool) -> Callable[[bytes], bytes]:
             out[-1] ^= 0x01 if tamper else 0x00
             return bytes(out)
         engine = b"\x80\x00\x1f\x88\x04forged"
-        usm = v2c._tlv(0x30, v2c._tlv(0x04, engine) + v2c._int(1) + v2c._int(100) + b"\x04\x00" * 3)
-        stats = v2c._tlv(0x30, b"\x06\x0a\x2b\x06\x01\x06\x03\x0f\x01\x01\x04\x00" + b"\x41\x01\x01")
-        pdu = v2c._tlv(0xA8, v2c._int(1) + v2c._int(0) + v2c._int(0) + v2c._tlv(0x30, stats))
-        header = v2c._tlv(0x30, v2c._int(answer.msg_id) + v2c._int(65507) + b"\x04\x01\x00" + v2c._int(3))
-        scoped = v2c._tlv(0x30, v2c._tlv(0x04, engine) + b"\x04\x00" + pdu)
-        return v2c._tlv(0x30, v2c._int(3) + header + v2c._tlv(0x04, usm) + scoped)
+        usm = ber.tlv(0x30, ber.tlv(0x04, engine) + ber.encode_int(1) + ber.encode_int(100) + b"\x04\x00" * 3)
+        stats = ber.tlv(0x30, b"\x06\x0a\x2b\x06\x01\x06\x03\x0f\x01\x01\x04\x00" + b"\x41\x01\x01")
+        pdu = ber.tlv(0xA8, ber.encode_int(1) + ber.encode_int(0) + ber.encode_int(0) + ber.tlv(0x30, stats))
+        ids = ber.encode_int(answer.msg_id) + ber.encode_int(65507)
+        header = ber.tlv(0x30, ids + b"\x04\x01\x00" + ber.encode_int(3))
+        scoped = ber.tlv(0x30, ber.tlv(0x04, engine) + b"\x04\x00" + pdu)
+        return ber.tlv(0x30, ber.encode_int(3) + header + ber.tlv(0x04, usm) + scoped)
 
     return respond
 

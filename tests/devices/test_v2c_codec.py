@@ -6,8 +6,9 @@ import pytest
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto.api import v2c
 
+from collectors.devices.ber import GET_BULK, BerError, encode_v2c_message
 from collectors.devices.snmp_session import END_OF_MIB
-from collectors.devices.snmp_v2c import _BULK, BerError, decode_response, encode_request
+from collectors.devices.snmp_v2c import decode_response
 
 
 def pysnmp_response(request_id: int, binds: list[tuple[str, object]], status: int = 0) -> bytes:
@@ -24,8 +25,13 @@ def pysnmp_response(request_id: int, binds: list[tuple[str, object]], status: in
 
 
 def test_request_encodes_what_pysnmp_decodes() -> None:
-    wire = encode_request(
-        b"c0mm", _BULK, 2**31 - 5, 0, 25, [(1, 3, 6, 1, 2, 1, 2, 2, 1, 10), (1, 3, 6, 1, 4, 1, 2011, 300000)]
+    wire = encode_v2c_message(
+        b"c0mm",
+        GET_BULK,
+        2**31 - 5,
+        0,
+        25,
+        [(1, 3, 6, 1, 2, 1, 2, 2, 1, 10), (1, 3, 6, 1, 4, 1, 2011, 300000)],
     )
     msg, rest = decoder.decode(wire, asn1Spec=v2c.Message())
     assert rest == b""

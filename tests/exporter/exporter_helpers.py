@@ -35,6 +35,11 @@ FAKE_HOST: dict[str, Any] = {
     "processes": 187,
     "users": ["alice", "bob"],
     "errors": {},
+    "cpus": [{"user": 60.5, "system": 30.25, "idle": 500.0, "iowait": 1.0, "guest": 3.0},
+             {"user": 40.0, "system": 20.0, "idle": 500.0, "iowait": 1.0, "guest": 0.0}],
+    "cpu_stats": {"ctx_switches": 1_000_000, "interrupts": 500_000, "soft_interrupts": 250_000,
+                  "processes": 4_000, "procs_running": 2, "procs_blocked": 0},
+    "durations": {"cpu": 0.0001, "disks": 0.002, "networks": 0.0005},
 }  # fmt: skip
 
 

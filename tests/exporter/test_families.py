@@ -43,7 +43,10 @@ def test_the_stored_host_record_becomes_metrics_in_base_units(state: State) -> N
     assert content_type.startswith("text/plain; version=0.0.4")
     got = samples(body)
     assert got[("hostward_memory_total_bytes", ())] == 8_000_000_000
-    assert got[("hostward_cpu_seconds_total", (("mode", "user"),))] == 100.5
+    assert got[("hostward_cpu_seconds_total", (("cpu", "1"), ("mode", "user")))] == 40.0
+    assert got[("hostward_cpu_guest_seconds_total", (("cpu", "0"), ("mode", "user")))] == 3.0
+    assert got[("hostward_context_switches_total", ())] == 1_000_000
+    assert got[("hostward_host_collector_success", (("collector", "disks"),))] == 1
     assert got[("hostward_load15", ())] == 0.125
     fs = (("device", "/dev/sdb1"), ("fstype", "xfs"), ("mountpoint", "/srv/his-data"))
     assert got[("hostward_filesystem_avail_bytes", fs)] == 20_000_000_000

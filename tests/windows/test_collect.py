@@ -38,6 +38,10 @@ def test_collect_json_reports_the_c_drive_and_marks_load_and_swap_unavailable(wi
     assert snap["memory"]["total"] > 0 and snap["cpu_count"] > 0
     for part in ("load", "swap"):  # read, or unavailable with a reason: never silently empty
         assert snap[part] is not None or "performance counters" in snap["unavailable"][part]
+    # node_exporter-like detail on Windows too: per CPU, per part of the collector
+    assert len(snap["cpus"]) == snap["cpu_count"] and all("idle" in c for c in snap["cpus"])
+    assert {"cpus", "disks", "networks", "stat"} <= set(snap["durations"])
+    assert snap["meminfo"] == {} and snap["vmstat"] == {}  # Linux /proc only
 
 
 def test_collect_table_names_what_is_unavailable_instead_of_an_error(wine_box: WineBox) -> None:
