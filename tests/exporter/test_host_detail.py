@@ -13,6 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.exporter.render import MetricsRenderer
+from agent.records import HostRecord
 from agent.state import State
 from collectors.host import HostSnapshot, collect_host
 
@@ -23,7 +24,7 @@ Series = dict[str, list[dict[str, str]]]
 
 def render(tmp_path: Path, host: HostSnapshot) -> str:
     state = State.open(tmp_path / "state")
-    state.put_record("host", host.to_payload(), taken=host.taken)
+    state.put_record(HostRecord(host), taken=host.taken)
     return MetricsRenderer().render(state.snapshot())[0].decode()
 
 
