@@ -96,8 +96,14 @@ def _addresses(host: str) -> set[str]:
 
 
 class TrapReceiver:
-    def __init__(self, config: Config, state: State, state_dir: Path | None,
-                 request_run: Callable[[str], str] | None, flush_seconds: float = FLUSH_SECONDS) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: Config,
+        state: State,
+        state_dir: Path | None,
+        request_run: Callable[[str], str] | None,
+        flush_seconds: float = FLUSH_SECONDS,
+    ) -> None:
         settings = config.devices_traps
         host, port = parse_listen(settings.listen)
         self._sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)

@@ -43,7 +43,8 @@ KINDS = ("on_battery", "battery_low", "battery_ok", "ups_alarm", "ups_test", "li
          "cold_start", "warm_start", "other")  # fmt: skip
 # Drop reasons (the `reason` label of hostward_traps_dropped_total).
 REASONS = ("malformed", "unknown_source", "bad_community", "unauthenticated", "security_level",
-           "decryption_failed", "not_in_time_window", "unsupported", "rate_limited", "queue_full")  # fmt: skip
+           "decryption_failed", "not_in_time_window", "unsupported", "rate_limited",
+           "queue_full")  # fmt: skip
 
 
 class TrapDropped(Exception):

@@ -67,10 +67,10 @@ class Receiving:
 def receiving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiving]:
     tmp = tmp_path_factory.mktemp("traps")
     state_dir = tmp / "state"
-    ups = DeviceConfig("ups-room1", "ups", "127.0.0.1:1161", site="机房",
-                       snmp=SnmpConfig(version="2c", community_file=secret(tmp / "c", COMMUNITY)))  # fmt: skip
-    switch = DeviceConfig("core-sw", "switch", "127.0.0.1:1162", snmp=SnmpConfig(
-        user="hostward", auth_key_file=secret(tmp / "a", AUTH), priv_key_file=secret(tmp / "p", PRIV)))  # fmt: skip
+    v2c = SnmpConfig(version="2c", community_file=secret(tmp / "c", COMMUNITY))
+    v3 = SnmpConfig(user="hostward", auth_key_file=secret(tmp / "a", AUTH), priv_key_file=secret(tmp / "p", PRIV))
+    ups = DeviceConfig("ups-room1", "ups", "127.0.0.1:1161", site="机房", snmp=v2c)
+    switch = DeviceConfig("core-sw", "switch", "127.0.0.1:1162", snmp=v3)
     port = free_udp_port()
     config = Config(devices=(ups, switch), devices_traps=TrapsConfig(listen=f"127.0.0.1:{port}", burst=50))
     state = State.open(state_dir)
