@@ -164,7 +164,7 @@ def test_a_failing_upsd_is_an_error_and_an_outage_never_a_healthy_ups(
 
 
 def test_an_answer_without_ups_status_is_an_error(upsd: Upsd) -> None:
-    with pytest.raises(NutError, match="no usable ups.status"):
+    with pytest.raises(NutError, match=r"no usable ups\.status"):
         from collectors.devices.nut import ups_status
 
         ups_status(read_vars("127.0.0.1", upsd.port, "dummy") | {"ups.status": ""})

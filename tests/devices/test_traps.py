@@ -18,6 +18,8 @@ from testkit import wait_for
 
 from agent.config.schema import Config
 from agent.device_events import DeviceEvents, read
+from agent.exporter.families_traps import trap_families
+from agent.exporter.render import MetricsRenderer
 from agent.journal import Journal
 from agent.state import State
 from agent.traps.receiver import TrapReceiver
@@ -68,7 +70,8 @@ def receiving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiving]:
     tmp = tmp_path_factory.mktemp("traps")
     state_dir = tmp / "state"
     v2c = SnmpConfig(version="2c", community_file=secret(tmp / "c", COMMUNITY))
-    v3 = SnmpConfig(user="hostward", auth_key_file=secret(tmp / "a", AUTH), priv_key_file=secret(tmp / "p", PRIV))
+    keys = {"auth_key_file": secret(tmp / "a", AUTH), "priv_key_file": secret(tmp / "p", PRIV)}
+    v3 = SnmpConfig(user="hostward", **keys)
     ups = DeviceConfig("ups-room1", "ups", "127.0.0.1:1161", site="机房", snmp=v2c)
     switch = DeviceConfig("core-sw", "switch", "127.0.0.1:1162", snmp=v3)
     port = free_udp_port()
@@ -191,3 +194,26 @@ def test_malformed_datagrams_are_counted_and_dropped(
         sock.sendto(datagram, ("127.0.0.1", receiving.port))
     after = dropped(receiving, reason, before.dropped.get(reason, 0) + 1)
     assert len(after.events) == len(before.events)
+
+
+def test_trap_families_say_what_the_traps_did_and_pass_promtool(receiving: Receiving) -> None:
+    before = len(receiving.events().events)
+    receiving.v2c(COMMUNITY, COLD_START)
+    receiving.v3(PRIV, LINK_DOWN, "1.3.6.1.2.1.2.2.1.1.9", "i", "9")
+    receiving.wait_events(before + 2)
+    receiving.v2c("guess", COLD_START)
+    dropped(receiving, "bad_community", 1)
+    body, _ = MetricsRenderer([trap_families]).render(receiving.state.snapshot())
+    text = body.decode()
+    assert 'hostward_device_trap_link_down{device="core-sw",interface="if9"} 1.0' in text
+    assert 'hostward_device_last_restart_timestamp_seconds{device="ups-room1",kind="cold_start"}' in text
+    assert 'hostward_traps_received_total{kind="cold_start"}' in text
+    counted = [
+        line
+        for line in text.splitlines()
+        if line.startswith('hostward_traps_dropped_total{reason="bad_community"}')
+    ]
+    assert counted and float(counted[0].split()[-1]) >= 1
+    if shutil.which("promtool"):
+        check = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, check=False)
+        assert check.returncode == 0, check.stdout + check.stderr
