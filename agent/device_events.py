@@ -24,6 +24,7 @@ from typing import Any
 
 from agent.journal import Journal
 from agent.state import State
+from collectors.devices.outages import Changes
 from collectors.errors import HostwardError
 
 log = logging.getLogger(__name__)
@@ -40,15 +41,19 @@ class DeviceEvent:
     kind: str  # on_battery, on_mains, battery_low, link_down, cold_start, down, back, ...
     text: str  # one line for people, e.g. "UPS ups-1 on battery; backup started"
     source: str = "trap"  # trap or poll
+    text_zh: str = ""  # the same in Chinese (the status page and the report in zh)
+
+    def said(self, lang: str) -> str:
+        return self.text_zh if lang == "zh" and self.text_zh else self.text
 
     def to_json(self) -> dict[str, Any]:
         return {"at": self.at, "device": self.device, "kind": self.kind, "text": self.text,
-                "source": self.source}  # fmt: skip
+                "source": self.source, "text_zh": self.text_zh}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DeviceEvent:
         return cls(float(data["at"]), str(data["device"]), str(data["kind"]), str(data["text"]),
-                   str(data.get("source", "trap")))  # fmt: skip
+                   str(data.get("source", "trap")), str(data.get("text_zh", "")))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,33 @@ def add(
         if state_dir is not None:
             _journal(state_dir, event)
     return current
+
+
+# what BAK-6 did (agent.actions.devices.backup_now), in Chinese
+_BACKUP_ZH = {"backup started": "已开始备份", "a backup is already running": "备份已在进行",
+              "no backup is configured on this host": "本机未配置备份",
+              "backup could not be started": "备份无法启动"}  # fmt: skip
+
+
+def poll_events(
+    now: float, changes: Changes, on_battery: Mapping[str, str], on_mains: Iterable[str]
+) -> list[DeviceEvent]:
+    """The events of a polling round: devices down and back, UPSes that left mains power
+    (`on_battery`: {ups: what BAK-6 did}) and came back."""
+    happened = [DeviceEvent(now, o.target, "down", f"{o.target} down: {o.reason}", "poll",
+                            f"{o.target} 故障：{o.reason}") for o in changes.started]  # fmt: skip
+    for o in changes.ended:
+        seconds = o.seconds(now)
+        happened.append(DeviceEvent(now, o.target, "back", f"{o.target} back after {seconds:.0f}s", "poll",
+                                    f"{o.target} 已恢复（故障 {seconds:.0f} 秒）"))  # fmt: skip
+    for ups, said in on_battery.items():
+        happened.append(DeviceEvent(now, ups, "on_battery", f"UPS {ups} on battery; {said}", "poll",
+                                    f"UPS {ups} 转电池供电；{_BACKUP_ZH.get(said, said)}"))  # fmt: skip
+    for ups in on_mains:
+        happened.append(
+            DeviceEvent(now, ups, "on_mains", f"UPS {ups} back on mains", "poll", f"UPS {ups} 恢复市电供电")
+        )
+    return happened
 
 
 _QUIET = frozenset({"on_mains", "back", "link_up", "battery_ok", "ups_test"})

@@ -25,7 +25,6 @@ from typing import Any
 from agent import device_events
 from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.config.schema import Config
-from agent.device_events import DeviceEvent
 from agent.state import State
 from collectors.devices import outages
 from collectors.devices.config import DeviceConfig
@@ -96,27 +95,17 @@ def poll_and_record(
         log.warning("device %s down: %s", outage.target, outage.reason)
     for outage in changes.ended:
         log.info("device %s back after %.0fs", outage.target, outage.seconds(now))
-    happened = [
-        DeviceEvent(now, o.target, "down", f"{o.target} down: {o.reason}", "poll") for o in changes.started
-    ]
-    happened += [DeviceEvent(now, o.target, "back", f"{o.target} back after {o.seconds(now):.0f}s", "poll")
-                 for o in changes.ended]  # fmt: skip
+    said: dict[str, str] = {}
     for result in results:
         if result.name in went:
-            said = "no backup hook"
+            said[result.name] = "no backup hook"
             if on_battery is not None:
                 try:
-                    said = str(on_battery(result) or "backup requested")
+                    said[result.name] = str(on_battery(result) or "backup requested")
                 except Exception:  # a side channel never fails the poll
                     log.exception("on-battery hook failed for UPS %s", result.name)
-                    said = "backup could not be started"
-            happened.append(
-                DeviceEvent(now, result.name, "on_battery", f"UPS {result.name} on battery; {said}", "poll")
-            )
-        elif result.name in back:
-            happened.append(
-                DeviceEvent(now, result.name, "on_mains", f"UPS {result.name} back on mains", "poll")
-            )
+                    said[result.name] = "backup could not be started"
+    happened = device_events.poll_events(now, changes, said, back)
     if happened and state is not None:
         device_events.add(state, state_dir, happened)
     return PollRound(results, book, changes, went)
