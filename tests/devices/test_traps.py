@@ -8,8 +8,10 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,8 +23,10 @@ from agent.device_events import DeviceEvents, read
 from agent.exporter.families_traps import trap_families
 from agent.exporter.render import MetricsRenderer
 from agent.journal import Journal
+from agent.report.daily_html import render_daily
 from agent.state import State
 from agent.traps.receiver import TrapReceiver
+from agent.web.section_events import events_section
 from collectors.devices.config import DeviceConfig, SnmpConfig, TrapsConfig
 
 SNMPTRAP = shutil.which("snmptrap")
@@ -217,3 +221,24 @@ def test_trap_families_say_what_the_traps_did_and_pass_promtool(receiving: Recei
     if shutil.which("promtool"):
         check = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, check=False)
         assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_status_page_and_the_daily_report_say_what_happened_when(receiving: Receiving) -> None:
+    before = len(receiving.events().events)
+    receiving.v2c(COMMUNITY, UPS_ON_BATTERY, "1.3.6.1.2.1.33.1.2.3.0", "i", "12")
+    receiving.wait_events(before + 1)
+    receiving.v2c(COMMUNITY, ALARM_ADDED, "1.3.6.1.2.1.33.1.6.2.1.2.1", "o", "1.3.6.1.2.1.33.1.6.3.3")
+    at = receiving.wait_events(before + 2).events[-1].at
+    hhmm = time.strftime("%H:%M", time.localtime(at))
+    en, zh = (events_section(receiving.state.snapshot(), lang) for lang in ("en", "zh"))
+    assert f'<tr data-event="battery_low" class="crit"><td>{hhmm}</td><td>ups-room1</td>' in en
+    assert "UPS ups-room1 battery low" in en and "UPS ups-room1 电池电量低" in zh
+    assert en.index("battery low") < en.index("on battery"), "newest first"
+    day = date.fromtimestamp(at)
+    report = render_daily(Config(), receiving.state, day, "en", False)
+    day_events = report[report.index('id="day-events"') :]
+    assert "UPS ups-room1 on battery (12 min left)" in day_events
+    assert day_events.index("on battery (12 min left)") < day_events.index("battery low"), "in time order"
+    assert "UPS ups-room1 电池电量低" in render_daily(Config(), receiving.state, day, "zh", False)
+    other_day = render_daily(Config(), receiving.state, day - timedelta(days=2), "en", False)
+    assert 'id="day-events-none"' in other_day
