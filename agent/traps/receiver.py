@@ -182,10 +182,13 @@ class TrapReceiver:
                 idle_flush = True
 
     def _one(self, data: bytes, source: str, now: float) -> None:
+        candidates = self._senders.get(source)
+        if not candidates:  # before anything else: a spoofed flood costs one lookup a datagram
+            return self._drop("unknown_source")
         if not self._table.admit(source, now):
             return self._drop("rate_limited")
         try:
-            device, trap = self._accept(data, source, now)
+            device, trap = self._accept(data, candidates, source, now)
             event = classify(trap)
         except TrapDropped as dropped:
             return self._drop(dropped.reason)
@@ -196,10 +199,9 @@ class TrapReceiver:
         self._queue.put_nowait((device, event, time.time()))
         return None
 
-    def _accept(self, data: bytes, source: str, now: float) -> tuple[DeviceConfig, Trap]:
-        candidates = self._senders.get(source)
-        if not candidates:
-            raise TrapDropped("unknown_source")
+    def _accept(
+        self, data: bytes, candidates: list[Sender], source: str, now: float
+    ) -> tuple[DeviceConfig, Trap]:
         _, message = parse(data)
         if isinstance(message, Trap):
             for sender in candidates:

@@ -1,0 +1,120 @@
+"""Floods against the trap receiver (serial: it sends as fast as one core allows): the rate
+limit per source holds, memory stays fixed (source table, queue, events), and a device that is
+not flooding still gets its UPS-on-battery through at once."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from devices_kit import free_udp_port, secret
+from testkit import wait_for
+
+from agent.config.schema import Config
+from agent.device_events import MAX_EVENTS, read
+from agent.state import State
+from agent.traps.receiver import TrapReceiver
+from collectors.devices.config import DeviceConfig, SnmpConfig, TrapsConfig
+from collectors.devices.snmp_v2c import _OCTETS, _SEQUENCE, _int, _oid, _tlv
+
+COMMUNITY = "flood-c0mmunity"
+RATE, BURST, SOURCES, QUEUE = 5.0, 20, 64, 32
+COLD_START, ON_BATTERY = (1, 3, 6, 1, 6, 3, 1, 1, 5, 1), (1, 3, 6, 1, 2, 1, 33, 2, 1)
+
+
+def v2c_trap(community: str, trap: tuple[int, ...]) -> bytes:
+    """A well-formed SNMPv2-Trap-PDU: sysUpTime.0, snmpTrapOID.0."""
+    binds = _tlv(_SEQUENCE, _oid((1, 3, 6, 1, 2, 1, 1, 3, 0)) + _tlv(0x43, b"\x01")) + _tlv(
+        _SEQUENCE, _oid((1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)) + _oid(trap)
+    )
+    pdu = _tlv(0xA7, _int(1) + _int(0) + _int(0) + _tlv(_SEQUENCE, binds))
+    return _tlv(_SEQUENCE, _int(1) + _tlv(_OCTETS, community.encode()) + pdu)
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[tuple[TrapReceiver, State, int, list[str]]]:
+    community = secret(tmp_path / "c", COMMUNITY)
+    devices = tuple(
+        DeviceConfig(name, "ups", f"{address}:161", snmp=SnmpConfig(version="2c", community_file=community))
+        for name, address in (("flooder", "127.0.0.1"), ("quiet-ups", "127.0.0.3"))
+    )
+    port = free_udp_port()
+    traps = TrapsConfig(listen=f"127.0.0.1:{port}", rate=RATE, burst=BURST, max_sources=SOURCES, queue=QUEUE)
+    state = State.open(tmp_path / "state")
+    backups: list[str] = []
+
+    def request_run(job: str) -> str:
+        backups.append(job)
+        return "started"
+
+    receiving = TrapReceiver(Config(devices=devices, devices_traps=traps), state, tmp_path / "state",
+                             request_run, flush_seconds=0.2).start()  # fmt: skip
+    yield receiving, state, port, backups
+    receiving.close()
+    state.close()
+
+
+def flood(port: int, datagram: bytes, stop: threading.Event, source: str = "127.0.0.1") -> int:
+    sent = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((source, 0))
+        while not stop.is_set():
+            for _ in range(100):
+                sock.sendto(datagram, ("127.0.0.1", port))
+            sent += 100
+    return sent
+
+
+def test_a_flood_from_one_device_is_held_to_its_rate_and_another_ups_still_gets_through(
+    receiver: tuple[TrapReceiver, State, int, list[str]],
+) -> None:
+    receiving, state, port, backups = receiver
+    stop, sent = threading.Event(), [0]
+    flooder = threading.Thread(
+        target=lambda: sent.__setitem__(0, flood(port, v2c_trap(COMMUNITY, COLD_START), stop))
+    )
+    started = time.monotonic()
+    flooder.start()
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as quiet:
+            quiet.bind(("127.0.0.3", 0))
+            on_battery = v2c_trap(COMMUNITY, ON_BATTERY)
+
+            def got_through() -> bool:
+                quiet.sendto(on_battery, ("127.0.0.1", port))  # UDP: the flood may fill the socket buffer
+                return any(e.kind == "on_battery" for e in read(state).events)
+
+            wait_for(got_through, 30, "the quiet UPS's trap during the flood")
+            time.sleep(1.0)  # the flood goes on a little longer
+    finally:
+        stop.set()
+        flooder.join()
+    elapsed = time.monotonic() - started
+    assert backups == ["backup"], "BAK-6 during the flood, once"
+    events = wait_for(lambda: (e := read(state)) and e.dropped.get("rate_limited", 0) > 0 and e, 10, "counts")
+    received = events.received.get("cold_start", 0)
+    assert sent[0] > 10 * (BURST + RATE * elapsed), "it was a flood"
+    assert 0 < received <= BURST + RATE * elapsed + 1, (received, elapsed)
+    assert len(events.events) <= MAX_EVENTS
+
+
+def test_spoofed_sources_get_no_table_entry_and_are_counted_unknown(
+    receiver: tuple[TrapReceiver, State, int, list[str]],
+) -> None:
+    receiving, state, port, _ = receiver
+    datagram = v2c_trap(COMMUNITY, COLD_START)
+    for n in range(4 * SOURCES):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((f"127.0.9.{n % 250 + 1}" if n < 250 else f"127.0.10.{n - 249}", 0))
+            sock.sendto(datagram, ("127.0.0.1", port))
+    events = wait_for(
+        lambda: (e := read(state)) and e.dropped.get("unknown_source", 0) > 0 and e, 10, "counts"
+    )
+    wait_for(lambda: read(state).dropped.get("unknown_source", 0) >= 3 * SOURCES, 10, "most of them counted")
+    assert len(receiving._table) <= 2, "only configured devices get a bucket"  # noqa: SLF001
+    assert not events.received, "nothing from an unknown source is accepted"
+    assert receiving._queue.maxsize == QUEUE  # noqa: SLF001
