@@ -72,7 +72,7 @@ def flood(port: int, datagram: bytes, stop: threading.Event, source: str = "127.
 def test_a_flood_from_one_device_is_held_to_its_rate_and_another_ups_still_gets_through(
     receiver: tuple[TrapReceiver, State, int, list[str]],
 ) -> None:
-    receiving, state, port, backups = receiver
+    _, state, port, backups = receiver
     stop, sent = threading.Event(), [0]
     flooder = threading.Thread(
         target=lambda: sent.__setitem__(0, flood(port, v2c_trap(COMMUNITY, COLD_START), stop))
@@ -115,6 +115,6 @@ def test_spoofed_sources_get_no_table_entry_and_are_counted_unknown(
         lambda: (e := read(state)) and e.dropped.get("unknown_source", 0) > 0 and e, 10, "counts"
     )
     wait_for(lambda: read(state).dropped.get("unknown_source", 0) >= 3 * SOURCES, 10, "most of them counted")
-    assert len(receiving._table) <= 2, "only configured devices get a bucket"  # noqa: SLF001
+    assert len(receiving._table) <= 2, "only configured devices get a bucket"
     assert not events.received, "nothing from an unknown source is accepted"
-    assert receiving._queue.maxsize == QUEUE  # noqa: SLF001
+    assert receiving._queue.maxsize == QUEUE
