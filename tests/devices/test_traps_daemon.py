@@ -53,7 +53,7 @@ def test_snmptrap_to_the_running_agent_reaches_metrics_bak6_and_the_journal(tmp_
         agent.wait_for(lambda: not port_free(traps), what="the trap port bound")
 
         def metrics() -> str:
-            with urllib.request.urlopen(f"{url}/metrics", timeout=5) as answer:  # noqa: S310 - 127.0.0.1
+            with urllib.request.urlopen(f"{url}/metrics", timeout=5) as answer:
                 return str(answer.read().decode())
 
         # after the first power round (the UPS does not answer polls; its trap still counts)
@@ -62,8 +62,8 @@ def test_snmptrap_to_the_running_agent_reaches_metrics_bak6_and_the_journal(tmp_
         env = {"SNMP_PERSISTENT_DIR": str(tmp_path / "snmp"), "SNMPCONFPATH": str(tmp_path / "snmp"),
                "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}  # fmt: skip
         assert SNMPTRAP is not None
-        subprocess.run([SNMPTRAP, "-v", "2c", "-c", COMMUNITY, f"127.0.0.1:{traps}", "", "1.3.6.1.2.1.33.2.1"],
-                       check=True, env=env, timeout=20, capture_output=True)  # fmt: skip
+        on_battery = [SNMPTRAP, "-v", "2c", "-c", COMMUNITY, f"127.0.0.1:{traps}", "", "1.3.6.1.2.1.33.2.1"]
+        subprocess.run(on_battery, check=True, env=env, timeout=20, capture_output=True)
         received = 'hostward_traps_received_total{kind="on_battery"} 1.0'
         agent.wait_for(lambda: received in metrics(), what="the trap counted")
         assert 'hostward_ups_on_battery{device="ups-1",kind="ups",site=""} 1.0' in metrics()
