@@ -63,9 +63,9 @@ class Receiving:
     def v2c(self, community: str, trap: str, *binds: str) -> None:
         self.send("-v", "2c", "-c", community, f"127.0.0.1:{self.port}", "", trap, *binds)
 
-    def v3(self, priv: str, trap: str, *binds: str, level: str = "authPriv") -> None:
+    def v3(self, priv: str, trap: str, *binds: str, level: str = "authPriv", auth: str = AUTH) -> None:
         security = ["-x", "AES", "-X", priv] if level == "authPriv" else []
-        self.send("-v", "3", "-e", ENGINE, "-u", "hostward", "-l", level, "-a", "SHA-256", "-A", AUTH,
+        self.send("-v", "3", "-e", ENGINE, "-u", "hostward", "-l", level, "-a", "SHA-256", "-A", auth,
                   *security, f"127.0.0.1:{self.port}", "", trap, *binds)  # fmt: skip
 
 
@@ -171,6 +171,13 @@ def test_a_v3_trap_with_a_wrong_privacy_key_or_without_privacy_is_counted_and_dr
     dropped(receiving, "security_level", before.dropped.get("security_level", 0) + 1)
     after = dropped(receiving, "decryption_failed", before.dropped.get("decryption_failed", 0) + 1)
     assert after.dropped.get("decryption_failed", 0) >= before.dropped.get("decryption_failed", 0) + 1
+    assert len(after.events) == len(before.events)
+
+
+def test_a_v3_trap_with_a_wrong_auth_key_is_unauthenticated_and_dropped(receiving: Receiving) -> None:
+    before = receiving.events()
+    receiving.v3(PRIV, COLD_START, auth="wrong-auth-phrase")
+    after = dropped(receiving, "unauthenticated", before.dropped.get("unauthenticated", 0) + 1)
     assert len(after.events) == len(before.events)
 
 
