@@ -146,7 +146,8 @@ class TrapReceiver:
         with contextlib.suppress(OSError):  # wakes the blocked recvfrom
             self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
-        self._queue.put(_STOP)  # after the queued traps: they are still applied
+        with contextlib.suppress(queue.Full):  # after the queued traps: they are still applied
+            self._queue.put(_STOP, timeout=timeout)
         for thread in self._threads:
             thread.join(timeout)
 
@@ -170,8 +171,9 @@ class TrapReceiver:
             if self._closed.is_set() or not source:  # shut down while waiting
                 return
             now = time.monotonic()
+            address = str(source[0]).removeprefix("::ffff:")  # IPv4 on a dual-stack socket
             try:
-                self._one(data, str(source[0]), now)
+                self._one(data, address, now)
             except Exception:  # nothing a sender does stops the receiver
                 log.exception("trap receiver: a datagram from %s could not be handled", source[0])
                 self._drop("malformed")
