@@ -17,7 +17,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 
 from agent.device_events import RECORD_KIND, DeviceEvents
 from agent.state import Snapshot
-from collectors.devices.traps import KINDS, REASONS
+from collectors.devices.trap_names import KINDS, REASONS
 
 
 def trap_families(snapshot: Snapshot) -> Iterator[Metric]:

@@ -22,6 +22,7 @@ from collectors.devices import oids
 from collectors.devices.snmp_session import Bind, oid_text
 from collectors.devices.snmp_usm import AUTH, _Answer, localize
 from collectors.devices.snmp_v2c import _OCTETS, _SEQUENCE, BerError, _read, decode_pdu
+from collectors.devices.trap_names import KINDS, REASONS
 
 _TRAP_V2 = 0xA7
 _AUTH_FLAG, _PRIV_FLAG = 0x01, 0x02
@@ -38,13 +39,8 @@ _ALARM_DESCR = (1, 3, 6, 1, 2, 1, 33, 1, 6, 2, 1, 2)
 _MINUTES_REMAINING = (1, 3, 6, 1, 2, 1, 33, 1, 2, 3)
 _LOW_ALARMS = frozenset({"low_battery", "depleted_battery"})
 
-# Received-trap kinds (the `kind` label of hostward_traps_received_total).
-KINDS = ("on_battery", "battery_low", "battery_ok", "ups_alarm", "ups_test", "link_down", "link_up",
-         "cold_start", "warm_start", "other")  # fmt: skip
-# Drop reasons (the `reason` label of hostward_traps_dropped_total).
-REASONS = ("malformed", "unknown_source", "bad_community", "unauthenticated", "security_level",
-           "decryption_failed", "not_in_time_window", "unsupported", "rate_limited",
-           "queue_full")  # fmt: skip
+
+__all__ = ["KINDS", "REASONS", "Trap", "TrapDropped", "TrapEvent", "UsmUser", "classify", "parse"]
 
 
 class TrapDropped(Exception):
