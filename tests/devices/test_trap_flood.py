@@ -7,12 +7,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from devices_kit import free_udp_port, secret
-from testkit import wait_for
+from testkit import AgentProcess, free_port, wait_for
 
 from agent.config.schema import Config
 from agent.device_events import MAX_EVENTS, read
@@ -118,3 +120,62 @@ def test_spoofed_sources_get_no_table_entry_and_are_counted_unknown(
     assert len(receiving._table) <= 2, "only configured devices get a bucket"
     assert not events.received, "nothing from an unknown source is accepted"
     assert receiving._queue.maxsize == QUEUE
+
+
+def settled(process: psutil.Process) -> bool:
+    before = process.memory_info().rss
+    time.sleep(1.0)
+    return abs(process.memory_info().rss - before) < 256 * 1024
+
+
+def test_the_running_agent_answers_and_keeps_its_memory_during_a_flood(tmp_path: Path) -> None:
+    http, traps = free_port(), free_udp_port()
+    community = secret(tmp_path / "community", COMMUNITY)
+    path = tmp_path / "hostward.yaml"
+    path.write_text(
+        f"version: 1\nstate_dir: {tmp_path / 'state'}\n"
+        f'exporter: {{listen: "127.0.0.1:{http}"}}\n'
+        "collect: {schedule: {every: 1h}}\naudit: {schedule: {every: 1h}}\n"
+        "devices_schedule: {poll: {every: 1h}, power: {every: 1h}}\n"
+        f'devices:\n  - {{name: ups-1, kind: ups, address: "127.0.0.1:{free_udp_port()}",'
+        f' snmp: {{version: "2c", community_file: "{community}", timeout: 1s}}}}\n'
+        f'devices_traps: {{listen: "127.0.0.1:{traps}"}}\n',
+        encoding="utf-8",
+    )
+    agent = AgentProcess(tmp_path, path)
+    try:
+        url = agent.url()
+
+        def metrics() -> str:
+            with urllib.request.urlopen(f"{url}/metrics", timeout=10) as answer:
+                return str(answer.read().decode())
+
+        agent.wait_for(lambda: "hostward_device_up" in metrics(), what="the first round")
+        process = psutil.Process(agent.proc.pid)
+        metrics()  # the exporter's first answers allocate; the start-up jobs settle
+        wait_for(lambda: settled(process), 60, "the agent's start-up jobs done (resident memory steady)")
+        stop, sent = threading.Event(), [0]
+        flooder = threading.Thread(
+            target=lambda: sent.__setitem__(0, flood(traps, v2c_trap(COMMUNITY, COLD_START), stop))
+        )
+        flooder.start()
+        try:
+            answers = [metrics() for _ in range(5)]  # the exporter answers while the flood goes on
+            rss = process.memory_info().rss  # after the scrapes: their buffers are not the flood's
+            time.sleep(3.0)
+            grown = process.memory_info().rss - rss
+        finally:
+            stop.set()
+            flooder.join()
+        assert all("hostward_traps_received_total" in a for a in answers)
+        limited = 'hostward_traps_dropped_total{reason="rate_limited"}'
+        agent.wait_for(
+            lambda: any(
+                line.startswith(limited) and not line.endswith(" 0.0") for line in metrics().splitlines()
+            ),
+            what="drops counted",
+        )
+        assert sent[0] > 10_000, "it was a flood"
+        assert grown < 4 * 2**20, f"resident memory grew by {grown} bytes during the flood"
+    finally:
+        assert agent.stop() == 0
