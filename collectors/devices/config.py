@@ -179,7 +179,7 @@ class TrapsConfig:
 class DeviceConfig:
     name: str = setting(doc="Unique name, used as the `device` label.")
     kind: DeviceKind = setting(doc="switch, router, ups, sensor, printer or bmc.")
-    address: str = setting(doc='"host:port" (port 161 when omitted).')
+    address: str = setting(doc='"host:port" (port 161 when omitted; 3493 for `nut:`).')
     site: str = setting("", "Where it stands, e.g. the machine room's name.")
     snmp: SnmpConfig | None = setting(None, "SNMP polling.")
     ssh: SshConfig | None = setting(None, "SSH configuration backup (netmiko).")
