@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 RECORD_KIND = "device_events"
 MAX_EVENTS = 200
+PER_ROUND = 10  # devices down (or back) in one round named one event each; more: one event
 _LOCK = threading.Lock()  # the receiver's handler and the device jobs of this process
 
 
@@ -141,13 +142,22 @@ def poll_events(
     now: float, changes: Changes, on_battery: Mapping[str, str], on_mains: Iterable[str]
 ) -> list[DeviceEvent]:
     """The events of a polling round: devices down and back, UPSes that left mains power
-    (`on_battery`: {ups: what BAK-6 did}) and came back."""
-    happened = [DeviceEvent(now, o.target, "down", f"{o.target} down: {o.reason}", "poll",
-                            f"{o.target} 故障：{o.reason}") for o in changes.started]  # fmt: skip
-    for o in changes.ended:
-        seconds = o.seconds(now)
-        happened.append(DeviceEvent(now, o.target, "back", f"{o.target} back after {seconds:.0f}s", "poll",
-                                    f"{o.target} 已恢复（故障 {seconds:.0f} 秒）"))  # fmt: skip
+    (`on_battery`: {ups: what BAK-6 did}) and came back. More than `PER_ROUND` devices down (or
+    back) in one round are one event naming them (a switch feeding 800 devices failing must
+    not cost 800 journal entries inside the round's time budget)."""
+    happened: list[DeviceEvent] = []
+    if len(changes.started) > PER_ROUND:
+        happened.append(_many(now, "down", [o.target for o in changes.started], "down", "故障"))
+    else:
+        happened += [DeviceEvent(now, o.target, "down", f"{o.target} down: {o.reason}", "poll",
+                                 f"{o.target} 故障：{o.reason}") for o in changes.started]  # fmt: skip
+    if len(changes.ended) > PER_ROUND:
+        happened.append(_many(now, "back", [o.target for o in changes.ended], "back", "已恢复"))
+    else:
+        for o in changes.ended:
+            seconds = o.seconds(now)
+            en, zh = f"{o.target} back after {seconds:.0f}s", f"{o.target} 已恢复（故障 {seconds:.0f} 秒）"
+            happened.append(DeviceEvent(now, o.target, "back", en, "poll", zh))
     for ups, said in on_battery.items():
         happened.append(DeviceEvent(now, ups, "on_battery", f"UPS {ups} on battery; {said}", "poll",
                                     f"UPS {ups} 转电池供电；{_BACKUP_ZH.get(said, said)}"))  # fmt: skip
@@ -156,6 +166,14 @@ def poll_events(
             DeviceEvent(now, ups, "on_mains", f"UPS {ups} back on mains", "poll", f"UPS {ups} 恢复市电供电")
         )
     return happened
+
+
+def _many(now: float, kind: str, targets: list[str], en: str, zh: str) -> DeviceEvent:
+    names = ", ".join(targets[:PER_ROUND]) + (
+        f" … (+{len(targets) - PER_ROUND})" if len(targets) > PER_ROUND else ""
+    )
+    return DeviceEvent(now, f"{len(targets)} devices", kind, f"{len(targets)} devices {en}: {names}", "poll",
+                       f"{len(targets)} 台设备{zh}：{names}")  # fmt: skip
 
 
 _QUIET = frozenset({"on_mains", "back", "link_up", "battery_ok", "ups_test"})
