@@ -40,6 +40,10 @@ SHUTDOWN_GRACE = 5.0  # seconds running jobs get to notice their cancel event at
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+class TrapsHandle(Protocol):
+    def close(self, timeout: float = ...) -> None: ...
+
+
 class ExporterHandle(Protocol):
     @property
     def url(self) -> str: ...
@@ -114,6 +118,7 @@ class Daemon:
         self._watch = ConfigWatch(source)
         self._exporter: ExporterHandle | None = None
         self._journal = Journal(loaded.state_dir)
+        self._traps: TrapsHandle | None = None
 
     def serve(self) -> int:
         # First: SIGHUP's default action would kill an agent reloaded right after its start.
@@ -147,12 +152,15 @@ class Daemon:
         from agent import usb_listener
 
         usb = usb_listener.start(self.loaded.config.access_log.usb_listener, state, self.loaded.state_dir)
+        self._start_traps(self.loaded, state, scheduler)
         try:
             scheduler.run(self.stop, between=lambda: self._between(scheduler, state))
         finally:
             if usb is not None:
                 usb.stop()
             log.info("stopping: waiting up to %.0fs for running jobs", SHUTDOWN_GRACE)
+            if self._traps is not None:
+                self._traps.close()
             scheduler.shutdown(SHUTDOWN_GRACE)
             if self._exporter is not None:
                 self._exporter.close()
@@ -237,6 +245,8 @@ class Daemon:
         setup_logging(new.config.log)
         register_config_secrets(new.config)
         scheduler.update(scheduled(self._specs(), new.config), new.config)
+        if (new.config.devices, new.config.devices_traps) != (old.config.devices, old.config.devices_traps):
+            self._start_traps(new, state, scheduler)
         self.loaded = new
         log.info("reloaded the config from %s", new.source)
         self._note("agent.reload", {"config": new.source})
@@ -258,6 +268,16 @@ class Daemon:
         if self._exporter is not None:
             log.info("exporter serving at %s", self._exporter.url)
         return True
+
+    def _start_traps(self, loaded: LoadedConfig, state: State, scheduler: Scheduler) -> None:
+        """(Re)start the SNMP trap receiver (two idle threads) when `devices_traps.listen` is set."""
+        if self._traps is not None:
+            self._traps.close()
+            self._traps = None
+        if loaded.config.devices_traps.listen:  # imported only then
+            from agent.traps.receiver import start_receiver
+
+            self._traps = start_receiver(loaded.config, state, loaded.state_dir, scheduler.run_now)
 
     def _note(self, kind: str, data: dict[str, Any]) -> None:
         """Journal the agent's own life (ROOM-4). A journal problem never stops the agent."""

@@ -28,6 +28,10 @@ def secret_sources(config: Config) -> Iterator[tuple[str, str]]:
                     yield "file", path
         if device.ssh is not None and device.ssh.password_file:
             yield "file", device.ssh.password_file
+        if device.nut is not None and device.nut.password_file:
+            yield "file", device.nut.password_file
+    if config.devices_traps.community_file:
+        yield "file", config.devices_traps.community_file
     repos = config.backup.repositories
     for repo in (repos.primary, repos.secondary):
         if repo is None:

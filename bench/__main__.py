@@ -11,7 +11,7 @@ import sys
 
 SUITES: tuple[str, ...] = (
     "bench.footprint", "bench.audit", "bench.inventory", "bench.devices", "bench.backup", "bench.windows",
-    "bench.fuzz",
+    "bench.fuzz", "bench.traps",
 )
 
 

@@ -35,6 +35,7 @@ SERIAL_FILES = frozenset({
     "tests/devices/test_misbehaving_agent.py",
     "tests/exporter/test_exporter_auth.py",
     "tests/records/test_state_race.py",
+    "tests/devices/test_trap_flood.py",
 })
 
 

@@ -18,11 +18,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from agent import device_events
 from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.config.schema import Config
-from agent.records.devices import DevicesRecord, DevicesRoundUpdate
+from agent.records.devices import DevicesPatch, DevicesRecord, DevicesRoundUpdate
 from agent.state import State
 from collectors.devices import outages
 from collectors.devices.config import DeviceConfig
@@ -40,7 +42,7 @@ MIN_HOST_GAP = 300.0
 ALL, NETWORK, POWER = "all", "devices", "devices_power"  # rounds; the last two are job names
 _BOOK_LOCK = threading.Lock()
 
-OnBatteryHook = Callable[[DeviceResult], None]
+OnBatteryHook = Callable[[DeviceResult], object]  # returns what it did, for the event
 
 
 @dataclass(frozen=True)
@@ -66,40 +68,86 @@ def poll_and_record(
     v2c_engine: str = "native",
     round_: str = ALL,
     job_timeout: float | None = None,
+    state_dir: Path | None = None,
 ) -> PollRound:
     """Poll one round of SNMP devices (`ALL`, `NETWORK` or `POWER`), update the outages (devices
     and this host) and merge the round into the stored record (the other round's devices keep
     their last results). Unless `concurrency` is given, it is sized so that the round fits
     `job_timeout` (the time the job has left; default: its configured timeout) even if no
-    device answers."""
+    device answers. Transitions (down, back, on battery, on mains) become device events
+    (journaled when `state_dir` is given)."""
     members, configured = _members(config, round_)
     results: tuple[DeviceResult, ...] = ()
-    if members:  # imported only then: asyncio and ssl cost ~3 MiB resident
+    snmp = [d for d in members if d.snmp is not None]
+    if snmp:  # imported only then: asyncio and ssl cost ~3 MiB resident
         from collectors.devices.poll import poll_devices
 
-        wanted = concurrency or plan_round(members, job_timeout or configured).concurrency
-        results = tuple(poll_devices(members, wanted, v2c_engine))
+        wanted = concurrency or plan_round(snmp, job_timeout or configured).concurrency
+        results = tuple(poll_devices(snmp, wanted, v2c_engine))
+    if any(d.nut is not None for d in members):
+        from collectors.devices.nut import poll_nut
+
+        results += tuple(poll_nut(d) for d in members if d.nut is not None)
     now = time.time() if now is None else now
     with _BOOK_LOCK:  # the two rounds run in two job threads: one read-modify-write at a time
-        book, changes, went = _record(config, state, results, now, boot_time, round_)
+        book, changes, (went, back) = _record(config, state, results, now, boot_time, round_)
     for outage in changes.started:
         log.warning("device %s down: %s", outage.target, outage.reason)
     for outage in changes.ended:
         log.info("device %s back after %.0fs", outage.target, outage.seconds(now))
+    said: dict[str, str] = {}
     for result in results:
-        if result.name in went and on_battery is not None:
-            try:
-                on_battery(result)
-            except Exception:  # a side channel never fails the poll
-                log.exception("on-battery hook failed for UPS %s", result.name)
+        if result.name in went:
+            said[result.name] = "no backup hook"
+            if on_battery is not None:
+                try:
+                    said[result.name] = str(on_battery(result) or "backup requested")
+                except Exception:  # a side channel never fails the poll
+                    log.exception("on-battery hook failed for UPS %s", result.name)
+                    said[result.name] = "backup could not be started"
+    happened = device_events.poll_events(now, changes, said, back)
+    if happened and state is not None:
+        device_events.add(state, state_dir, happened)
     return PollRound(results, book, changes, went)
+
+
+def apply_trap_state(
+    state: State,
+    device: str,
+    now: float,
+    *,
+    observed: dict[str, tuple[bool, str]] | None = None,
+    patch: Callable[[dict[str, Any]], None] | None = None,
+    on_battery: bool | None = None,
+    blank: DeviceResult | None = None,
+) -> tuple[outages.Changes, bool]:
+    """A trap's news, at once (`agent.traps`): outages of the `observed` targets opened or
+    closed, `patch` applied to the device's entry in the "devices" record, the on-battery state
+    noted (`blank`: the entry to patch when the device was never polled). Returns the outage
+    changes and whether the UPS has just left mains power (BAK-6)."""
+    with _BOOK_LOCK:
+        book, changes = outages.update(state.get(_BOOK_KEY), observed or {}, now)
+        if changes.started or changes.ended:
+            state.put(_BOOK_KEY, book)
+        went = False
+        if on_battery is not None:
+            previous: dict[str, bool] = state.get(_ON_BATTERY_KEY) or {}
+            went = on_battery and not previous.get(device, False)
+            if previous.get(device) != on_battery:
+                state.put(_ON_BATTERY_KEY, {**previous, device: on_battery})
+        if patch is None and not (changes.started or changes.ended) and state.record(DevicesRecord) is None:
+            return changes, went
+        state.put_record(DevicesPatch(device, book, patch, blank), taken=now)
+    return changes, went
 
 
 def _members(config: Config, round_: str) -> tuple[list[DeviceConfig], float]:
     """The devices of one round, and the timeout of the job that runs it."""
     schedule = config.devices_schedule
     if round_ == ALL:
-        return [d for d in config.devices if d.snmp is not None], float(schedule.poll.timeout)
+        return [d for d in config.devices if d.snmp is not None or d.nut is not None], float(
+            schedule.poll.timeout
+        )
     members = rounds(config.devices, schedule)["power" if round_ == POWER else "poll"]
     return members, float((schedule.power if round_ == POWER else schedule.poll).timeout)
 
@@ -111,7 +159,7 @@ def _record(
     now: float,
     boot_time: float | None,
     round_: str,
-) -> tuple[dict[str, Any], outages.Changes, tuple[str, ...]]:
+) -> tuple[dict[str, Any], outages.Changes, tuple[tuple[str, ...], tuple[str, ...]]]:
     book = state.get(_BOOK_KEY) if state else None
     if state is not None:
         book, host_outage = outages.record_host_gap(
@@ -119,18 +167,20 @@ def _record(
         )
         if host_outage is not None:
             log.warning("this host was unseen for %.0fs: %s", host_outage.seconds(now), host_outage.reason)
-    book, changes = outages.update(book, {r.name: (r.up, r.reason) for r in results}, now)
+    observed = {r.name: (r.up, r.reason) for r in results}
+    observed.update(_links_seen_up(book, results))
+    book, changes = outages.update(book, observed, now)
     went = _battery_transitions(results, state)
     if state is not None:
         state.put(_BOOK_KEY, book)
         state.put(_HEARTBEAT_KEY, now)
-        order = tuple(d.name for d in config.devices if d.snmp is not None)
+        order = tuple(d.name for d in config.devices if d.snmp is not None or d.nut is not None)
         state.put_record(DevicesRoundUpdate(results, order, book, round_, now, round_ == ALL), taken=now)
     return book, changes, went
 
 
 def devices_job_with(
-    on_battery: Callable[[JobContext, DeviceResult], None] | None = None, round_: str = NETWORK
+    on_battery: Callable[[JobContext, DeviceResult], object] | None = None, round_: str = NETWORK
 ) -> JobAction:
     """A scheduled round; `on_battery(ctx, ups_result)` runs when a UPS leaves mains power.
     `NETWORK` polls every device when the power round is disabled."""
@@ -139,12 +189,17 @@ def devices_job_with(
         hook: OnBatteryHook | None = None
         if on_battery is not None:
 
-            def hook(result: DeviceResult) -> None:
-                on_battery(ctx, result)
+            def hook(result: DeviceResult) -> object:
+                return on_battery(ctx, result)
 
         which = round_ if round_ != NETWORK or ctx.config.devices_schedule.power.enabled else ALL
         outcome = poll_and_record(
-            ctx.config, ctx.state, on_battery=hook, round_=which, job_timeout=ctx.remaining()
+            ctx.config,
+            ctx.state,
+            on_battery=hook,
+            round_=which,
+            job_timeout=ctx.remaining(),
+            state_dir=ctx.state_dir,
         )
         failed = outcome.failed
         if not failed:
@@ -165,37 +220,57 @@ def power_schedule(config: Config) -> Schedule | None:
     return schedule if rounds(config.devices, config.devices_schedule)["power"] else None
 
 
-def backup_now(ctx: JobContext, ups: DeviceResult) -> None:
-    """BAK-6: a UPS left mains power, so take a backup while there is battery left."""
+def backup_now(ctx: JobContext, ups: DeviceResult) -> str:
+    """BAK-6: a UPS left mains power, so take a backup while there is battery left. Returns
+    what happened, in the words of the event ("backup started")."""
     if ctx.request_run is None:
         log.warning("UPS %s is on battery; no scheduler to start a backup from", ups.name)
-        return
+        return "no scheduler to start a backup from"
     answer = ctx.request_run("backup")
     if answer == "started":
         log.warning("UPS %s is on battery: backup started now (BAK-6)", ups.name)
-    elif answer == "busy":
+        return "backup started"
+    if answer == "busy":
         log.warning("UPS %s is on battery: a backup is already running (BAK-6)", ups.name)
-    else:
-        log.warning("UPS %s is on battery, but no backup is configured on this host (BAK-6)", ups.name)
+        return "a backup is already running"
+    log.warning("UPS %s is on battery, but no backup is configured on this host (BAK-6)", ups.name)
+    return "no backup is configured on this host"
 
 
 devices_job: JobAction = devices_job_with(on_battery=backup_now)
 devices_power_job: JobAction = devices_job_with(on_battery=backup_now, round_=POWER)
 
 
-def _battery_transitions(results: tuple[DeviceResult, ...], state: State | None) -> tuple[str, ...]:
+def _battery_transitions(
+    results: tuple[DeviceResult, ...], state: State | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(UPSes that left mains power, UPSes back on mains) since the last round or trap."""
     previous: dict[str, bool] = (state.get(_ON_BATTERY_KEY) if state else None) or {}
     current = dict(previous)
-    went = []
+    went, back = [], []
     for result in results:
         if result.ups is None:
             continue
         if result.ups.on_battery and not previous.get(result.name, False):
             went.append(result.name)
+        elif not result.ups.on_battery and previous.get(result.name, False):
+            back.append(result.name)
         current[result.name] = result.ups.on_battery
     if state is not None and current != previous:
         state.put(_ON_BATTERY_KEY, current)
-    return tuple(went)
+    return tuple(went), tuple(back)
+
+
+def _links_seen_up(book: Any, results: tuple[DeviceResult, ...]) -> dict[str, tuple[bool, str]]:
+    """Outages opened by a linkDown trap ("device/port") that this round saw up again."""
+    open_targets = set((book or {}).get("open", {})) if isinstance(book, dict) else set()
+    seen: dict[str, tuple[bool, str]] = {}
+    for result in results:
+        for interface in result.interfaces:
+            for port in (interface.name, f"if{interface.index}"):
+                if interface.up and f"{result.name}/{port}" in open_targets:
+                    seen[f"{result.name}/{port}"] = (True, "")
+    return seen
 
 
 def _max_gap(config: Config) -> float:

@@ -19,7 +19,7 @@ from typing import Literal
 from agent.config.limits import LimitsConfig
 from agent.report.config import ReportConfig
 from backup.config import BackupConfig
-from collectors.devices.config import DeviceConfig, DevicesSchedule
+from collectors.devices.config import DeviceConfig, DevicesSchedule, TrapsConfig
 from collectors.devices.rounds import round_problems
 from common.schema import Duration, setting
 from common.schema.common import Schedule
@@ -249,7 +249,7 @@ devices:
       priv_protocol: AES
       priv_key_file: {_secret("snmp-priv.key")}
   # A UPS with an SNMP card (UPS-MIB, RFC 1628); going on battery starts a backup (BAK-6).
-  # Not supported yet: a UPS over NUT (upsd) and receiving SNMP traps; poll the SNMP card.
+  # Its traps (on battery, battery low) act at once when devices_traps is on (see below).
   - name: ups-1
     kind: ups
     address: "10.0.0.20"
@@ -274,7 +274,17 @@ devices:
       platform: cisco_ios
       username: backup
       password_file: {_secret("edge-router.pass")}
-      known_hosts_file: {_secret("known_hosts")}"""
+      known_hosts_file: {_secret("known_hosts")}
+  # A UPS on this server's USB port, read through Network UPS Tools (NUT: upsd, port 3493): the
+  # name from ups.conf; the user (upsd.users, "upsmon secondary") only if upsd asks for one.
+  - name: ups-usb
+    kind: ups
+    address: "127.0.0.1:3493"
+    nut: {{ups: myups, username: hostward, password_file: {_secret("nut.pass")}}}
+  # Traps from these devices (on battery, battery low, link down, cold start) act at once
+  # when the receiver is on: `devices_traps: {{listen: "0.0.0.0:162"}}` (see below). v2c traps
+  # carry the device's community (or devices_traps.community_file); v3 traps are checked with
+  # the device's snmp user and keys, authPriv unless the device is configured without privacy."""
 
 
 @dataclass(frozen=True)
@@ -308,6 +318,10 @@ class Config:
         example=_DEVICES_EXAMPLE,
     )
     devices_schedule: DevicesSchedule = setting(factory=DevicesSchedule, doc="When the device jobs run.")
+    devices_traps: TrapsConfig = setting(
+        factory=TrapsConfig,
+        doc="SNMP trap receiver (off by default): device traps act at once (BAK-6, outages).",
+    )
     report: ReportConfig = setting(factory=ReportConfig, doc="Printable reports (ROOM-3).")
     inventory: InventoryConfig = setting(
         factory=InventoryConfig, doc="The asset register of this host (ROOM-5)."
@@ -325,3 +339,7 @@ class Config:
             if name in names[:i]:
                 yield f"devices[{i}].name", f"duplicate device name {name!r}"
         yield from round_problems(self.devices, self.devices_schedule)
+        if self.devices_traps.listen:
+            problem = _check_listen(self.devices_traps.listen)
+            if problem:
+                yield "devices_traps.listen", problem

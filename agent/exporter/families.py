@@ -20,6 +20,7 @@ from agent.exporter.families_health import health_families
 from agent.exporter.families_host import host_families
 from agent.exporter.families_inventory import inventory_families
 from agent.exporter.families_jobs import build_info, job_families
+from agent.exporter.families_traps import trap_families
 from agent.exporter.families_watchdog import watchdog_families
 from agent.state import Snapshot
 
@@ -31,6 +32,7 @@ BUILDERS: tuple[FamilyBuilder, ...] = (
     host_families,
     health_families,
     device_families,
+    trap_families,
     audit_families,
     backup_families,
     watchdog_families,

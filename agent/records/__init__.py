@@ -10,6 +10,7 @@ from agent.records.audit import AuditRecord
 from agent.records.backup import BackupRecord
 from agent.records.base import RecordUpdate, StateError, StateRecord
 from agent.records.devices import DeviceConfigsRecord, DevicesRecord
+from agent.records.events import DeviceEvents
 from agent.records.host import HostHealthRecord, HostRecord
 from agent.records.inventory import InventoryRecord
 from agent.records.watchdog import StateRecoveredRecord, WatchdogChecksRecord, WatchdogJobsRecord
@@ -17,12 +18,13 @@ from agent.records.watchdog import StateRecoveredRecord, WatchdogChecksRecord, W
 RECORD_TYPES: tuple[type[StateRecord], ...] = (
     HostRecord, HostHealthRecord, AuditRecord, BackupRecord, DevicesRecord, DeviceConfigsRecord,
     InventoryRecord, WatchdogJobsRecord, WatchdogChecksRecord, StateRecoveredRecord, AccessLogRecord,
+    DeviceEvents,
 )  # fmt: skip
 KINDS: dict[str, type[StateRecord]] = {t.KIND: t for t in RECORD_TYPES}
 
 __all__ = [
     "KINDS", "RECORD_TYPES", "AccessLogRecord", "AuditRecord", "BackupRecord", "DeviceConfigsRecord",
-    "DevicesRecord",
+    "DeviceEvents", "DevicesRecord",
     "HostHealthRecord", "HostRecord", "InventoryRecord", "RecordUpdate", "StateError", "StateRecord",
     "StateRecoveredRecord", "WatchdogChecksRecord", "WatchdogJobsRecord",
 ]  # fmt: skip

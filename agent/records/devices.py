@@ -3,7 +3,7 @@ the "device_configs" record (the last SSH config backup of each device)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -153,3 +153,28 @@ class DevicesRoundUpdate:
         polled[self.round_] = self.now
         book = OutageBook.read(Reader(DevicesRecord.KIND, dict(self.book), "outages"))
         return DevicesRecord(tuple(kept[n] for n in self.order if n in kept), book, polled)
+
+
+@dataclass(frozen=True)
+class DevicesPatch:
+    """A trap's news, in the daemon: the outage book as it is now, and `patch` applied to the
+    entry of `device` (added from `blank` when the device was never polled)."""
+
+    device: str
+    book: Mapping[str, Any]
+    patch: Callable[[dict[str, Any]], None] | None = None
+    blank: DeviceResult | None = None
+
+    def record_type(self) -> type[DevicesRecord]:
+        return DevicesRecord
+
+    def apply(self, current: DevicesRecord | None) -> DevicesRecord:
+        old = current or DevicesRecord()
+        entries = [d.to_dict() for d in old.devices]
+        if self.blank is not None and not any(e.get("name") == self.device for e in entries):
+            entries.append(self.blank.to_dict())
+        for entry in entries:
+            if self.patch is not None and entry.get("name") == self.device:
+                self.patch(entry)
+        book = OutageBook.read(Reader(DevicesRecord.KIND, dict(self.book), "outages"))
+        return DevicesRecord(tuple(result_from_dict(e) for e in entries), book, old.rounds)

@@ -15,6 +15,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+from agent import device_events
 from agent.config.schema import Config
 from agent.records import HostRecord, StateError
 from agent.report.daily import Incident, Item, JobDay, day_bounds, incidents, inspect, job_days
@@ -23,6 +24,7 @@ from agent.state import State
 from agent.web.section_audit import audit_section
 from agent.web.section_backup import backup_section
 from agent.web.section_devices import devices_section
+from agent.web.section_events import events_table
 from agent.web.section_host import host_section
 from agent.web.text import e, t, when
 
@@ -59,6 +61,8 @@ def render_daily(config: Config, state: State, day: date, lang: str, backup_conf
         _items(inspect(state, day, backup_configured), lang),
         f"<h2>{t(lang, '当日事件', 'Incidents of the day')}</h2>",
         _incidents(incidents(state, start, end), lang),
+        f"<h3>{t(lang, '当日机房事件', 'Machine-room events of the day')}</h3>",
+        events_table(device_events.read(state).since(start, end), lang, "day-events"),
         f"<h3>{t(lang, '当日任务运行', 'Job runs of the day')}</h3>",
         _job_days(job_days(state, start, end), lang),
         f"<h2>{t(lang, '详细情况', 'Details')}</h2>",

@@ -12,6 +12,7 @@ from agent.state import Snapshot
 from agent.web.section_audit import audit_section
 from agent.web.section_backup import backup_section
 from agent.web.section_devices import devices_section
+from agent.web.section_events import events_section
 from agent.web.section_health import health_section
 from agent.web.section_host import host_section
 from agent.web.section_jobs import jobs_section
@@ -22,6 +23,7 @@ SECTIONS: tuple[Section, ...] = (
     host_section,
     health_section,
     devices_section,
+    events_section,
     audit_section,
     backup_section,
     jobs_section,

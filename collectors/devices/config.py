@@ -140,13 +140,52 @@ class SshConfig:
 
 
 @dataclass(frozen=True)
+class NutConfig:
+    """A UPS behind Network UPS Tools: upsd's TCP protocol (LIST VAR), local or networked."""
+
+    ups: str = setting(doc="The UPS name in upsd (ups.conf section), e.g. myups.")
+    username: str = setting("", "upsd user (upsd.users) when upsd asks for one; empty: none.")
+    password_file: str = setting("", "File holding that user's password (mode 0600).")
+    timeout: Duration = setting(Duration(5), "Budget for one read.", check=between(0.2, 60))
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if bool(self.username) != bool(self.password_file):
+            yield "password_file", "give both username and password_file, or neither"
+        if not self.ups or not self.ups.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            yield "ups", "the UPS name in upsd: letters, digits, '-', '_' and '.'"
+
+
+@dataclass(frozen=True)
+class TrapsConfig:
+    """The SNMP trap receiver (top-level key `devices_traps`); off unless `listen` is set."""
+
+    listen: str = setting(
+        "", 'UDP "HOST:PORT" to receive traps on, e.g. "0.0.0.0:162" (the standard port); empty: off.'
+    )
+    community_file: str = setting(
+        "", "v2c: a trap community accepted from every device (besides each device's own)."
+    )
+    rate: float = setting(5.0, "Traps per second accepted from one source (token bucket).",
+                          check=between(0.1, 1000))  # fmt: skip
+    burst: int = setting(20, "Traps one source may send at once before the rate applies.",
+                         check=between(1, 10000))  # fmt: skip
+    max_sources: int = setting(256, "Sources remembered at once (least recent forgotten).",
+                               check=between(1, 65536))  # fmt: skip
+    queue: int = setting(256, "Traps waiting to be handled at most; more are dropped.",
+                         check=between(1, 65536))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class DeviceConfig:
     name: str = setting(doc="Unique name, used as the `device` label.")
     kind: DeviceKind = setting(doc="switch, router, ups, sensor, printer or bmc.")
-    address: str = setting(doc='"host:port" (port 161 when omitted).')
+    address: str = setting(doc='"host:port" (port 161 when omitted; 3493 for `nut:`).')
     site: str = setting("", "Where it stands, e.g. the machine room's name.")
     snmp: SnmpConfig | None = setting(None, "SNMP polling.")
     ssh: SshConfig | None = setting(None, "SSH configuration backup (netmiko).")
+    nut: NutConfig | None = setting(
+        None, 'A UPS read from NUT\'s upsd (kind ups; address "host:3493", no `snmp:`).'
+    )
 
     def problems(self) -> Iterator[tuple[str, str]]:
         if not self.name or not self.name.replace("-", "").replace("_", "").replace(".", "").isalnum():
@@ -155,6 +194,10 @@ class DeviceConfig:
             host_port(self.address, 161)
         except ValueError as exc:
             yield "address", str(exc)
+        if self.nut is not None and self.kind != "ups":
+            yield "nut", "nut is for kind ups"
+        if self.nut is not None and self.snmp is not None:
+            yield "nut", "a UPS is read either over SNMP or from upsd (nut), not both"
 
     @property
     def host(self) -> str:
@@ -163,6 +206,10 @@ class DeviceConfig:
     @property
     def snmp_port(self) -> int:
         return host_port(self.address, 161)[1]
+
+    @property
+    def nut_port(self) -> int:
+        return host_port(self.address, 3493)[1]
 
 
 def host_port(address: str, default_port: int) -> tuple[str, int]:

@@ -42,9 +42,9 @@ Round = list[DeviceConfig]
 
 
 def split(devices: Iterable[DeviceConfig], power_separate: bool) -> tuple[Round, Round]:
-    """(network round, power round) of the devices with `snmp:`; all in the first when the power
-    round is not separate."""
-    polled = [d for d in devices if d.snmp is not None]
+    """(network round, power round) of the devices with `snmp:` (or `nut:`, UPSes read from
+    upsd); all in the first when the power round is not separate."""
+    polled = [d for d in devices if d.snmp is not None or d.nut is not None]
     if not power_separate:
         return polled, []
     return [d for d in polled if d.kind not in POWER_KINDS], [d for d in polled if d.kind in POWER_KINDS]

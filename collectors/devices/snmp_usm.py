@@ -79,7 +79,7 @@ def message_id(data: bytes) -> int:
     return int.from_bytes(data[start:stop], "big", signed=True)
 
 
-class _Answer:
+class UsmMessage:
     """A parsed v3 message: header, USM parameters (with where the HMAC sits) and payload."""
 
     def __init__(self, data: bytes) -> None:
@@ -211,7 +211,7 @@ class UsmSession(V2cSession):
     def _level(self) -> int:
         return _AUTH_FLAG | (_PRIV_FLAG if self._keys[1] is not None else 0)
 
-    async def _send(self, msg_id: int, pdu: bytes, *, secure: bool) -> _Answer:
+    async def _send(self, msg_id: int, pdu: bytes, *, secure: bool) -> UsmMessage:
         boots, then, at = self._clock
         engine_time = min(then + int(time.monotonic() - at), 2**31 - 1)
         salt = b""
@@ -226,7 +226,7 @@ class UsmSession(V2cSession):
         )  # fmt: skip
         data = await self._exchange(msg_id, message)
         try:
-            answer = _Answer(data)
+            answer = UsmMessage(data)
         except (BerError, IndexError, ValueError) as exc:
             raise SnmpError(f"malformed answer from the device: {exc}") from exc
         if answer.msg_id != msg_id:

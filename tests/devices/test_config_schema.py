@@ -94,3 +94,37 @@ devices:
     fixed = text.replace("juniper", "huawei")
     assert any(p.startswith("devices[0].address") and "HOST:PORT" in p for p in problems(fixed))
     assert load_text(Config, fixed.replace("99999", "22")).devices[0].snmp_port == 22
+
+
+NUT = """
+devices:
+  - name: ups-usb
+    kind: %s
+    address: "127.0.0.1"
+    nut: {ups: myups%s}
+"""
+
+
+def test_a_nut_ups_defaults_to_upsds_port_and_needs_no_user() -> None:
+    device = load_text(Config, NUT % ("ups", "")).devices[0]
+    assert device.nut is not None and device.nut_port == 3493 and not device.nut.username
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "path", "word"),
+    [
+        ("switch", "", "devices[0].nut", "nut is for kind ups"),
+        ("ups", ", username: mon", "devices[0].nut.password_file", "both username and password_file"),
+        ("ups", ", password: secret", "devices[0].nut", "password"),  # never inline
+    ],
+)
+def test_a_wrong_nut_device_is_refused(kind: str, extra: str, path: str, word: str) -> None:
+    assert any(p.startswith(path) and word in p for p in problems(NUT % (kind, extra)))
+
+
+def test_the_trap_receiver_is_off_by_default_and_refuses_a_host_name() -> None:
+    assert load_text(Config, "version: 1\n").devices_traps.listen == ""
+    assert load_text(Config, 'devices_traps: {listen: "127.0.0.1:1162"}\n').devices_traps.rate == 5.0
+    assert any(
+        p.startswith("devices_traps.listen") for p in problems('devices_traps: {listen: "traps.local:162"}\n')
+    )

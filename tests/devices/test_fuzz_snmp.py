@@ -33,7 +33,7 @@ from collectors.devices.ber import (
     tlv,
 )
 from collectors.devices.snmp_session import END_OF_MIB
-from collectors.devices.snmp_usm import AUTH, _Answer, _report_reason, encode_message, message_id
+from collectors.devices.snmp_usm import AUTH, UsmMessage, _report_reason, encode_message, message_id
 from collectors.devices.snmp_v2c import decode_response
 
 ARC = st.integers(0, 2**32 - 1)
@@ -49,7 +49,7 @@ def decodes_or_refuses(data: bytes) -> None:
         with contextlib.suppress(BerError):
             decode(data)
     try:
-        answer = _Answer(data)
+        answer = UsmMessage(data)
     except BerError:
         return
     for key in (None, bytes(16)):
@@ -197,7 +197,7 @@ def test_v3_messages_round_trip_authenticate_and_decrypt(
         rid, pdu, engine=engine, boots=boots, engine_time=engine_time, user=user, context=b"",
         auth=(key, hash_name, size), priv_key=priv_key, salt=salt, reportable=False,
     )  # fmt: skip
-    answer = _Answer(wire)
+    answer = UsmMessage(wire)
     assert (answer.msg_id, answer.engine_id, answer.user) == (rid, engine, user)
     assert (answer.boots, answer.time) == (boots, engine_time)
     assert answer.authentic(key, hash_name, size)

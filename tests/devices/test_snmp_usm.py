@@ -64,7 +64,7 @@ def test_own_message_authenticates_decrypts_and_any_flipped_byte_fails(priv_key:
     session = _session(priv_key)
     message = _sent(session)
     key = session._keys[0]
-    answer = snmp_usm._Answer(message)
+    answer = snmp_usm.UsmMessage(message)
     assert answer.msg_id == 4711 and answer.user == b"u"
     assert answer.authentic(key, "sha256", 24)
     tag, request_id, _, _, binds = answer.scoped_pdu(session._keys[1])
@@ -74,7 +74,7 @@ def test_own_message_authenticates_decrypts_and_any_flipped_byte_fails(priv_key:
         tampered = bytearray(message)
         tampered[at] ^= 0x01
         with contextlib.suppress(snmp_usm.BerError):  # a flip in a length field: not even parsed
-            assert not snmp_usm._Answer(bytes(tampered)).authentic(key, "sha256", 24)
+            assert not snmp_usm.UsmMessage(bytes(tampered)).authentic(key, "sha256", 24)
     if priv_key:
         assert b"\x2b\x06\x01\x02\x01\x01\x05\x00" not in message  # the OID travels encrypted
         wrong = snmp_usm.localize("sha256", b"not-the-key", session._engine)[:16]
@@ -84,7 +84,7 @@ def test_own_message_authenticates_decrypts_and_any_flipped_byte_fails(priv_key:
 
 def test_salt_differs_for_every_message() -> None:
     session = _session("priv-pass-phrase")
-    salts = {snmp_usm._Answer(_sent(session)).salt for _ in range(5)}
+    salts = {snmp_usm.UsmMessage(_sent(session)).salt for _ in range(5)}
     assert len(salts) == 5
 
 
@@ -130,7 +130,7 @@ def _forger(tamper: bool) -> Callable[[bytes], bytes]:
     of our own authenticated message), with one byte of the encrypted payload flipped if `tamper`."""
 
     def respond(data: bytes) -> bytes:
-        answer = snmp_usm._Answer(data)
+        answer = snmp_usm.UsmMessage(data)
         if answer.engine_id:  # an authPriv request
             out = bytearray(data)
             out[-1] ^= 0x01 if tamper else 0x00

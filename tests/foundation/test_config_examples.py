@@ -27,7 +27,7 @@ def test_the_uncommented_device_examples_validate_with_the_real_loader(
     tmp_path: Path, hostward: Hostward
 ) -> None:
     default = hostward("config", "default").stdout
-    assert "NUT" in default and "traps" in default, "say what is not supported rather than invent keys"
+    assert "NUT" in default and "devices_traps:" in default
     text = uncomment(default, "devices")
     path = tmp_path / "hostward.yaml"
     path.write_text(text, encoding="utf-8")
@@ -36,8 +36,10 @@ def test_the_uncommented_device_examples_validate_with_the_real_loader(
     devices = load_text(Config, text).devices
     assert [(d.name, d.kind) for d in devices] == [
         ("core-switch", "switch"), ("ups-1", "ups"), ("room-sensor", "sensor"), ("edge-router", "router"),
+        ("ups-usb", "ups"),
     ]  # fmt: skip
-    switch, ups, sensor, router = devices
+    switch, ups, sensor, router, usb_ups = devices
+    assert usb_ups.nut is not None and usb_ups.nut.ups == "myups" and usb_ups.nut_port == 3493
     assert switch.snmp is not None and switch.snmp.version == "3" and switch.snmp.security_level == "authPriv"
     assert ups.snmp is not None and sensor.snmp is not None and sensor.snmp.version == "2c"
     assert router.ssh is not None and router.snmp is None and router.ssh.known_hosts_file

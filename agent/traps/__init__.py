@@ -1,0 +1,1 @@
+"""The SNMP trap receiver of the agent (`devices_traps`): `receiver.start_receiver`."""

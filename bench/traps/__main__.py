@@ -1,0 +1,5 @@
+import sys
+
+from bench.traps.run import main
+
+sys.exit(main())
