@@ -6,8 +6,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from agent.drill_full_record import full_drills
 from agent.state import Snapshot
 from agent.web.text import e, size, t, when
+
+ROOM2_LIMIT = 4 * 3600.0  # ROOM-2: a failed server back within 4 hours at most
 
 _BADGE = {
     "ok": ("ok", "成功", "ok"),
@@ -61,7 +64,39 @@ def backup_section(snapshot: Snapshot, lang: str) -> str:
         f'<table id="backup-table"><thead><tr>{columns}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
     payload = record.payload if record else {}
-    return head + _warnings(lang, payload) + table + _offline(lang, payload) + "</section>"
+    drills = _full_drill(lang, snapshot)
+    return head + _warnings(lang, payload) + table + drills + _offline(lang, payload) + "</section>"
+
+
+def _full_drill(lang: str, snapshot: Snapshot) -> str:
+    """The last full disaster-recovery drill per repository and the projected restore time."""
+    label = t(lang, "完整恢复演练", "Full recovery drill")
+    views = full_drills(snapshot)
+    if not views:
+        never = t(lang, "从未进行", "never run") + " (hostward backup drill --full)"
+        return f'<p id="backup-drill-full" class="warn">{label}: {never}</p>'
+    items = []
+    for name, view in sorted(views.items()):
+        last, projected = view.last, view.projected_seconds
+        text = f"{_badge(lang, 'ok' if last.ok else 'failed')} {when(last.started)}"
+        if not last.ok:
+            text += f' <span class="err">{e(last.error)}</span>'
+        if view.last_ok is not None:
+            ok = view.last_ok
+            text += (
+                f" · {t(lang, '上次通过', 'last passed')} {when(ok.started)}: {ok.files} "
+                f"{t(lang, '个文件', 'files')}, {e(size(ok.bytes))} {t(lang, '用时', 'in')} "
+                f"{ok.duration:.0f} s ({e(size(ok.throughput))}/s)"
+            )
+        css = "ok" if last.ok else "crit"
+        if projected is not None:
+            css = "crit" if projected > ROOM2_LIMIT else css
+            text += (
+                f" · {t(lang, '预计完整恢复', 'projected full restore')} {projected / 3600:.2f} h "
+                f"({e(size(view.size_now))}; {t(lang, '上限 4 小时', 'limit 4 h')})"
+            )
+        items.append(f'<li class="{css}" data-repository="{e(name)}">{e(name)}: {text}</li>')
+    return f'<div id="backup-drill-full"><p>{label}</p><ul>{"".join(items)}</ul></div>'
 
 
 def _warnings(lang: str, payload: Mapping[str, Any]) -> str:
