@@ -34,6 +34,7 @@ SERIAL_FILES = frozenset({
     "tests/devices/test_snmp_agents.py",
     "tests/devices/test_misbehaving_agent.py",
     "tests/exporter/test_exporter_auth.py",
+    "tests/backup/test_sftp_slow_link.py",
 })
 
 
