@@ -44,8 +44,12 @@ def full_drill_command(args: argparse.Namespace) -> int:
         projected = view.projected_seconds if view is not None else None
         if view is not None and projected is not None:
             print(
-                f"    projected full restore / 预计完整恢复: {projected / 3600:.2f} h "
+                f"    projected full restore / 预计完整恢复: {_span(projected)} "
                 f"({human(view.size_now)} from {view.size_source}; ROOM-2 limit 4 h)"
             )
     print(f"scratch target / 临时目录: {target} (removed after each drill / 演练后已删除)")
     return common.EXIT_OK if results and all(r.ok for r in results) else common.EXIT_FAILED
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"

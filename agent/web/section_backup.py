@@ -92,11 +92,15 @@ def _full_drill(lang: str, snapshot: Snapshot) -> str:
         if projected is not None:
             css = "crit" if projected > ROOM2_LIMIT else css
             text += (
-                f" · {t(lang, '预计完整恢复', 'projected full restore')} {projected / 3600:.2f} h "
+                f" · {t(lang, '预计完整恢复', 'projected full restore')} {_span(projected)} "
                 f"({e(size(view.size_now))}; {t(lang, '上限 4 小时', 'limit 4 h')})"
             )
         items.append(f'<li class="{css}" data-repository="{e(name)}">{e(name)}: {text}</li>')
     return f'<div id="backup-drill-full"><p>{label}</p><ul>{"".join(items)}</ul></div>'
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
 
 
 def _warnings(lang: str, payload: Mapping[str, Any]) -> str:
