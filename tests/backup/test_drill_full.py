@@ -172,6 +172,38 @@ def test_the_tree_comparison_names_a_missing_a_short_and_an_extra_file(tmp_path:
     assert compare_tree(os.fsencode(tmp_path), listed[:1] + listed[3:]) != []  # extra files still count
 
 
+def test_the_scheduled_full_drill_is_off_by_default_and_when_enabled_runs_as_a_job(site: Site) -> None:
+    import dataclasses
+    import logging
+    import threading
+    import time
+
+    from agent.actions.base import JobContext
+    from agent.config import load_config
+    from agent.config.schema import Config
+    from agent.jobs import JOBS, scheduled
+
+    [spec] = [s for s in JOBS if s.name == "backup_drill_full"]
+    assert spec.schedule(Config()) is None  # no backups configured: no job at all
+    config = load_config(site.config).config
+    assert "backup_drill_full" not in {j.name for j in scheduled(JOBS, config)}  # off by default
+    drill = config.backup.drill
+    enabled = dataclasses.replace(drill, full_schedule=dataclasses.replace(drill.full_schedule, enabled=True))
+    config = dataclasses.replace(config, backup=dataclasses.replace(config.backup, drill=enabled))
+    assert "backup_drill_full" in {j.name for j in scheduled(JOBS, config)}
+    state = State.open(site.state_dir)
+    try:
+        before = site.views()["primary"].last.started
+        ctx = JobContext(config, state, site.state_dir, time.monotonic() + 300, threading.Event(),
+                         logging.getLogger("test"))  # fmt: skip
+        outcome = spec.action(ctx)
+    finally:
+        state.close()
+    assert outcome.success, outcome.error
+    after = site.views()["primary"]
+    assert after.last.ok and after.last.started > before
+
+
 def test_z_a_flipped_byte_in_a_pack_fails_the_drill_with_an_error_and_leaves_nothing_behind(
     site: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
