@@ -33,12 +33,12 @@ import stat
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from backup.drill_full_result import FullDrillResult
-from backup.errors import BackupError, Exit, NoSpace
+from backup.errors import BackupError, Exit, NoSpace, RestoreRefused
 from backup.model import Node
 from backup.plan import Plan
 from backup.restic import Repository
@@ -78,6 +78,7 @@ def run_full_drill(
         base = FullDrillResult(
             repo.name, False, started, snap.id, snap.time, files=len(listed), bytes=size, target=where
         )
+        refuse_live_target(where, plan.sources)
         Path(where).mkdir(parents=True, exist_ok=True)
         check_room(repo.name, where, size)
         scratch = tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=where)
@@ -92,6 +93,8 @@ def run_full_drill(
                 problems = [f"restic restore failed: {done.stderr_tail(300)}"]
         finally:
             remove_tree(scratch)
+    except RestoreRefused as exc:
+        return _failed(base, exc.detail, "refused")
     except BackupError as exc:
         return _failed(base, exc.detail, exc.kind.value)
     except OSError as exc:
@@ -107,6 +110,19 @@ def _failed(base: FullDrillResult, error: str, kind: str) -> FullDrillResult:
         base.repository, False, base.started, base.snapshot_id, base.snapshot_time, 0.0, base.files,
         base.bytes, base.target, error, kind,
     )  # fmt: skip
+
+
+def refuse_live_target(where: str, sources: Sequence[str]) -> None:
+    """A drill never restores into (or over) the data it protects: the scratch tree would be
+    backed up, and a full disk there would stop the application."""
+    target = Path(os.path.realpath(where))
+    for src in sources:
+        live = Path(os.path.realpath(restic_path(src)))
+        if target == live or live in target.parents or target in live.parents:
+            raise RestoreRefused(
+                "drill", f"the drill target {where} overlaps the backup source {src}; choose a scratch "
+                "disk outside the backed-up data / 演练目标与备份源重叠",
+            )  # fmt: skip
 
 
 def check_room(repository: str, where: str, size: int) -> None:

@@ -141,6 +141,14 @@ def test_a_target_without_room_for_the_snapshot_is_refused_before_anything_is_wr
         subprocess.run(["umount", "-l", str(small)], check=False)
 
 
+def test_a_target_inside_the_backed_up_data_is_refused(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = site.drill(capsys, "--repo", "primary", "--target", str(site.env.source / "scratch"))
+    assert code == 1 and "error [refused]" in out and "演练目标与备份源重叠" in out, out
+    assert not (site.env.source / "scratch").exists()
+
+
 def test_the_room_check_refuses_a_size_beyond_the_free_space_and_accepts_one_within(tmp_path: Path) -> None:
     free = shutil.disk_usage(tmp_path).free
     with pytest.raises(NoSpace, match="needs"):
