@@ -14,14 +14,17 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 from backup_kit import PASSWORD, Env, write_cli_config, write_tree
 
 from agent.cli import main
+from agent.config import load_config
 from agent.drill_full_record import FullDrillView, full_drills
 from agent.exporter.families_backup import backup_families
+from agent.report.daily_html import render_daily
 from agent.state import State
 from agent.web.section_backup import backup_section
 from backup.drill_full import check_room, compare_tree, go_spelling, needed_bytes
@@ -113,9 +116,14 @@ def test_a_full_drill_restores_and_verifies_every_file_records_its_figures_and_l
         views["primary"].projected_seconds
     )
     assert os.listdir(site.state_dir / "drill-full") == []  # the scratch trees are gone
-    page = backup_section(State.open(site.state_dir).snapshot(), "en")
+    state = State.open(site.state_dir)
+    try:  # the status page, and the daily inspection record that carries the same section
+        page = backup_section(state.snapshot(), "en")
+        daily = render_daily(load_config(site.config).config, state, date.today(), "zh", True)
+    finally:
+        state.close()
     assert 'id="backup-drill-full"' in page and "projected full restore" in page
-    assert "预计完整恢复" in backup_section(State.open(site.state_dir).snapshot(), "zh")
+    assert 'id="backup-drill-full"' in daily and "预计完整恢复" in daily
 
 
 def test_a_target_without_room_for_the_snapshot_is_refused_before_anything_is_written(
@@ -187,7 +195,6 @@ def test_the_scheduled_full_drill_is_off_by_default_and_when_enabled_runs_as_a_j
     import time
 
     from agent.actions.base import JobContext
-    from agent.config import load_config
     from agent.config.schema import Config
     from agent.jobs import JOBS, scheduled
 
