@@ -9,6 +9,7 @@ corruption test goes last and touches only the secondary.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -116,6 +117,10 @@ def test_a_full_drill_restores_and_verifies_every_file_records_its_figures_and_l
         views["primary"].projected_seconds
     )
     assert os.listdir(site.state_dir / "drill-full") == []  # the scratch trees are gone
+    journal = (site.state_dir / "journal.jsonl").read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in journal if '"backup.drill_full"' in line]
+    journaled = [(e["data"]["repository"], e["data"]["ok"]) for e in entries]
+    assert journaled == [("primary", True), ("secondary", True)]
     state = State.open(site.state_dir)
     try:  # the status page, and the daily inspection record that carries the same section
         page = backup_section(state.snapshot(), "en")
