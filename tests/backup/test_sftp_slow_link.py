@@ -7,7 +7,8 @@ MTU (tbf drops every packet larger than its bucket, and loopback's are 64 KiB: m
 The first night the upload runs at 256 kbit/s and cannot finish within the job's timeout: the
 run exits 3 at the timeout with the local primary complete, and the coverage gap is stored
 and exported. The next night (the link still shaped, faster) catches the missed run up, and
-`restic check` of both repositories (`hostward backup verify --full`) passes.
+`restic check` of both repositories (`hostward backup verify --full`) passes; a full restore
+drill from the off-site copy then passes over the shaped link.
 
 Every hostward command runs as a child in the namespace (`ip netns exec`): the namespace's
 loopback is the only network touched. Serial (tests/conftest.py): the first night's outcome
@@ -31,6 +32,7 @@ from backup_kit import PASSWORD, Env, cli_argv
 from sftp_kit import Sshd, new_server
 from testkit import ROOT, SSHD
 
+from agent.drill_full_record import full_drills
 from agent.exporter.families_backup import backup_families
 from agent.state import State
 from collectors.system.runner import SubprocessRunner
@@ -171,3 +173,12 @@ def test_a_slow_link_costs_the_off_site_copy_one_night_at_the_timeout_and_the_ne
     # restic check of both, all data read (stale locks of the killed upload cleared first)
     done = site.hostward("backup", "verify", "--full", "-c", str(site.config(120)))
     assert done.returncode == 0, done.stdout + done.stderr
+    # and the whole snapshot comes back over the shaped link (the full drill, issue 13 item 3)
+    done = site.hostward("backup", "drill", "--full", "--repo", "secondary", "-c", str(site.config(120)))
+    assert done.returncode == 0 and "通过 ok" in done.stdout, done.stdout + done.stderr
+    state = State.open(site.state_dir)
+    try:
+        [view] = full_drills(state.snapshot()).values()
+    finally:
+        state.close()
+    assert view.last.ok and view.last.bytes > SOURCE_BYTES and view.projected_seconds is not None
