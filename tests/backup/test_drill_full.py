@@ -242,3 +242,20 @@ def test_z_a_flipped_byte_in_a_pack_fails_the_drill_with_an_error_and_leaves_not
     assert "病历/李四 报告.pdf: ciphertext verification failed" in view.last.error, view.last
     assert site.metrics()["hostward_backup_drill_full_success"]["secondary"] == 0.0
     assert os.listdir(site.state_dir / "drill-full") == []
+
+
+def test_an_unreadable_full_drill_record_exports_nothing_rather_than_a_pass(tmp_path: Path) -> None:
+    state = State.open(tmp_path)
+    try:
+        state.put_record("drill_full", {"repositories": {
+            "primary": {"version": 99, "repository": "primary", "ok": True, "started": 1.0},
+            "secondary": {"version": 1, "ok": True},  # no repository, no start time
+        }})  # fmt: skip
+        snapshot = state.snapshot()
+        assert full_drills(snapshot) == {}
+        assert not [f for f in backup_families(snapshot) if "drill_full" in f.name]
+        state.put_record("backup", {"repositories": {"primary": {"status": "ok", "bytes_processed": 10}}})
+        page = backup_section(state.snapshot(), "en")
+        assert '<p id="backup-drill-full" class="warn">Full recovery drill: never run' in page, page
+    finally:
+        state.close()
