@@ -162,6 +162,12 @@ def test_a_target_inside_the_backed_up_data_is_refused(
     assert not (site.env.source / "scratch").exists()
 
 
+def test_target_and_snapshot_without_full_are_refused(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["backup", "drill", "--target", str(site.env.root / "x"), "-c", site.config]) == 1
+    assert "--full" in capsys.readouterr().err and not (site.env.root / "x").exists()
+
+
 def test_the_room_check_refuses_a_size_beyond_the_free_space_and_accepts_one_within(tmp_path: Path) -> None:
     free = shutil.disk_usage(tmp_path).free
     with pytest.raises(NoSpace, match="needs"):
