@@ -194,7 +194,8 @@ class DrillConfig:
         "verify every file, record the time and throughput. Off by default: it writes as much as\n"
         "the data to `full_target` and reads the whole repository (hours over a slow off-site\n"
         "link), and an interval job runs first when the agent starts. Run the first one by hand\n"
-        "(`hostward backup drill --full`) at a quiet hour, then enable: quarterly is the default.",
+        "(`hostward backup drill --full`, which counts as this job's run) at a quiet hour, then\n"
+        "enable: quarterly is the default.",
     )
     full_target: str = setting(
         "",

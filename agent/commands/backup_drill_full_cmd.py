@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from agent.actions.backup_drill_full import default_target, do_full_drill
 from agent.commands import common
@@ -19,6 +20,7 @@ def full_drill_command(args: argparse.Namespace) -> int:
     loaded = common.load(args)
     state = common.open_state(loaded)
     target = args.target or default_target(loaded.config, loaded.state_dir)
+    started = time.time()
     try:
         results = do_full_drill(
             loaded.config, state, loaded.state_dir,
@@ -28,6 +30,11 @@ def full_drill_command(args: argparse.Namespace) -> int:
     except NotConfigured as exc:
         print(f"hostward backup: {exc}", file=sys.stderr)
         return common.EXIT_FAILED
+    if not args.source and args.snapshot == "latest" and results:
+        # a whole drill by hand counts as the scheduled job's run: enabling the schedule after
+        # it does not start another full restore at once (an interval job never run runs now)
+        bad = "; ".join(f"{r.repository}: {r.error}" for r in results if not r.ok)
+        state.record_run("backup_drill_full", started, time.time() - started, not bad, bad)
     views = full_drills(state.snapshot())
     for r in results:
         if not r.ok:

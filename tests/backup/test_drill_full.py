@@ -117,6 +117,11 @@ def test_a_full_drill_restores_and_verifies_every_file_records_its_figures_and_l
         views["primary"].projected_seconds
     )
     assert os.listdir(site.state_dir / "drill-full") == []  # the scratch trees are gone
+    state = State.open(site.state_dir)
+    try:  # counted as the scheduled job's run: enabling the schedule does not drill again at once
+        assert state.snapshot().jobs["backup_drill_full"].last.success
+    finally:
+        state.close()
     journal = (site.state_dir / "journal.jsonl").read_text(encoding="utf-8").splitlines()
     entries = [json.loads(line) for line in journal if '"backup.drill_full"' in line]
     journaled = [(e["data"]["repository"], e["data"]["ok"]) for e in entries]
