@@ -67,6 +67,21 @@ def _backup_action(attr: str) -> JobAction:
     return run
 
 
+def _full_drill_schedule(config: Config) -> Schedule | None:
+    if not _backup_configured(config):
+        return None
+    module = importlib.import_module("agent.actions.backup_drill_full")
+    found = module.drill_full_schedule(config)
+    assert found is None or isinstance(found, Schedule)
+    return found
+
+
+def _full_drill_action(ctx: JobContext) -> JobOutcome:
+    outcome = importlib.import_module("agent.actions.backup_drill_full").drill_full_job(ctx)
+    assert isinstance(outcome, JobOutcome)
+    return outcome
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """A named job: `schedule(config)` gives its schedule, or None when not configured."""
@@ -87,6 +102,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("backup_verify", _backup_schedule("verify_schedule"), _backup_action("verify_job")),
     JobSpec("backup_prune", _backup_schedule("prune_schedule"), _backup_action("prune_job")),
     JobSpec("backup_drill", _backup_schedule("drill_schedule"), _backup_action("drill_job")),
+    JobSpec("backup_drill_full", _full_drill_schedule, _full_drill_action),
     JobSpec("report_daily", lambda c: c.report.daily.schedule, report_daily_job),
     JobSpec("inventory", lambda c: c.inventory.schedule, inventory_job),
     JobSpec("usb_watch", lambda c: c.inventory.usb_watch, usb_watch_job),

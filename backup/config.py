@@ -186,6 +186,22 @@ class DrillConfig:
         256 * 1024 * 1024, "At most this many bytes restored per drill.", check=at_least(1)
     )
     scratch_dir: str = setting("", "Where drills restore to; empty: a temporary directory.")
+    full_schedule: Schedule = setting(
+        factory=lambda: Schedule(
+            every=Duration(90 * 86400), jitter=Duration(6 * 3600), timeout=Duration(12 * 3600), enabled=False
+        ),
+        doc="Full disaster-recovery drill (ROOM-2): restore a whole snapshot of each repository,\n"
+        "verify every file, record the time and throughput. Off by default: it writes as much as\n"
+        "the data to `full_target` and reads the whole repository (hours over a slow off-site\n"
+        "link), and an interval job runs first when the agent starts. Run the first one by hand\n"
+        "(`hostward backup drill --full`, which counts as this job's run) at a quiet hour, then\n"
+        "enable: quarterly is the default.",
+    )
+    full_target: str = setting(
+        "",
+        "Where a full drill restores to (a scratch directory is made and removed there); it needs\n"
+        "free room for the whole snapshot. Empty: <state_dir>/drill-full.",
+    )
 
 
 @dataclass(frozen=True)

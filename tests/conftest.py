@@ -36,6 +36,7 @@ SERIAL_FILES = frozenset({
     "tests/exporter/test_exporter_auth.py",
     "tests/records/test_state_race.py",
     "tests/devices/test_trap_flood.py",
+    "tests/backup/test_sftp_slow_link.py",
 })
 
 

@@ -53,7 +53,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sp = add("verify", "restic check + the next data slice of both / 校验", cmd_verify)
     sp.add_argument("--full", action="store_true", help="read all data, not one slice")
     sp = add("drill", "restore a sample and compare hashes (BAK-5) / 恢复演练", cmd_drill)
-    sp.add_argument("--from", dest="source", choices=("primary", "secondary"), help="only this repository")
+    sp.add_argument(
+        "--from", "--repo", dest="source", choices=("primary", "secondary"), help="only this repository"
+    )
+    sp.add_argument(
+        "--full", action="store_true",
+        help="restore the whole snapshot, verify every file, measure the time (ROOM-2) / 完整灾难恢复演练",
+    )  # fmt: skip
+    sp.add_argument(
+        "--target", metavar="DIR", help="--full: restore under DIR (default <state_dir>/drill-full)"
+    )
+    sp.add_argument("--snapshot", default="latest", metavar="ID|latest", help="--full: this snapshot")
     add("prune", "forget + prune by the retention policy / 按保留策略清理", cmd_prune)
     sp = add("restore", "restore files from a snapshot / 从快照恢复", cmd_restore)
     sp.add_argument("--snapshot", required=True, metavar="ID|latest", help="snapshot id (prefix) or latest")
@@ -197,6 +207,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_drill(args: argparse.Namespace) -> int:
+    if args.full:
+        from agent.commands.backup_drill_full_cmd import full_drill_command
+
+        return full_drill_command(args)
+    if args.target or args.snapshot != "latest":
+        return _fail("--target and --snapshot go with --full / 仅用于 --full")
     loaded = common.load(args)
     state = common.open_state(loaded)
     try:

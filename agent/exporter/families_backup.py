@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from agent.drill_full_record import full_drills
 from agent.records import BackupRecord, StateError
 from agent.records.backup import RepoBackup
 from agent.state import Snapshot
@@ -63,6 +64,7 @@ _PER_REPO: tuple[tuple[str, str, Getter], ...] = (
 
 
 def backup_families(snapshot: Snapshot, now: Callable[[], float] = time.time) -> Iterator[Metric]:
+    yield from full_drill_families(snapshot)
     try:
         stored = snapshot.get(BackupRecord)
     except StateError as exc:  # shown as hostward_state_record_valid{kind="backup"} 0
@@ -97,3 +99,45 @@ def backup_families(snapshot: Snapshot, now: Callable[[], float] = time.time) ->
             "When the last verified offline copy was written.",
             value=offline.time,
         )
+
+
+def full_drill_families(snapshot: Snapshot) -> Iterator[Metric]:
+    """The last full disaster-recovery drill per repository (ROOM-2) and the projected time a
+    full restore would take today (agent/drill_full_record.py says how it is projected)."""
+    views = sorted(full_drills(snapshot).items())
+    if not views:
+        return
+    families = {
+        "success": GaugeMetricFamily(
+            "hostward_backup_drill_full_success",
+            "Last full restore drill from this repository: 1 passed, 0 failed.", labels=("repository",)),
+        "time": GaugeMetricFamily(
+            "hostward_backup_drill_full_timestamp_seconds",
+            "When the last full restore drill that passed started.", labels=("repository",)),
+        "duration": GaugeMetricFamily(
+            "hostward_backup_drill_full_duration_seconds",
+            "Time to restore and verify the whole snapshot in the last passing full drill.",
+            labels=("repository",)),
+        "bytes": GaugeMetricFamily(
+            "hostward_backup_drill_full_bytes",
+            "Bytes restored and verified by the last passing full drill.", labels=("repository",)),
+        "throughput": GaugeMetricFamily(
+            "hostward_backup_drill_full_throughput_bytes_per_second",
+            "Restore throughput the last passing full drill measured.", labels=("repository",)),
+        "projected": GaugeMetricFamily(
+            "hostward_backup_full_restore_projected_seconds",
+            "Latest snapshot size / measured full-drill throughput: a full restore today (ROOM-2: 4 h).",
+            labels=("repository",)),
+    }  # fmt: skip
+    for name, view in views:
+        families["success"].add_metric((name,), 1.0 if view.last.ok else 0.0)
+        ok = view.last_ok
+        if ok is not None:
+            families["time"].add_metric((name,), ok.started)
+            families["duration"].add_metric((name,), ok.duration)
+            families["bytes"].add_metric((name,), float(ok.bytes))
+            families["throughput"].add_metric((name,), ok.throughput)
+        projected = view.projected_seconds
+        if projected is not None:
+            families["projected"].add_metric((name,), projected)
+    yield from (f for f in families.values() if f.samples)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 
+from agent.drill_full_record import full_drills
 from agent.records import BackupRecord, StateError
 from agent.records.backup import RepoCheck, RepoDrill, RepoPrune
 from agent.state import Snapshot
 from agent.web.text import e, size, t, when
+
+ROOM2_LIMIT = 4 * 3600.0  # ROOM-2: a failed server back within 4 hours at most
 
 _BADGE = {
     "ok": ("ok", "成功", "ok"),
@@ -66,7 +69,43 @@ def backup_section(snapshot: Snapshot, lang: str) -> str:
     table = (
         f'<table id="backup-table"><thead><tr>{columns}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
-    return head + _warnings(lang, record) + table + _offline(lang, record) + "</section>"
+    drills = _full_drill(lang, snapshot)
+    return head + _warnings(lang, record) + table + drills + _offline(lang, record) + "</section>"
+
+
+def _full_drill(lang: str, snapshot: Snapshot) -> str:
+    """The last full disaster-recovery drill per repository and the projected restore time."""
+    label = t(lang, "完整恢复演练", "Full recovery drill")
+    views = full_drills(snapshot)
+    if not views:
+        never = t(lang, "从未进行", "never run") + " (hostward backup drill --full)"
+        return f'<p id="backup-drill-full" class="warn">{label}: {never}</p>'
+    items = []
+    for name, view in sorted(views.items()):
+        last, projected = view.last, view.projected_seconds
+        text = f"{_badge(lang, 'ok' if last.ok else 'failed')} {when(last.started)}"
+        if not last.ok:
+            text += f' <span class="err">{e(last.error)}</span>'
+        if view.last_ok is not None:
+            ok = view.last_ok
+            text += (
+                f" · {t(lang, '上次通过', 'last passed')} {when(ok.started)}: {ok.files} "
+                f"{t(lang, '个文件', 'files')}, {e(size(ok.bytes))} {t(lang, '用时', 'in')} "
+                f"{ok.duration:.0f} s ({e(size(ok.throughput))}/s)"
+            )
+        css = "ok" if last.ok else "crit"
+        if projected is not None:
+            css = "crit" if projected > ROOM2_LIMIT else css
+            text += (
+                f" · {t(lang, '预计完整恢复', 'projected full restore')} {_span(projected)} "
+                f"({e(size(view.size_now))}; {t(lang, '上限 4 小时', 'limit 4 h')})"
+            )
+        items.append(f'<li class="{css}" data-repository="{e(name)}">{e(name)}: {text}</li>')
+    return f'<div id="backup-drill-full"><p>{label}</p><ul>{"".join(items)}</ul></div>'
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
 
 
 def _or_dash(value: int | None) -> str:

@@ -203,12 +203,13 @@ def devices_section(snmpsim: Snmpsim) -> list[dict[str, Any]]:
 
 
 def prepare_backups(config: Path) -> None:
-    """Init, back up, verify, drill and write the offline copy (BAK-1) with the CLI, so the agent
-    starts with a full record and a healthy backup raises no alert."""
+    """Init, back up, verify, drill (a sample and in full) and write the offline copy (BAK-1) with
+    the CLI, so the agent starts with a full record and a healthy backup raises no alert."""
     media = config.parent / "offline-media"
     media.mkdir(exist_ok=True)
     offline = ["backup", "offline", "--to", str(media), "--media-id", "USB-0001"]
-    for argv in (["backup", "init"], ["backup", "run"], ["backup", "verify"], ["backup", "drill"], offline):
+    drills = (["backup", "drill"], ["backup", "drill", "--full"])  # the full one: ROOM-2's alerts
+    for argv in (["backup", "init"], ["backup", "run"], ["backup", "verify"], *drills, offline):
         done = subprocess.run(
             [str(HOSTWARD), *argv, "-c", str(config)],
             capture_output=True,
