@@ -49,17 +49,18 @@ def add(
     events: Iterable[DeviceEvent] = (),
     change: Callable[[DeviceEvents], DeviceEvents] | None = None,
 ) -> DeviceEvents:
-    """Append `events` (and apply `change`) to the record in one transaction, journal each event."""
+    """Journal each event, then append `events` (and apply `change`) to the record in one
+    transaction: whoever sees an event on the status page or /metrics finds it in the journal."""
     new_events = tuple(events)
+    for event in new_events:
+        log.log(logging.INFO if event.kind in _QUIET else logging.WARNING, "device event: %s", event.text)
+        if state_dir is not None:
+            _journal(state_dir, event)
     current = DeviceEvents()
     try:
         current = state.put_record(DeviceEventsUpdate(new_events, change))
     except HostwardError as exc:
         log.error("cannot store device events: %s", exc)
-    for event in new_events:
-        log.log(logging.INFO if event.kind in _QUIET else logging.WARNING, "device event: %s", event.text)
-        if state_dir is not None:
-            _journal(state_dir, event)
     return current
 
 
