@@ -84,6 +84,13 @@ def compliant_files() -> dict[str, str | bytes]:
             "   1: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2\n"
         ),
         "/sys/block/sda/removable": "0\n",
+        "/etc/security/pwquality.conf": "minlen = 8\nminclass = 3\n",
+        "/etc/pam.d/common-password": "password requisite pam_pwquality.so retry=3\n",
+        "/etc/security/faillock.conf": "deny = 5\nunlock_time = 900\n",
+        "/etc/pam.d/common-auth": "auth required pam_faillock.so preauth\n",
+        "/etc/ssh/sshd_config": "PermitRootLogin no\nPermitEmptyPasswords no\n",
+        "/etc/sysctl.d/60-hostward-noforward.conf": "net.ipv4.ip_forward = 0\n",
+        "/proc/sys/net/ipv4/ip_forward": "0\n",
         "/var/lib/dpkg/status": "".join(
             f"Package: {p}\nStatus: install ok installed\nVersion: {v}\n\n"
             for p, v in (
