@@ -155,7 +155,10 @@ def test_messengers_fail_on_a_clinical_terminal_and_do_not_apply_to_office_pcs(
 
 
 PWQUALITY = "# hostward\nminlen = 8\nminclass = 3\n"
-COMMON_PASSWORD = "password\trequisite\tpam_pwquality.so retry=3\npassword\t[success=1 default=ignore]\tpam_unix.so obscure yescrypt\n"
+COMMON_PASSWORD = (
+    "password\trequisite\tpam_pwquality.so retry=3\n"
+    "password\t[success=1 default=ignore]\tpam_unix.so obscure yescrypt\n"
+)
 
 
 def test_linux_password_complexity_passes_with_pwquality_and_fails_on_short_minlen(
