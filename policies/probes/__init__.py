@@ -65,7 +65,9 @@ PROBES: dict[str, dict[Platform, Probe]] = {
 
 def _missing(platform: str) -> Probe:
     def probe(ctx: ProbeContext) -> Finding:
-        return not_applicable(msg(f"not implemented on {platform}", f"尚未在 {platform} 上实现"))
+        return not_applicable(
+            msg(f"not implemented on {platform}", f"尚未在 {platform} 上实现"), platform=platform
+        )
 
     return probe
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from collectors.schema import Duration
 from collectors.system.runner import CommandResult, SubprocessRunner
 from policies.config import IsolationConfig, ParameterOverride, PersonExemption, Waiver
 from policies.context import AuditInputs, Leaver, Target
@@ -18,6 +19,9 @@ from policies.engine import run_audit
 from policies.library import Library, load_library
 from policies.result import CheckResult
 
+# A DNS canary nothing answers on (closed loopback UDP port 1; waited for 0.1 s): isolation
+# checks with no canary at all are an error ("not configured").
+SILENT_CANARY = IsolationConfig(dns_canaries=("127.0.0.1:1",), timeout=Duration(0.1))
 NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = int(NOW.timestamp() // 86400)
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -223,7 +227,7 @@ def check(library: Library) -> AuditFn:
             leavers=leavers,
             leavers_source="leavers.csv",
             leavers_error=leavers_error,
-            isolation=isolation or IsolationConfig(),
+            isolation=isolation or SILENT_CANARY,
             network_baseline=baseline,
             assets=assets,
             assets_source="assets.csv",
