@@ -119,7 +119,7 @@ def test_audit_job_stores_record_baseline_and_journal(job_ctx: JobContext) -> No
     record = job_ctx.state.record("audit")
     assert record is not None
     assert {"host", "results", "summary", "policy_problems"} <= set(record.payload)
-    assert sum(record.payload["summary"][k] for k in ("pass", "fail", "error", "not_applicable")) == 46
+    assert sum(record.payload["summary"][k] for k in ("pass", "fail", "error", "not_applicable")) == 47
     assert outcome.success
     assert job_ctx.state.get(BASELINE_KEY) is not None  # NET-5 baseline registered on first audit
     (entry,) = list(Journal(job_ctx.state_dir).entries())
