@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from agent.report import fleet_rules
 from agent.report.prometheus import PrometheusClient, Sample
 
 HostState = Literal["non_compliant", "errors", "no_data", "compliant"]
@@ -97,7 +98,10 @@ def gather(
     waived = client.query(f"hostward_check_waived{sel} == 1", at)
     audited = client.query(f"hostward_audit_last_run_timestamp_seconds{sel}", at)
     hosts = judge(up, expected, status, waived, audited)
-    return FleetReport(at, client.base_url, job, hosts, by_rule(hosts))
+    answers = {name: client.query(q, at) for name, q in fleet_rules.queries(check_job(job)).items()}
+    with_data = {h.instance: _label(h) for h in hosts if h.no_data in ("", "no_audit")}
+    extra = fleet_rules.operational_verdicts(answers, at, with_data)
+    return FleetReport(at, client.base_url, job, hosts, by_rule(hosts, extra))
 
 
 def judge(
@@ -150,13 +154,20 @@ def judge(
     return tuple(hosts)
 
 
-def by_rule(hosts: Iterable[HostResult]) -> tuple[RuleRow, ...]:
-    """Per written rule, which hosts pass, fail, cannot tell or are waived (hosts with data only)."""
+def by_rule(
+    hosts: Iterable[HostResult], extra: Mapping[str, Mapping[str, Mapping[str, list[str]]]] | None = None
+) -> tuple[RuleRow, ...]:
+    """Per written rule, which hosts pass, fail, cannot tell or are waived (hosts with data only).
+    `extra`: verdicts of operational signals (BAK-*, ROOM-*: agent.report.fleet_rules)."""
     verdicts: dict[str, dict[str, dict[str, list[str]]]] = defaultdict(lambda: defaultdict(dict))
     for host in hosts:
         for check, rule_ids in host.rules.items():
             for rule in rule_ids:
                 verdicts[rule][_label(host)].setdefault(host.checks[check], []).append(check)
+    for rule, per_host in (extra or {}).items():
+        for label, by_status in per_host.items():
+            for verdict, signals in by_status.items():
+                verdicts[rule][label].setdefault(verdict, []).extend(signals)
     rows = []
     for rule, per_host in verdicts.items():
         rows.append(

@@ -91,7 +91,9 @@ def _host_list(items: Mapping[str, tuple[str, ...]]) -> str:
 def _rules_table(report: FleetReport, library: Library, lang: str) -> str:
     order = {rid: i for i, rid in enumerate(library.rules)}
     rows = []
-    for row in sorted(report.rules, key=lambda r: (order.get(r.rule, len(order)), r.rule)):
+    measured = {r.rule for r in report.rules}
+    unmeasured = [RuleRow(rid, (), {}, {}, {}) for rid in library.rules if rid not in measured]
+    for row in sorted((*report.rules, *unmeasured), key=lambda r: (order.get(r.rule, len(order)), r.rule)):
         spec = library.rules.get(row.rule)
         clause = (spec.clause.zh if lang == "zh" else spec.clause.en) if spec else "—"
         rows.append(
@@ -116,6 +118,8 @@ def _rules_table(report: FleetReport, library: Library, lang: str) -> str:
 
 
 def _rule_css(row: RuleRow) -> str:
+    if not (row.passing or row.failing or row.erroring or row.waived):
+        return "nodata"  # every catalogue rule is shown; this one had no check or signal here
     return "fail" if row.failing else "error" if row.erroring else "pass"
 
 
