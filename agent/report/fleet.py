@@ -54,6 +54,10 @@ class RuleRow:
     failing: Mapping[str, tuple[str, ...]]  # host name -> failing check ids
     erroring: Mapping[str, tuple[str, ...]]
     waived: Mapping[str, tuple[str, ...]]
+    # host name -> "check: reason class" of checks that did not apply there (role,
+    # not_configured, offline_root): a host where the rule was not judged, told apart from one
+    # without the rule
+    not_applicable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,19 @@ def gather(
     answers = {name: client.query(q, at) for name, q in fleet_rules.queries(check_job(job)).items()}
     with_data = {h.instance: _label(h) for h in hosts if h.no_data in ("", "no_audit")}
     extra = fleet_rules.operational_verdicts(answers, at, with_data)
-    return FleetReport(at, client.base_url, job, hosts, by_rule(hosts, extra))
+    na = not_applicable(client.query(f"hostward_check_not_applicable{sel}", at), with_data)
+    return FleetReport(at, client.base_url, job, hosts, by_rule(hosts, extra, na))
+
+
+def not_applicable(samples: list[Sample], labels: Mapping[str, str]) -> dict[str, dict[str, list[str]]]:
+    """rule -> host label -> ["check: reason", ...] for hosts with data (`labels`)."""
+    out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for s in samples:
+        label = labels.get(s.labels.get("instance", ""))
+        if label is not None and s.value == 1.0:
+            entry = f"{s.labels.get('check', '')}: {s.labels.get('reason', '')}"
+            out[s.labels.get("rule", "")][label].append(entry)
+    return out
 
 
 def judge(
@@ -155,7 +171,9 @@ def judge(
 
 
 def by_rule(
-    hosts: Iterable[HostResult], extra: Mapping[str, Mapping[str, Mapping[str, list[str]]]] | None = None
+    hosts: Iterable[HostResult],
+    extra: Mapping[str, Mapping[str, Mapping[str, list[str]]]] | None = None,
+    na: Mapping[str, Mapping[str, list[str]]] | None = None,
 ) -> tuple[RuleRow, ...]:
     """Per written rule, which hosts pass, fail, cannot tell or are waived (hosts with data only).
     `extra`: verdicts of operational signals (BAK-*, ROOM-*: agent.report.fleet_rules)."""
@@ -168,8 +186,10 @@ def by_rule(
         for label, by_status in per_host.items():
             for verdict, signals in by_status.items():
                 verdicts[rule][label].setdefault(verdict, []).extend(signals)
+    na = na or {}
     rows = []
-    for rule, per_host in verdicts.items():
+    for rule in (*verdicts, *(r for r in na if r not in verdicts)):
+        per_host = verdicts.get(rule, {})
         rows.append(
             RuleRow(
                 rule,
@@ -177,6 +197,7 @@ def by_rule(
                 {i: tuple(sorted(v["fail"])) for i, v in sorted(per_host.items()) if "fail" in v},
                 {i: tuple(sorted(v["error"])) for i, v in sorted(per_host.items()) if "error" in v},
                 {i: tuple(sorted(v["waived"])) for i, v in sorted(per_host.items()) if "waived" in v},
+                {i: tuple(sorted(v)) for i, v in sorted(na.get(rule, {}).items())},
             )
         )
     return tuple(rows)

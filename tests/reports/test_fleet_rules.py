@@ -95,3 +95,30 @@ def test_the_live_fleet_report_lists_every_catalogue_rule(fleet: Fleet, tmp_path
     rows = set(re.findall(r'<tr data-rule="([^"]+)"', html))
     assert set(library.rules) <= rows
     assert re.search(r'<tr data-rule="ROOM-3" class="pass">', html)  # both agents ran their daily record
+
+
+def test_not_applicable_checks_show_per_host_with_their_reason_class() -> None:
+    from agent.report.fleet import not_applicable
+
+    up = [s(GOOD, 1.0), s(BAD, 1.0)]
+    status = [s(GOOD, 1.0, check="usb.storage_blocked", rule="USB-1", severity="high")]
+    na = [
+        s(GOOD, 1.0, check="net.server_no_egress", rule="NET-3", severity="high", reason="role"),
+        s(BAD, 1.0, check="net.no_unknown_devices", rule="NET-6", severity="high", reason="not_configured"),
+        s(
+            "10.9.9.9:9877", 1.0, check="x.y", rule="NET-6", severity="low", reason="role"
+        ),  # no data: left out
+    ]
+    hosts = judge(up, up, status, [], [])
+    rows = by_rule(hosts, None, not_applicable(na, {GOOD: "pc-good", BAD: "pc-bad"}))
+    html = render_fleet(FleetReport(AT, "http://p", "hostward", hosts, rows), load_library()[0], "en")
+    net3 = re.search(r'<tr data-rule="NET-3"[^>]*>.*?</tr>', html)
+    assert (
+        net3
+        and "net.server_no_egress: role not covered" in net3.group(0)
+        and 'class="nodata"' in net3.group(0)
+    )
+    net6 = re.search(r'<tr data-rule="NET-6"[^>]*>.*?</tr>', html)
+    assert net6 and "net.no_unknown_devices: not configured" in net6.group(0) and "x.y" not in net6.group(0)
+    zh = render_fleet(FleetReport(AT, "http://p", "hostward", hosts, rows), load_library()[0], "zh")
+    assert "net.no_unknown_devices: 未配置" in zh
