@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from policies.schema import Role
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "policies"))  # the tests' compliant tree
 
@@ -45,7 +47,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("Audit daemon", "ACCT-9628", "", "sys.audit_logging"),
     Control("Time synchronisation", "TIME-3104", "", "sys.time_sync"),
 )
-ROLE = "clinical_terminal"  # every control above applies to it
+ROLE: Role = "clinical_terminal"  # every control above applies to it
 
 
 def lynis_verdicts(lynis: str, rootdir: str, work: Path) -> dict[str, str]:
@@ -80,7 +82,7 @@ def hostward_verdicts(root: str) -> dict[str, str]:
 
 
 def build_trees(base: Path) -> dict[str, Path]:
-    from policies_kit import TODAY, compliant_files, write
+    from policies_kit import TODAY, compliant_files, write  # type: ignore[import-not-found]
 
     trees = {}
     for name in ("compliant", "broken"):
@@ -108,7 +110,7 @@ def main() -> int:
     if lynis is None:
         print("lynis: not installed (Debian package lynis, in scripts/debian-deps.sh); nothing to compare")
         return 0
-    rows = []
+    rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="hostward-peers-") as tmp:
         trees = build_trees(Path(tmp))
         for scenario, root in (("live host", "/"), ("compliant tree", str(trees["compliant"])),
