@@ -121,3 +121,13 @@ def test_isolation_with_no_canary_configured_is_an_error_not_configured(
     assert "not configured: no internet canary" in result.reason and "未配置" in result.reason_zh
     egress = check(linux_root, "net.server_no_egress", role="server", runner=runner, isolation=bare)
     assert egress.status == "error" and "not configured" in egress.reason
+
+
+def test_a_real_windows_laptop_with_wifi_disconnected_fails_an_isolated_role(library: Library) -> None:
+    from windows_cases import REAL, run_real
+
+    (laptop,) = [r for r in REAL if r.name == "laptop_adapters_isolated"]  # GLPI's recorded adapters
+    result = run_real(library, laptop)
+    assert result.status == "fail"
+    assert "wireless interface Wi-Fi is present (down; anyone can bring it up)" in result.reason
+    assert "is up" not in result.reason
