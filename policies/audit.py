@@ -99,6 +99,7 @@ def run(
     now: datetime | None = None,
     platform: Platform | None = None,
     set_aside: Mapping[str, str] | None = None,
+    backup_retention: Mapping[str, Any] | None = None,
 ) -> AuditRun:
     """Audit this host (or an offline `root`, whose live-only checks become not_applicable)."""
     store = store or PolicyStore(config.policy_dirs)
@@ -115,7 +116,7 @@ def run(
         library,
         target,
         runner or SubprocessRunner(),
-        inputs_from(config, baseline),
+        replace(inputs_from(config, baseline), backup_retention=backup_retention),
         overrides=config.overrides,
         waivers=config.waivers,
         exemptions=config.person_exemptions,

@@ -48,6 +48,8 @@ class AuditInputs:
     assets_error: str = ""  # the configured register could not be read: NET-6 is an error
     internet_access: InternetAccessConfig = field(default_factory=InternetAccessConfig)
     registry: Registry | None = None  # None: the local registry (Windows); tests pass their own
+    # backup.retention as configured (keep_within, keep_yearly, ...); None: no backup configured
+    backup_retention: Mapping[str, Any] | None = None
 
 
 class Cache:

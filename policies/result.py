@@ -144,6 +144,27 @@ class CheckResult:
         )
 
 
+NaClass = Literal["platform", "role", "offline_root", "not_configured"]
+NA_CLASSES: tuple[NaClass, ...] = ("role", "not_configured", "offline_root")  # exported on /metrics
+
+
+def na_class(result: CheckResult) -> NaClass | None:
+    """Why a not_applicable result does not apply (None for other statuses), from the evidence
+    the engine and the probes attach: `platform` (never meant for this OS; not exported),
+    `role` (role not covered or exempt), `root` (needs the running system; an offline root),
+    anything else: a setting the check needs is not configured (leavers list, asset register,
+    internet-access class, network baseline)."""
+    if result.status != "not_applicable":
+        return None
+    if "platform" in result.evidence:
+        return "platform"
+    if "role" in result.evidence:
+        return "role"
+    if "root" in result.evidence:
+        return "offline_root"
+    return "not_configured"
+
+
 def exit_code(results: list[CheckResult]) -> int:
     """0 all pass/n.a. (or waived), 1 any unwaived fail, 2 any error and no fail."""
     if any(r.status == "fail" and not r.waived for r in results):

@@ -104,7 +104,7 @@ class Parameters:
         None, "TCP ports that may listen on non-loopback addresses."
     )
     forbidden_interfaces: tuple[InterfaceKind, ...] | None = setting(
-        None, "Interface kinds that must not be present and up."
+        None, "Interface kinds that must not be present, up or down."
     )
     database_dir: str | None = setting(None, "Directory of the antivirus signature databases.")
     scan_logs: tuple[str, ...] | None = setting(None, "Log files that record scans.")

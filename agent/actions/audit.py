@@ -76,6 +76,7 @@ def perform_audit(
         store=store_for(config.audit.policy_dirs),
         only=only,
         set_aside=aside,
+        backup_retention=retention_input(config),
     )
     report = run.report
     if watch and state is not None:
@@ -83,6 +84,20 @@ def perform_audit(
     if state is not None and report.host["live"] and report.host["role"] == config.host.role:
         remember(state, report)
     return AuditOutcome(report, [str(p) for p in run.policy_problems], run.unknown_checks)
+
+
+def retention_input(config: Config) -> dict[str, object] | None:
+    """backup.retention for the BAK-3 check; None when this host backs nothing up."""
+    if not config.backup.sources:
+        return None
+    keep = config.backup.retention
+    return {
+        "keep_within": keep.keep_within,
+        "keep_daily": keep.keep_daily,
+        "keep_weekly": keep.keep_weekly,
+        "keep_monthly": keep.keep_monthly,
+        "keep_yearly": keep.keep_yearly,
+    }
 
 
 def remember(state: State, report: AuditReport) -> None:

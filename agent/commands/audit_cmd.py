@@ -17,7 +17,7 @@ from agent.config import LoadedConfig
 from agent.logs import escape_controls
 from agent.state import State, StateError
 from agent.web.audit_report import STATUS_TEXT, render_report
-from policies.library import PolicyStore
+from policies.library import Library, PolicyStore
 from policies.result import CheckResult, exit_code
 from policies.schema import ROLES
 
@@ -88,10 +88,11 @@ def run(args: argparse.Namespace) -> int:
     results = outcome.report.results
     if args.json:
         print(console.dumps(outcome.report.to_json(), indent=2))
-    else:
+    library, _ = store_for(loaded.config.audit.policy_dirs).load()
+    if not args.json:
         print(format_table(results, args.lang))
+        print(format_failing_rules(results, library, args.lang), end="")
     if args.html:
-        library, _ = store_for(loaded.config.audit.policy_dirs).load()
         html = render_report(outcome.report.host, results, library, args.lang)
         with open(args.html, "w", encoding="utf-8") as fh:
             fh.write(html)
@@ -124,6 +125,25 @@ def format_table(results: list[CheckResult], lang: str) -> str:
         for row in [header, *rows]
     ]
     return "\n".join(lines)
+
+
+def format_failing_rules(results: list[CheckResult], library: Library, lang: str) -> str:
+    """The clause of each rule a failing check proves (waived ones too), in `lang`, so the
+    table says which written rule is broken without the HTML report. "" when none fails."""
+    failing: dict[str, list[str]] = {}
+    for r in results:
+        if r.status == "fail":
+            for rule in r.rules:
+                failing.setdefault(rule, []).append(r.check)
+    if not failing:
+        return ""
+    order = {rid: i for i, rid in enumerate(library.rules)}
+    lines = ["", "未满足的条款：" if lang == "zh" else "Rules not met:"]
+    for rule in sorted(failing, key=lambda rid: (order.get(rid, len(order)), rid)):
+        spec = library.rules.get(rule)
+        clause = (spec.clause.zh if lang == "zh" else spec.clause.en) if spec else "—"
+        lines.append(f"  {rule}  {escape_controls(clause)}  ({', '.join(failing[rule])})")
+    return "\n".join(lines) + "\n"
 
 
 def _width(text: str) -> int:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from agent.report import fleet_rules
 from agent.report.prometheus import PrometheusClient, Sample
 
 HostState = Literal["non_compliant", "errors", "no_data", "compliant"]
@@ -58,6 +59,10 @@ class RuleRow:
     failing: Mapping[str, tuple[str, ...]]  # host name -> failing check ids
     erroring: Mapping[str, tuple[str, ...]]
     waived: Mapping[str, tuple[str, ...]]
+    # host name -> "check: reason class" of checks that did not apply there (role,
+    # not_configured, offline_root): a host where the rule was not judged, told apart from one
+    # without the rule
+    not_applicable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,22 @@ def gather(
     sites = client.query(f'up{{job="{FEDERATE_JOB}"}} == 0', at)
     cut_off = {s.labels["site"] for s in sites if s.labels.get("site")}
     hosts = judge(up, expected, status, waived, audited, cut_off)
-    return FleetReport(at, client.base_url, job, hosts, by_rule(hosts))
+    answers = {name: client.query(q, at) for name, q in fleet_rules.queries(check_job(job)).items()}
+    with_data = {h.instance: _label(h) for h in hosts if h.no_data in ("", "no_audit")}
+    extra = fleet_rules.operational_verdicts(answers, at, with_data)
+    na = not_applicable(client.query(f"hostward_check_not_applicable{sel}", at), with_data)
+    return FleetReport(at, client.base_url, job, hosts, by_rule(hosts, extra, na))
+
+
+def not_applicable(samples: list[Sample], labels: Mapping[str, str]) -> dict[str, dict[str, list[str]]]:
+    """rule -> host label -> ["check: reason", ...] for hosts with data (`labels`)."""
+    out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for s in samples:
+        label = labels.get(s.labels.get("instance", ""))
+        if label is not None and s.value == 1.0:
+            entry = f"{s.labels.get('check', '')}: {s.labels.get('reason', '')}"
+            out[s.labels.get("rule", "")][label].append(entry)
+    return out
 
 
 def judge(
@@ -165,15 +185,26 @@ def judge(
     return tuple(hosts)
 
 
-def by_rule(hosts: Iterable[HostResult]) -> tuple[RuleRow, ...]:
-    """Per written rule, which hosts pass, fail, cannot tell or are waived (hosts with data only)."""
+def by_rule(
+    hosts: Iterable[HostResult],
+    extra: Mapping[str, Mapping[str, Mapping[str, list[str]]]] | None = None,
+    na: Mapping[str, Mapping[str, list[str]]] | None = None,
+) -> tuple[RuleRow, ...]:
+    """Per written rule, which hosts pass, fail, cannot tell or are waived (hosts with data only).
+    `extra`: verdicts of operational signals (BAK-*, ROOM-*: agent.report.fleet_rules)."""
     verdicts: dict[str, dict[str, dict[str, list[str]]]] = defaultdict(lambda: defaultdict(dict))
     for host in hosts:
         for check, rule_ids in host.rules.items():
             for rule in rule_ids:
                 verdicts[rule][_label(host)].setdefault(host.checks[check], []).append(check)
+    for rule, per_host in (extra or {}).items():
+        for label, by_status in per_host.items():
+            for verdict, signals in by_status.items():
+                verdicts[rule][label].setdefault(verdict, []).extend(signals)
+    na = na or {}
     rows = []
-    for rule, per_host in verdicts.items():
+    for rule in (*verdicts, *(r for r in na if r not in verdicts)):
+        per_host = verdicts.get(rule, {})
         rows.append(
             RuleRow(
                 rule,
@@ -181,6 +212,7 @@ def by_rule(hosts: Iterable[HostResult]) -> tuple[RuleRow, ...]:
                 {i: tuple(sorted(v["fail"])) for i, v in sorted(per_host.items()) if "fail" in v},
                 {i: tuple(sorted(v["error"])) for i, v in sorted(per_host.items()) if "error" in v},
                 {i: tuple(sorted(v["waived"])) for i, v in sorted(per_host.items()) if "waived" in v},
+                {i: tuple(sorted(v)) for i, v in sorted(na.get(rule, {}).items())},
             )
         )
     return tuple(rows)

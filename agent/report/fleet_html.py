@@ -95,14 +95,17 @@ def _host_list(items: Mapping[str, tuple[str, ...]]) -> str:
 def _rules_table(report: FleetReport, library: Library, lang: str) -> str:
     order = {rid: i for i, rid in enumerate(library.rules)}
     rows = []
-    for row in sorted(report.rules, key=lambda r: (order.get(r.rule, len(order)), r.rule)):
+    measured = {r.rule for r in report.rules}
+    unmeasured = [RuleRow(rid, (), {}, {}, {}) for rid in library.rules if rid not in measured]
+    for row in sorted((*report.rules, *unmeasured), key=lambda r: (order.get(r.rule, len(order)), r.rule)):
         spec = library.rules.get(row.rule)
         clause = (spec.clause.zh if lang == "zh" else spec.clause.en) if spec else "—"
         rows.append(
             f'<tr data-rule="{e(row.rule)}" class="{_rule_css(row)}">'
             f'<td class="id">{e(row.rule)}</td><td>{e(clause)}</td>'
             f'<td class="num">{len(row.passing)}</td><td>{_host_list(row.failing) or "—"}</td>'
-            f"<td>{_host_list(row.erroring) or '—'}</td><td>{_host_list(row.waived) or '—'}</td></tr>"
+            f"<td>{_host_list(row.erroring) or '—'}</td><td>{_host_list(row.waived) or '—'}</td>"
+            f"<td>{_host_list(_na_text(row.not_applicable, lang)) or '—'}</td></tr>"
         )
     without = len(report.hosts_in("no_data"))
     text = t(
@@ -113,13 +116,35 @@ def _rules_table(report: FleetReport, library: Library, lang: str) -> str:
     note = f'<p class="nodata">{text}</p>' if without else ""
     columns = [("条款", "Rule"), ("内容", "Clause"), ("符合的主机数", "Hosts passing"),
                ("不符合的主机（检查项）", "Hosts failing (checks)"), ("无法判定", "Could not determine"),
-               ("已豁免", "Waived")]  # fmt: skip
+               ("已豁免", "Waived"), ("不适用（原因）", "Not applicable (why)")]  # fmt: skip
     return (
         f"<h2>{t(lang, '按条款', 'By written rule')}</h2>" + table("rules-table", lang, columns, rows) + note
     )
 
 
+NA_TEXT = {
+    "role": ("角色不适用", "role not covered"),
+    "not_configured": ("未配置", "not configured"),
+    "offline_root": ("离线审计", "offline root"),
+}
+
+
+def _na_text(items: Mapping[str, tuple[str, ...]], lang: str) -> dict[str, tuple[str, ...]]:
+    """ "check: reason" entries with the reason class in words."""
+    out = {}
+    for host, entries in items.items():
+        worded = []
+        for entry in entries:
+            check, _, why = entry.partition(": ")
+            zh, en = NA_TEXT.get(why, (why, why))
+            worded.append(f"{check}: {zh if lang == 'zh' else en}")
+        out[host] = tuple(worded)
+    return out
+
+
 def _rule_css(row: RuleRow) -> str:
+    if not (row.passing or row.failing or row.erroring or row.waived):
+        return "nodata"  # every catalogue rule is shown; this one had no check or signal here
     return "fail" if row.failing else "error" if row.erroring else "pass"
 
 

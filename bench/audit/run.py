@@ -7,7 +7,9 @@ Measured in fresh processes (so imports and start-up count, as for `hostward aud
    a private target on a loopback listener (traffic never leaves 127.0.0.1), all concurrent
    under one 0.5 s timeout. Budget: wall <= 1 s. Peak RSS of the child is reported;
 2. the same as an `office_pc` (no network probes);
-3. `lynis audit system --quick` wall time (Debian lynis), once, logs in a temp directory.
+3. `lynis audit system --quick` wall time (Debian lynis), once, logs in a temp directory;
+4. Lynis and hostward side by side on this host and two disk trees (bench.audit.peers): the
+   agreement table of the controls both cover, disagreements explained in docs/AUDIT-PEERS.md.
 """
 
 from __future__ import annotations
@@ -120,6 +122,9 @@ def main() -> int:
         print("lynis: not installed (Debian package lynis); no reference figure")
     else:
         print(f"lynis audit system --quick: wall {wall:.1f} s (reference)")
+    from bench.audit import peers
+
+    peers.main()
     return worst
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from policies.context import ProbeContext
 from policies.probes import (
+    backup_rules,
     clock,
     generic,
     linux_accounts,
@@ -60,12 +61,15 @@ PROBES: dict[str, dict[Platform, Probe]] = {
     },
     "network_baseline": {"linux": network.network_baseline, "windows": network.network_baseline},
     "conditions": {"linux": generic.conditions, "windows": generic.conditions},  # officers' YAML checks
+    "backup_retention": {"linux": backup_rules.backup_retention, "windows": backup_rules.backup_retention},
 }
 
 
 def _missing(platform: str) -> Probe:
     def probe(ctx: ProbeContext) -> Finding:
-        return not_applicable(msg(f"not implemented on {platform}", f"尚未在 {platform} 上实现"))
+        return not_applicable(
+            msg(f"not implemented on {platform}", f"尚未在 {platform} 上实现"), platform=platform
+        )
 
     return probe
 

@@ -15,6 +15,11 @@ from collectors.system.linux import network as linux_net
 from policies.context import ProbeContext
 from policies.result import Finding, Msg, errored, failed, joined, msg, not_applicable, passed
 
+NOT_CONFIGURED = msg(
+    "not configured: no internet canary to probe (audit.isolation.canaries / dns_canaries)",
+    "未配置：没有可探测的互联网探测点（audit.isolation.canaries / dns_canaries）",
+)
+
 
 def net_state(ctx: ProbeContext) -> tuple[list[linux_net.Interface], list[linux_net.Route], list[str]]:
     """(interfaces, routes, nameservers) of the audited host, read once per audit. NoEvidence
@@ -72,9 +77,15 @@ def isolation(ctx: ProbeContext) -> Finding:
             msg(f"route to {route.destination} via {via}", f"有经 {via} 到 {route.destination} 的路由")
         )
     kinds = set(ctx.params.forbidden_interfaces or ())
-    forbidden_up = [i for i in interfaces if i.kind in kinds and i.up]
-    for i in forbidden_up:
-        problems.append(msg(f"{i.kind} interface {i.name} is up", f"{i.kind} 网卡 {i.name} 已启用"))
+    for i in (i for i in interfaces if i.kind in kinds):  # down is no better: anyone can bring it up
+        problems.append(
+            msg(f"{i.kind} interface {i.name} is up", f"{i.kind} 网卡 {i.name} 已启用")
+            if i.up
+            else msg(
+                f"{i.kind} interface {i.name} is present (down; anyone can bring it up)",
+                f"{i.kind} 网卡 {i.name} 存在（未启用，但随时可被启用）",
+            )
+        )
     results = _probes(ctx, iso.canaries + iso.private_targets, iso.dns_canaries)
     private = set(iso.private_targets)
     for probe in results:
@@ -114,12 +125,12 @@ def isolation(ctx: ProbeContext) -> Finding:
     }
     if problems:
         return failed(joined(problems), **evidence)
-    configured = bool(evidence["canaries_configured"])
+    if not evidence["canaries_configured"]:
+        return errored(NOT_CONFIGURED, **evidence)
     return passed(
         msg(
-            "no route or interface to the internet; canaries silent"
-            + ("" if configured else " (no internet canaries configured)"),
-            "无通往互联网的路由或网卡；探测点均无应答" + ("" if configured else "（未配置互联网探测点）"),
+            "no route or interface to the internet; canaries silent",
+            "无通往互联网的路由或网卡；探测点均无应答",
         ),
         **evidence,
     )
@@ -129,12 +140,7 @@ def egress_blocked(ctx: ProbeContext) -> Finding:
     """NET-3: servers reach no internet canary; allow-listed mirrors are not judged."""
     iso = ctx.inputs.isolation
     if not iso.canaries and not iso.dns_canaries:
-        return not_applicable(
-            msg(
-                "no internet canaries configured (audit.isolation.canaries)",
-                "未配置互联网探测点（audit.isolation.canaries）",
-            )
-        )
+        return errored(NOT_CONFIGURED)
     results = _probes(ctx, iso.canaries, iso.dns_canaries)
     answered = [r for r in results if r.reachable]
     evidence = {

@@ -20,31 +20,39 @@ from policies.probes.common import age_days
 from policies.result import Finding, errored, failed, msg, passed
 
 
-def _judge_age(ctx: ProbeContext, last: datetime, evidence: dict[str, Any]) -> Finding:
+def _judge_age(ctx: ProbeContext, last: datetime, evidence: dict[str, Any], what: str = "update") -> Finding:
     limit = ctx.params.max_age_days or 31
     age = age_days(ctx.now, last)
     evidence |= {"age_days": age, "max_age_days": limit}
+    en, zh = (
+        ("last OS update", "上次系统更新")
+        if what == "update"
+        else ("last full OS upgrade", "上次全面系统更新")
+    )
     if age > limit:
         return failed(
-            msg(
-                f"last OS update {age:g} days ago (limit {limit})",
-                f"上次系统更新在 {age:g} 天前（上限 {limit} 天）",
-            ),
+            msg(f"{en} {age:g} days ago (limit {limit})", f"{zh}在 {age:g} 天前（上限 {limit} 天）"),
             **evidence,
         )
-    return passed(msg(f"last OS update {age:g} days ago", f"上次系统更新在 {age:g} 天前"), **evidence)
+    return passed(msg(f"{en} {age:g} days ago", f"{zh}在 {age:g} 天前"), **evidence)
 
 
 def linux_os_updated(ctx: ProbeContext) -> Finding:
     root = ctx.target.root
     history = packages.read_update_history(root)
     dnf = ctx.read("dnf_history", lambda: updates.read_dnf_history(root))
-    candidates = [history.last_upgrade.astimezone()] if history.last_upgrade else []
+    # Only an upgrade of the whole system counts: one package upgraded yesterday says nothing
+    # about the 93 security updates still pending.
+    any_upgrade = [history.last_upgrade.astimezone()] if history.last_upgrade else []
+    candidates = [history.last_full_upgrade.astimezone()] if history.last_full_upgrade else []
     if dnf is not None and dnf.last_upgrade is not None:
-        candidates.append(dnf.last_upgrade)
+        any_upgrade.append(dnf.last_upgrade)
+    if dnf is not None and dnf.last_full_upgrade is not None:
+        candidates.append(dnf.last_full_upgrade)
     evidence: dict[str, Any] = {
         "sources": list(history.sources) + ([dnf.path] if dnf else []),
-        "last_upgrade": max(candidates).isoformat(timespec="seconds") if candidates else None,
+        "last_full_upgrade": max(candidates).isoformat(timespec="seconds") if candidates else None,
+        "last_upgrade": max(any_upgrade).isoformat(timespec="seconds") if any_upgrade else None,
         "dnf_transactions": None if dnf is None else {"upgrades": dnf.transactions, "failed": dnf.failed},
     }
     if not candidates and not evidence["sources"]:
@@ -59,13 +67,16 @@ def linux_os_updated(ctx: ProbeContext) -> Finding:
         limit = ctx.params.max_age_days or 31
         return failed(
             msg(
-                "no successful package upgrade recorded in apt/dpkg logs or dnf history",
-                "apt/dpkg 日志和 dnf 历史中没有成功的系统更新记录",
+                "no full upgrade (apt-get upgrade, dnf upgrade, unattended-upgrades) recorded in apt or"
+                " dnf history"
+                + (f"; single packages last upgraded {evidence['last_upgrade']}" if any_upgrade else ""),
+                "apt 或 dnf 历史中没有全面系统更新（apt-get upgrade、dnf upgrade、unattended-upgrades）的记录"
+                + (f"；仅在 {evidence['last_upgrade']} 升级过个别软件包" if any_upgrade else ""),
             ),
             max_age_days=limit,
             **evidence,
         )
-    return _judge_age(ctx, max(candidates), evidence)
+    return _judge_age(ctx, max(candidates), evidence, "full")
 
 
 def windows_os_updated(ctx: ProbeContext) -> Finding:

@@ -142,7 +142,7 @@ def _schedule(every: str, enabled: bool = True) -> dict[str, Any]:
     return {"every": every, "jitter": "0s", "enabled": enabled}
 
 
-SYSTEMD_CHECKS = ("sys.firewall_on", "sys.time_sync", "sys.audit_logging")
+SYSTEMD_CHECKS = ("sys.firewall_on", "sys.time_sync", "sys.audit_logging", "av.auto_update_linux")
 
 
 def agent_config(work: Path, name: str, role: str, port: int, extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,6 +167,9 @@ def agent_config(work: Path, name: str, role: str, port: int, extra: Mapping[str
             # They ask systemd about units; a test machine or container without systemd as PID 1
             # cannot answer, so they are honestly `error` there (an "undetermined" alert pending).
             "disabled_checks": list(SYSTEMD_CHECKS),
+            # NET-3 with no canary is `error: not configured`: a closed loopback UDP port that
+            # never answers (nothing leaves 127.0.0.1)
+            "isolation": {"dns_canaries": ["127.0.0.1:1"], "timeout": "0.2s"},
         },
         **extra,
     }

@@ -15,6 +15,8 @@ import pytest
 import yaml
 from playbooks_kit import PLAYBOOKS, Run, run_playbook
 
+from agent.report import fleet_rules
+
 SCRAPE_PASSWORD = "central-test-scrape-pass"
 # The agents of playbooks/inventory.example.yml, as the targets file must list them.
 EXPECTED_TARGETS = {
@@ -208,8 +210,18 @@ def test_the_central_prometheus_federates_the_sites_and_scrapes_no_agent(sites: 
     source = (PLAYBOOKS.parent / "agent/report/fleet.py").read_text(encoding="utf-8")
     read = set(re.findall(r'client\.query\(f?"(?:max_over_time\()?([a-z_:]+)\{', source)) - {"up"}
     assert read, "the report's queries were not found: the check would pass on nothing"
-    matched = " ".join(federate["params"]["match[]"])
-    assert all(name in matched for name in read), (read, matched)
+    selectors = federate["params"]["match[]"]
+    for name in sorted(read | set(fleet_rules.METRICS)):
+        assert any(_selects(selector, name) for selector in selectors), name
+
+
+def _selects(selector: str, name: str) -> bool:
+    """Does a federation selector (`name{...}` or `{__name__=~"re",...}`) take metric `name`?"""
+    exact = re.match(r'^([a-zA-Z_:][\w:]*)\{', selector) or re.search(r'__name__="([^"]+)"', selector)
+    if exact:
+        return exact.group(1) == name
+    pattern = re.search(r'__name__=~"([^"]+)"', selector)
+    return bool(pattern and re.fullmatch(pattern.group(1), name))
 
 
 def test_an_agent_whose_site_has_no_prometheus_is_refused_by_name(tmp_path: Path) -> None:

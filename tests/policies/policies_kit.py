@@ -12,12 +12,16 @@ from typing import Any
 import pytest
 
 from collectors.system.runner import CommandResult, SubprocessRunner
+from common.schema import Duration
 from policies.config import IsolationConfig, ParameterOverride, PersonExemption, Waiver
 from policies.context import AuditInputs, Leaver, Target
 from policies.engine import run_audit
 from policies.library import Library, load_library
 from policies.result import CheckResult
 
+# A DNS canary nothing answers on (closed loopback UDP port 1; waited for 0.1 s): isolation
+# checks with no canary at all are an error ("not configured").
+SILENT_CANARY = IsolationConfig(dns_canaries=("127.0.0.1:1",), timeout=Duration(0.1))
 NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = int(NOW.timestamp() // 86400)
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -84,6 +88,13 @@ def compliant_files() -> dict[str, str | bytes]:
             "   1: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2\n"
         ),
         "/sys/block/sda/removable": "0\n",
+        "/etc/security/pwquality.conf": "minlen = 8\nminclass = 3\n",
+        "/etc/pam.d/common-password": "password requisite pam_pwquality.so retry=3\n",
+        "/etc/security/faillock.conf": "deny = 5\nunlock_time = 900\n",
+        "/etc/pam.d/common-auth": "auth required pam_faillock.so preauth\n",
+        "/etc/ssh/sshd_config": "PermitRootLogin no\nPermitEmptyPasswords no\n",
+        "/etc/sysctl.d/60-hostward-noforward.conf": "net.ipv4.ip_forward = 0\n",
+        "/proc/sys/net/ipv4/ip_forward": "0\n",
         "/var/lib/dpkg/status": "".join(
             f"Package: {p}\nStatus: install ok installed\nVersion: {v}\n\n"
             for p, v in (
@@ -216,7 +227,7 @@ def check(library: Library) -> AuditFn:
             leavers=leavers,
             leavers_source="leavers.csv",
             leavers_error=leavers_error,
-            isolation=isolation or IsolationConfig(),
+            isolation=isolation or SILENT_CANARY,
             network_baseline=baseline,
             assets=assets,
             assets_source="assets.csv",

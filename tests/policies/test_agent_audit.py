@@ -120,7 +120,7 @@ def test_audit_job_stores_record_baseline_and_journal(job_ctx: JobContext) -> No
     record = job_ctx.state.snapshot().records.get("audit")
     assert record is not None
     assert {"host", "results", "summary", "policy_problems"} <= set(record.payload)
-    assert sum(record.payload["summary"][k] for k in ("pass", "fail", "error", "not_applicable")) == 30
+    assert sum(record.payload["summary"][k] for k in ("pass", "fail", "error", "not_applicable")) == 47
     assert outcome.success
     assert job_ctx.state.get(BASELINE_KEY) is not None  # NET-5 baseline registered on first audit
     (entry,) = list(Journal(job_ctx.state_dir).entries())
@@ -193,3 +193,19 @@ def test_accepting_the_network_baseline_is_journaled(tmp_path: Path) -> None:
     code, out, _ = hostward("audit", "-c", cfg, "--json", "--check", "net.settings_unchanged")
     assert json.loads(out)["results"][0]["status"] == "pass"
     assert state.record(AuditRecord) is None  # a one-check audit does not replace the stored record
+
+
+def test_the_table_names_the_clause_of_each_failing_rule_in_both_languages(
+    linux_root: Path, tmp_path: Path
+) -> None:
+    write(linux_root, "/etc/login.defs", "PASS_MAX_DAYS 99999\n")
+    cfg = config(tmp_path)
+    _, zh, _ = hostward("audit", "-c", cfg, "--root", str(linux_root), "--lang", "zh")
+    _, en, _ = hostward("audit", "-c", cfg, "--root", str(linux_root), "--lang", "en")
+    assert "未满足的条款：" in zh and "  PWD-1  定期更换密码，每个密码最长使用三个月。  (pwd.max_age)" in zh
+    assert "Rules not met:" in en
+    assert "  PWD-1  Passwords are changed regularly and live at most three months.  (pwd.max_age)" in en
+    (tmp_path / "ok").mkdir()
+    only = ("--check", "acc.no_shared_accounts")
+    _, clean, _ = hostward("audit", "-c", config(tmp_path / "ok"), "--root", str(linux_root), *only)
+    assert "Rules not met" not in clean and "未满足的条款" not in clean

@@ -180,6 +180,7 @@ def test_a_secedit_that_writes_nothing_is_an_error() -> None:
 
 
 def test_sysctl_running_and_configured_values_are_both_judged(tmp_path: Path, linux_root: Path) -> None:
+    (linux_root / "etc/sysctl.d/60-hostward-noforward.conf").unlink()  # the compliant tree's own
     write(linux_root, "/proc/sys/net/ipv4/ip_forward", "1\n")
     write(linux_root, "/usr/lib/sysctl.d/50-default.conf", "net.ipv4.ip_forward = 1\n")
     write(linux_root, "/etc/sysctl.d/50-default.conf", "net.ipv4.ip_forward = 0\n")  # shadows /usr/lib's

@@ -41,7 +41,7 @@ def test_catalogue_holds_every_rule_of_rules_md_in_both_languages() -> None:
 def test_every_check_names_known_rules_and_a_registered_probe() -> None:
     library, _ = load_library()
     ids = [c.id for c in library.checks]
-    assert len(ids) == len(set(ids)) == 30
+    assert len(ids) == len(set(ids)) == 47
     for spec in library.checks:
         assert spec.probe.name in PROBES
         assert spec.title.zh and spec.title.en and spec.remediation.zh
@@ -80,7 +80,7 @@ def test_user_policy_file_adds_checks(tmp_path: Path) -> None:
 def _problems(tmp_path: Path, text: str) -> list[str]:
     (tmp_path / "bad.yaml").write_text(text)
     library, problems = load_library([str(tmp_path)])
-    assert len(library.checks) == 30  # the built-in library stays in force
+    assert len(library.checks) == 47  # the built-in library stays in force
     return [str(p) for p in problems]
 
 
@@ -148,7 +148,7 @@ def test_validate_policies_command_reports_file_and_line_and_exits_two(tmp_path:
     good = tmp_path / "good.yaml"
     good.write_text(GOOD_CHECK)
     code, out, _ = hostward("audit", "--validate-policies", str(good))
-    assert code == 0 and out.startswith("31 checks, 34 rules: valid")
+    assert code == 0 and out.startswith("48 checks, 34 rules: valid")
     bad = tmp_path / "bad.yaml"
     bad.write_text(GOOD_CHECK.replace("site.extra_lock", "Not An Id"))
     code, _, err = hostward("audit", "--validate-policies", str(bad))

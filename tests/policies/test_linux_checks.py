@@ -158,7 +158,8 @@ def test_upgrade_two_months_ago_fails(linux_root: Path, check: AuditFn) -> None:
     write(
         linux_root,
         "/var/log/apt/history.log",
-        f"Start-Date: {local(old, '%Y-%m-%d  %H:%M:%S')}\nUpgrade: a:amd64 (1, 2)\n"
+        f"Start-Date: {local(old, '%Y-%m-%d  %H:%M:%S')}\n"
+        "Commandline: apt-get upgrade\nUpgrade: a:amd64 (1, 2)\n"
         f"End-Date: {local(old, '%Y-%m-%d  %H:%M:%S')}\n",
     )
     write(linux_root, "/var/log/dpkg.log", f"{local(old, '%Y-%m-%d %H:%M:%S')} upgrade a:amd64 1 2\n")
@@ -409,3 +410,40 @@ def test_office_pc_on_at_night_or_on_saturday_fails(linux_root: Path, check: Aud
         ).status
         == "not_applicable"
     )
+
+
+def test_one_package_upgraded_yesterday_is_not_a_monthly_patch(linux_root: Path, check: AuditFn) -> None:
+    old, recent = NOW - timedelta(days=62), NOW - timedelta(days=1)
+    write(
+        linux_root,
+        "/var/log/apt/history.log",
+        f"Start-Date: {local(old, '%Y-%m-%d  %H:%M:%S')}\nCommandline: apt-get -y dist-upgrade\n"
+        f"Upgrade: a:amd64 (1, 2)\nEnd-Date: {local(old, '%Y-%m-%d  %H:%M:%S')}\n\n"
+        f"Start-Date: {local(recent, '%Y-%m-%d  %H:%M:%S')}\n"
+        "Commandline: apt-get install --only-upgrade curl\n"
+        "Upgrade: curl:amd64 (7.88.1-10, 7.88.1-10+deb12u8)\n"
+        f"End-Date: {local(recent, '%Y-%m-%d  %H:%M:%S')}\n",
+    )
+    write(linux_root, "/var/log/dpkg.log", f"{local(recent, '%Y-%m-%d %H:%M:%S')} upgrade curl:amd64 1 2\n")
+    result = check(linux_root, "patch.os_updated")
+    assert result.status == "fail" and "last full OS upgrade 62 days ago (limit 31)" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("commandline", "full"),
+    [
+        ("apt-get upgrade -y", True),
+        ("apt-get -o Dpkg::Options::=--force-confold dist-upgrade", True),
+        ("apt full-upgrade", True),
+        ("/usr/bin/unattended-upgrade", True),
+        ("dnf upgrade --security", True),
+        ("apt-get install --only-upgrade openssl", False),
+        ("apt-get install vim", False),
+        ("dnf upgrade kernel", False),
+        ("", False),
+    ],
+)
+def test_only_a_whole_system_command_is_a_full_upgrade(commandline: str, full: bool) -> None:
+    from collectors.system.linux.packages import is_full_upgrade
+
+    assert is_full_upgrade(commandline) is full

@@ -36,8 +36,11 @@ CREATE TABLE trans_item (id INTEGER PRIMARY KEY AUTOINCREMENT, trans_id INTEGER,
 """
 
 
-def dnf_root(root: Path, schema: str, transactions: list[tuple[int, int, int]], dnf5: bool = False) -> Path:
-    """A RHEL-like root: no dpkg, a dnf history of (days ago, transaction state, item action)."""
+def dnf_root(
+    root: Path, schema: str, transactions: list[tuple[int, int, int]], dnf5: bool = False, command: str = ""
+) -> Path:
+    """A RHEL-like root: no dpkg, a dnf history of (days ago, transaction state, item action),
+    each transaction's command line as dnf records it (`command`, default a full upgrade)."""
     for path in ("/var/lib/dpkg/status", "/var/log/apt/history.log"):
         (root / path.lstrip("/")).unlink(missing_ok=True)
     # dnf makecache leaves each repository's advisories here (the name carries a checksum).
@@ -49,7 +52,8 @@ def dnf_root(root: Path, schema: str, transactions: list[tuple[int, int, int]], 
     db.executescript(schema)
     if dnf5:
         add_trans = (
-            "INSERT INTO trans (id, dt_begin, dt_end, releasever, user_id, state_id) VALUES (?,?,?,?,?,?)"
+            "INSERT INTO trans (id, dt_begin, dt_end, releasever, user_id, state_id, description) "
+            "VALUES (?,?,?,?,?,?,?)"
         )
         add_item = (
             "INSERT INTO trans_item (trans_id, item_id, repo_id, action_id, reason_id, state_id) "
@@ -57,14 +61,16 @@ def dnf_root(root: Path, schema: str, transactions: list[tuple[int, int, int]], 
         )
     else:
         add_trans = (
-            "INSERT INTO trans (id, dt_begin, dt_end, releasever, user_id, state) VALUES (?,?,?,?,?,?)"
+            "INSERT INTO trans (id, dt_begin, dt_end, releasever, user_id, state, cmdline) "
+            "VALUES (?,?,?,?,?,?,?)"
         )
         add_item = (
             "INSERT INTO trans_item (trans_id, item_id, repo_id, action, reason, state) VALUES (?,1,1,?,2,1)"
         )
     for n, (days, state, action) in enumerate(transactions, start=1):
         end = int((NOW - timedelta(days=days)).timestamp())
-        db.execute(add_trans, (n, end - 60, end, "9", 0, state))
+        cmd = command or ("dnf5 upgrade -y" if dnf5 else "upgrade -y")
+        db.execute(add_trans, (n, end - 60, end, "9", 0, state, cmd))
         db.execute(add_item, (n, action))
     db.commit()
     db.close()
@@ -85,6 +91,13 @@ def test_dnf_history_only_old_upgrades_fails(linux_root: Path, check: AuditFn) -
     result = check(linux_root, "patch.os_updated")
     assert result.status == "fail"
     assert "45 days ago" in result.reason and "45 天前" in result.reason_zh
+
+
+def test_a_dnf_upgrade_of_named_packages_is_not_a_full_upgrade(linux_root: Path, check: AuditFn) -> None:
+    dnf_root(linux_root, DNF4, [(3, 1, 6)], command="upgrade openssl")
+    result = check(linux_root, "patch.os_updated")
+    assert result.status == "fail" and "no full upgrade" in result.reason
+    assert result.evidence["last_upgrade"] is not None and result.evidence["last_full_upgrade"] is None
 
 
 def test_dnf5_history_is_read_too(linux_root: Path, check: AuditFn) -> None:

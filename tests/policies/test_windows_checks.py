@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from functools import partial
 
-from policies_kit import FIXTURES, AuditFn, RecordedRunner
+from policies_kit import FIXTURES, SILENT_CANARY, AuditFn, RecordedRunner
 from windows_kit import SERVER_NO_SECURITY_CENTER, runner
 
 from collectors.system.windows.powershell import POWERSHELL, ps_date
 from collectors.system.windows.readers import SCRIPTS, decode_product_state, parse_usb_devices
-from policies.config import IsolationConfig
 from policies.context import Leaver
 
 
@@ -209,7 +208,12 @@ def test_listening_vnc_fails_role_allow_list(win: AuditFn) -> None:
 
 
 def test_wired_only_insurance_terminal_passes_isolation(win: AuditFn) -> None:
-    result = win("net.insurance_isolated", "insurance_terminal", runner=runner(), isolation=IsolationConfig())
+    result = win(
+        "net.insurance_isolated",
+        "insurance_terminal",
+        runner=runner(),
+        isolation=SILENT_CANARY,
+    )
     assert result.status == "pass", result.reason
 
 

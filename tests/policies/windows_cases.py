@@ -33,7 +33,8 @@ from collectors.system.windows.readers import SCRIPTS
 from collectors.system.windows.records import FILE_TIMES
 from collectors.system.windows.usb_policy import REMOVABLE, USBSTOR
 from common.errors import CommandNotFound
-from policies.config import ParameterOverride
+from common.schema import Duration
+from policies.config import IsolationConfig, ParameterOverride
 from policies.context import AuditInputs, Leaver, Target
 from policies.engine import run_audit
 from policies.library import Library, load_library
@@ -266,8 +267,14 @@ def audit(
     return result
 
 
+# A DNS canary nothing answers on (closed loopback UDP port 1; waited for 0.1 s): NET-1 with
+# no canary at all is an error ("not configured"), so the healthy cases name one.
+SILENT_CANARY = IsolationConfig(dns_canaries=("127.0.0.1:1",), timeout=Duration(0.1))
+
+
 def inputs_for(case: Case) -> AuditInputs:
     return AuditInputs(
+        isolation=SILENT_CANARY,
         leavers=LEAVERS if case.leavers else None,
         assets=REGISTER if case.assets else None,
         network_baseline=BASELINE if case.baseline else None,
@@ -372,7 +379,7 @@ REAL: tuple[Real, ...] = (
         "net.insurance_isolated",
         {"network": "glpi_laptop_10net"},
         RECORDED_NOW,
-        "pass",
+        "fail",  # Wi-Fi and Bluetooth PAN present though down: anyone can bring them up (NET-2)
         "insurance_terminal",
     ),
     Real(
@@ -380,7 +387,7 @@ REAL: tuple[Real, ...] = (
         "net.insurance_isolated",
         {"network": "glpi_laptop_vpn_down"},
         RECORDED_NOW,
-        "pass",
+        "fail",  # Wi-Fi and Bluetooth PAN present though down: anyone can bring them up (NET-2)
         "insurance_terminal",
     ),
     Real(
@@ -397,7 +404,14 @@ def run_real(library: Library, real: Real) -> CheckResult:
     target = Target("pc-01", real.role, "windows", "C:\\")  # type: ignore[arg-type]
     host = replay(**real.cases)
     report = run_audit(
-        library, target, host, None, only=[real.check], now=real.now, timeout=20, registry=host.registry
+        library,
+        target,
+        host,
+        AuditInputs(isolation=SILENT_CANARY),
+        only=[real.check],
+        now=real.now,
+        timeout=20,
+        registry=host.registry,
     )
     (result,) = report.results
     return result

@@ -91,10 +91,12 @@ def test_audit_under_wines_stub_powershell_passes_nothing_it_could_not_read(wine
     judged = {c for c, r in results.items() if r["status"] in ("pass", "fail")}
     # The clock, and the registry through winreg (USB policy; Wine's real registry has no
     # firewall or autorun policy values), are read without PowerShell.
-    assert judged <= {"lock.off_after_hours", "win.firewall_on", "win.autorun_off"} | from_registry
+    registry_only = {"win.firewall_on", "win.autorun_off", "win.autorun_inf_off", "win.screensaver_password"}
+    assert judged <= {"lock.off_after_hours"} | registry_only | from_registry
     assert "usb.storage_blocked" in judged
     autorun = results["win.autorun_off"]
     assert autorun["status"] == "fail" and "NoDriveTypeAutoRun is not set" in autorun["reason"], autorun
     assert results["win.guest_off"]["status"] == "error"  # no secedit under Wine: never a pass
+    assert results["win.password_complexity"]["status"] == "error"
     assert "PowerShell returned no data: blocked by policy" in results["pwd.max_age"]["reason"]
     assert state.is_dir()

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 
 from collectors.system.evidence import require
-from collectors.system.files import SystemReadError, exists, is_dir, link_name, read_text
+from collectors.system.files import SystemReadError, exists, link_name, read_text
 from collectors.system.runner import Runner
 from common.errors import CommandError
 
@@ -60,7 +60,7 @@ def interface_kind(root: str | os.PathLike[str], name: str, link_type: str) -> s
     for line in uevent.splitlines():
         if line.startswith("DEVTYPE="):
             devtype = line.split("=", 1)[1]
-    if devtype == "wlan" or is_dir(root, f"/sys/class/net/{name}/wireless"):
+    if devtype == "wlan" or any(exists(root, f"/sys/class/net/{name}/{d}") for d in ("wireless", "phy80211")):
         return "wireless"
     if devtype == "wwan" or (link_type in ("ppp", "none") and name.startswith(_WWAN_PREFIXES)):
         return "wwan"

@@ -103,6 +103,37 @@ def parse_apt_history(text: str) -> list[UpdateRun]:
     return runs
 
 
+_FULL_VERBS = frozenset(
+    {"upgrade", "dist-upgrade", "full-upgrade", "update", "distro-sync", "upgrade-minimal"}
+)
+_VALUE_OPTIONS = frozenset({"-o", "-c", "-t", "--option", "--config-file", "--target-release", "--setopt"})
+
+
+def is_full_upgrade(commandline: str) -> bool:
+    """True for a command line that upgrades the whole system: `apt-get -y upgrade`,
+    `apt full-upgrade`, `dnf upgrade --security`, unattended-upgrades; False for one that names
+    packages (`apt-get install --only-upgrade openssl`, `dnf upgrade kernel`) or is unknown."""
+    tokens = commandline.split()
+    if not tokens:
+        return False
+    if tokens[0].rsplit("/", 1)[-1] in ("unattended-upgrade", "unattended-upgrades"):
+        return True
+    rest = tokens[1:]
+    verb_at = None
+    skip = False
+    for i, token in enumerate(rest):
+        if skip:
+            skip = False
+        elif token in _VALUE_OPTIONS:
+            skip = True
+        elif not token.startswith("-"):
+            verb_at = i
+            break
+    if verb_at is None or rest[verb_at] not in _FULL_VERBS:
+        return False
+    return all(t.startswith("-") for t in rest[verb_at + 1 :])
+
+
 _DPKG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) upgrade (\S+) ")
 
 
@@ -118,14 +149,16 @@ def parse_dpkg_log(text: str) -> list[datetime]:
 
 @dataclass(frozen=True)
 class UpdateHistory:
-    last_upgrade: datetime | None  # naive local time of the last successful upgrade
+    last_upgrade: datetime | None  # naive local time of the last successful upgrade of anything
     sources: tuple[str, ...]  # log files read
     runs: int
+    last_full_upgrade: datetime | None = None  # the last apt run that upgraded the whole system
 
 
 def read_update_history(root: str | os.PathLike[str] = "/") -> UpdateHistory:
     """The last successful package upgrade from apt's history and dpkg's log (rotated ones too)."""
     latest: datetime | None = None
+    full: datetime | None = None
     sources = []
     runs = 0
     for name in list_dir(root, "/var/log/apt"):
@@ -138,6 +171,8 @@ def read_update_history(root: str | os.PathLike[str] = "/") -> UpdateHistory:
                 runs += 1
                 if not run.failed and (latest is None or run.end > latest):
                     latest = run.end
+                if not run.failed and is_full_upgrade(run.commandline) and (full is None or run.end > full):
+                    full = run.end
     for name in list_dir(root, "/var/log"):
         if name.startswith("dpkg.log"):
             text = read_text(root, f"/var/log/{name}")
@@ -147,4 +182,4 @@ def read_update_history(root: str | os.PathLike[str] = "/") -> UpdateHistory:
             for when in parse_dpkg_log(text):
                 if latest is None or when > latest:
                     latest = when
-    return UpdateHistory(latest, tuple(sources), runs)
+    return UpdateHistory(latest, tuple(sources), runs, full)

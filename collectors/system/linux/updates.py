@@ -30,7 +30,7 @@ from collectors.system.files import (
     read_bytes,
     read_text,
 )
-from collectors.system.linux.packages import check_dpkg_status, scan_deb822
+from collectors.system.linux.packages import check_dpkg_status, is_full_upgrade, scan_deb822
 from collectors.system.runner import Runner
 from common.errors import CommandError
 
@@ -50,6 +50,7 @@ class DnfHistory:
     last_upgrade: datetime | None  # aware (UTC): dnf stores unix time
     transactions: int  # successful transactions that upgraded at least one package
     failed: int  # transactions that did not complete
+    last_full_upgrade: datetime | None = None  # the last one whose command upgraded everything
 
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
@@ -78,6 +79,13 @@ def read_dnf_history(root: str | os.PathLike[str] = "/") -> DnfHistory | None:
     return None
 
 
+def _dnf_command(cmd: object) -> str:
+    """dnf 4 stores the arguments ("upgrade -y"), dnf 5 the whole command ("dnf5 upgrade")."""
+    text = str(cmd or "").strip()
+    first = text.split(" ", 1)[0].rsplit("/", 1)[-1]
+    return text if first in ("dnf", "dnf5", "dnf-3", "yum") else f"dnf {text}"
+
+
 def _query_history(db: sqlite3.Connection, path: str) -> DnfHistory:
     trans, items = _columns(db, "trans"), _columns(db, "trans_item")
     schema = next((v for v in (_DNF5, _DNF4, _DNF4_OLD) if v[0] in trans and v[2] in items), None)
@@ -92,7 +100,17 @@ def _query_history(db: sqlite3.Connection, path: str) -> DnfHistory:
     row = db.execute(query, (ok, upgrade)).fetchone()
     failed = db.execute(f"SELECT count(*) FROM trans WHERE {state_col} != ?", (ok,)).fetchone()  # noqa: S608
     last = datetime.fromtimestamp(int(row[0]), UTC) if row and row[0] else None
-    return DnfHistory(path, last, int(row[1] or 0), int(failed[0] or 0))
+    command = next((c for c in ("cmdline", "description") if c in trans), None)
+    full = None
+    if command is not None:
+        rows = db.execute(
+            f"SELECT t.dt_end, t.{command} FROM trans t WHERE t.{state_col} = ? AND "  # noqa: S608
+            f"EXISTS (SELECT 1 FROM trans_item i WHERE i.trans_id = t.id AND i.{action_col} = ?)",
+            (ok, upgrade),
+        ).fetchall()
+        ends = [int(end) for end, cmd in rows if end and is_full_upgrade(_dnf_command(cmd))]
+        full = datetime.fromtimestamp(max(ends), UTC) if ends else None
+    return DnfHistory(path, last, int(row[1] or 0), int(failed[0] or 0), full)
 
 
 @dataclass(frozen=True)
