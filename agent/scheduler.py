@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from agent import watchdog
-from agent.actions.base import JobAction, JobContext, JobOutcome
+from agent.actions.base import JobAction, JobContext, JobOutcome, run_action
 from agent.config.schema import Config
 from agent.logs import redact
 from agent.scheduler_plan import Entry, Run, RunResult, ScheduledJob
@@ -355,15 +355,7 @@ class Scheduler:
     def _work(self, action: JobAction, run: Run, ctx: JobContext) -> None:
         outcome = JobOutcome(False, "the run ended without an outcome")
         try:
-            returned: object = action(ctx)  # checked: a buggy action must not kill the worker
-            if isinstance(returned, JobOutcome):
-                outcome = returned
-            else:
-                outcome = JobOutcome(False, f"action returned {type(returned).__name__}, not JobOutcome")
-        except Exception as exc:
-            log.debug("job %s raised", run.job, exc_info=True)
-            message = str(exc)
-            outcome = JobOutcome(False, f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+            outcome = run_action(action, ctx, ctx.log)  # a buggy action must not kill the thread
         finally:
             took = self._clocks.monotonic() - run.started_mono
             if run.claim():
@@ -382,7 +374,11 @@ class Scheduler:
                 continue
             if run.claim():
                 run.cancel.set()
-                error = f"timed out after {format_duration(run.timeout)}"
+                error = (
+                    f"killed at its {run.timeout:.0f} s timeout"
+                    if entry.job.in_worker
+                    else f"timed out after {format_duration(run.timeout)}"
+                )
                 self._set_aside(entry, now_mono, error)
                 self._record(run, now_mono - run.started_mono, False, error)
 
