@@ -9,8 +9,10 @@ Guarantees (each one has a test in tests/foundation/test_scheduler.py):
 - on start, an interval job that succeeded less than one interval ago waits for the rest, and a
   time-of-day job is not re-run for an occurrence it has already run; one whose latest
   occurrence passed without a success (the machine was off, or it never ran) runs once now;
-- each run happens in its own worker thread with a `JobContext` (deadline, cancel event); a run
+- each run happens in its own thread with a `JobContext` (deadline, cancel event); a run
   past its timeout is recorded failed at once, and the job stays blocked until its thread ends;
+  a job `in_worker` runs in a worker process (agent.workers) that is killed at the timeout,
+  so it is recorded "killed at its N s timeout" (tests/foundation/test_workers.py);
 - an exception from an action is a failed run with `TypeName: message` (traceback at debug);
 - watchdog: a run stopped at its timeout sets the job aside for `limits.cooldown`, doubling
   with each timeout in a row (`agent.watchdog`); a success clears it; it survives a restart

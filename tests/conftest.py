@@ -34,6 +34,8 @@ SERIAL_FILES = frozenset({
     "tests/devices/test_snmp_agents.py",
     "tests/devices/test_misbehaving_agent.py",
     "tests/exporter/test_exporter_auth.py",
+    "tests/foundation/test_workers.py",
+    "tests/foundation/test_workers_daemon.py",
 })
 
 
