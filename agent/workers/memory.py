@@ -70,13 +70,18 @@ def resident_bytes() -> int:
 
 
 def peak_bytes() -> int:
-    """This process's peak resident memory so far (0 when unknown)."""
-    if sys.platform == "win32":
+    """This process's peak resident memory so far (0 when unknown). Linux: VmHWM, not
+    ru_maxrss, which keeps the daemon's peak across the fork+exec that started the worker."""
+    if sys.platform != "linux":
         return _psutil_memory("peak_wset")
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak) * 1024  # Linux: KiB
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _psutil_memory(field: str) -> int:
@@ -86,3 +91,19 @@ def _psutil_memory(field: str) -> int:
         return int(getattr(psutil.Process().memory_info(), field, 0))
     except Exception:  # psutil missing or the field unknown on this platform: figures only
         return 0
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives each thread that allocates an arena of its own (up to 8 per core), each
+    keeping freed memory resident: the daemon's job, watcher and exporter threads come and go.
+    Two arenas cost ~4 MiB less resident in the daemon (bench/footprint). Before any thread
+    starts; Linux with glibc only, a no-op elsewhere."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl)
+        return
+    mallopt(-8, arenas)  # M_ARENA_MAX

@@ -276,6 +276,10 @@ def main() -> int:
             + ", ".join(f"{k} {v / 1024:.1f}" for k, v in sorted(watch.others.items()))
         )
         print("\nscrapes, with the jobs still running:")
+        for t in targets:  # idle keep-alive connections were closed by the servers meanwhile
+            if t.conn is not None:
+                t.conn.close()
+                t.conn = None
         scrape.measure(targets)
         code = scrape.report(hostward, full, comparable)
         verdict = "ok  " if ratio <= BUDGET_RSS_GOAL else ("near" if ratio <= BUDGET_RSS_LIMIT else "OVER")

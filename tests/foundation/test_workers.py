@@ -174,6 +174,13 @@ def test_the_daemon_imports_no_job_action_module() -> None:
     assert out.stdout.split() == ["agent.actions.base", "agent.actions.collect"]
 
 
+def test_the_daemon_looks_for_the_undo_log_the_enforcement_writes() -> None:
+    from agent import daemon
+    from agent.actions import enforce
+
+    assert daemon.UNDO_FILE == enforce.UNDO_FILE
+
+
 def test_under_the_windows_service_workers_start_with_python_exe_beside_pythonservice_exe(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
