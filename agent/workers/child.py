@@ -139,6 +139,8 @@ def serve(spec: WorkerSpec, link: Link) -> None:
 def main() -> None:
     incoming = Channel(sys.stdin.buffer)
     outgoing = Channel(os.fdopen(os.dup(sys.stdout.fileno()), "wb"))
+    if sys.stderr is None:  # started without a standard error handle
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the life of the worker
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
     spec = incoming.receive()

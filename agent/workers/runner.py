@@ -73,6 +73,16 @@ def _environment() -> dict[str, str]:
     return env
 
 
+def _stderr() -> int:
+    """The worker's stderr (tracebacks of a crash, faulthandler): the daemon's own, which under
+    the Windows service is `service.log` (sys.stderr there is that file, not the process's
+    standard handle, which a service does not have); nowhere when there is none."""
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return subprocess.DEVNULL
+
+
 class WorkerAction:
     """Run the job `reference` ("module:function") in a worker process."""
 
@@ -117,6 +127,7 @@ class Worker:
             [python_executable(), "-m", "agent.workers.child"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=_stderr(),
             env=_environment(),
             start_new_session=sys.platform != "win32",
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
@@ -132,6 +143,10 @@ class Worker:
             self._serve(from_child, to_child, started)
         except (OSError, EOFError, ValueError):  # the worker is gone: its exit code says why
             pass
+        except Exception as exc:  # a message that cannot be read: the worker is ended below
+            log.error("job %s: cannot read its worker's messages: %s", action.job, exc)
+            self.killed_why = f"the worker's messages could not be read: {type(exc).__name__}: {exc}"
+            kill_tree(proc)
         finally:
             code = self._reap(proc)
             self._ended.set()

@@ -210,8 +210,9 @@ def main() -> int:
         print(f"footprint: needs restic, snmpsim and {scrape.NODE_EXPORTER} (scripts/debian-deps.sh bench)")
         return 1
     source = os.environ.get("HOSTWARD_BENCH_FOOTPRINT_SOURCE", "")
-    if source:
+    if source:  # `python -m` puts the working directory first on sys.path: run from the tree
         os.environ["PYTHONPATH"] = source + os.pathsep + os.environ.get("PYTHONPATH", "")
+        os.chdir(source)
     work = Path(tempfile.mkdtemp(prefix="hostward-bench-footprint-"))
     procs: list[subprocess.Popen[bytes]] = []
     targets: list[scrape.Target] = []

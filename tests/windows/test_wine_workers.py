@@ -11,7 +11,7 @@ from pathlib import Path
 
 from wine_kit import INSTALL, WineBox
 
-JOBS_MODULE = '''
+JOBS_MODULE = """
 import os
 from agent.actions.base import JobOutcome
 
@@ -23,9 +23,9 @@ def hang(ctx):
     ctx.state.put("hang.pid", os.getpid())
     while True:
         pass
-'''
+"""
 
-MAIN = '''
+MAIN = """
 import os, sys
 print(f"main pid {os.getpid()}", file=sys.stderr, flush=True)
 import agent.jobs as jobs
@@ -38,7 +38,7 @@ jobs.JOBS = (
 )
 from agent.cli import main
 sys.exit(main(sys.argv[1:]))
-'''
+"""
 
 
 def _read(state: Path, sql: str) -> list[tuple[object, ...]]:
