@@ -18,6 +18,7 @@ from testkit import ROOT, agent_env, wait_for
 from agent.config.limits import LimitsConfig, MiB
 from agent.config.schema import Config
 from agent.jobs import JobSpec, scheduled
+from agent.journal import Journal
 from agent.scheduler import RunResult, Scheduler
 from agent.state import State, StateError
 from agent.workers import runner
@@ -157,6 +158,16 @@ def test_shutdown_kills_a_worker_that_ignores_its_cancel(state: State) -> None:
     runs = state.runs("hang")
     assert len(runs) == 1 and runs[0].success is False
     assert runs[0].error == f"killed: cancelled and still running after {runner.CANCEL_GRACE:.0f} s"
+
+
+def test_two_workers_journaling_at_once_keep_the_chain_intact(state: State) -> None:
+    results = by_job(make(state, ("journal_a", 60), ("journal_b", 60)).run_due_once())
+    assert results["journal_a"].success and results["journal_b"].success
+    journal = Journal(state.path.parent)
+    verdict = journal.verify()
+    assert verdict.ok, verdict.problem
+    mine = [e for e in journal.entries() if e.kind == "test.worker"]
+    assert sorted((e.data["who"], e.data["i"]) for e in mine) == [(w, i) for w in "ab" for i in range(25)]
 
 
 def test_the_daemon_imports_no_job_action_module() -> None:

@@ -66,3 +66,19 @@ def full_disk(ctx: JobContext) -> JobOutcome:
     except StateError as exc:
         return JobOutcome(False, f"StateError came back: {exc}")
     return JobOutcome(True)
+
+
+def _journal(ctx: JobContext, who: str) -> JobOutcome:
+    from agent.journal import Journal
+
+    for i in range(25):
+        Journal(ctx.state_dir).append("test.worker", {"who": who, "i": i})
+    return JobOutcome(True)
+
+
+def journal_a(ctx: JobContext) -> JobOutcome:
+    return _journal(ctx, "a")
+
+
+def journal_b(ctx: JobContext) -> JobOutcome:
+    return _journal(ctx, "b")
