@@ -10,6 +10,7 @@ Measured, over WINDOW seconds (env HOSTWARD_BENCH_FOOTPRINT_SECONDS, default 300
 a smoke run) and then until every job has run twice:
 - the daemon's steady RSS: VmRSS sampled every second; the max and median over the last
   minute (all jobs have run by then), against node_exporter's (full) max over the same minute;
+  every target is scraped every 15 s during the window, as Prometheus would;
 - each worker's start cost (ms from start until its job began, its RSS then) and peak RSS
   (the worker's own ru_maxrss), from the daemon's "job X worker: ..." log lines;
 - the peak RSS of the other processes the workers start (restic), sampled every second;
@@ -44,6 +45,7 @@ from bench.devices.run import snmprec
 from bench.footprint import run as scrape
 
 WINDOW = float(os.environ.get("HOSTWARD_BENCH_FOOTPRINT_SECONDS", "300"))
+SCRAPE_EVERY = 15.0  # seconds between scrapes of every target during the window
 STEADY = 60.0  # the last this many seconds of the window give the steady RSS
 SWITCHES = 4
 COMMUNITY = "bench"
@@ -248,8 +250,15 @@ def main() -> int:
         threading.Thread(target=watch.loop, daemon=True).start()
         started, cpu0 = time.monotonic(), cpu_all(hostward.proc.pid)
         configured = set(job_runs(work / "state")) | {"collect"}
+        next_scrape = 0.0
         while True:
-            time.sleep(5)
+            time.sleep(1)
+            if time.monotonic() >= next_scrape:  # as Prometheus does, every target alike
+                next_scrape = time.monotonic() + SCRAPE_EVERY
+                for t in targets:
+                    fresh = scrape.Target(t.name, t.argv, t.port)  # a new connection each time
+                    fresh.scrape()
+                    fresh.stop()
             runs = job_runs(work / "state")
             configured |= set(runs)
             if hostward.proc.poll() is not None:
