@@ -107,7 +107,7 @@ def resolve(reference: str) -> Any:
 
 def serve(spec: WorkerSpec, link: Link) -> None:
     from agent import faults
-    from agent.actions.base import JobContext, run_action
+    from agent.actions.base import JobContext, JobOutcome, run_action
     from agent.secret_files import register_config_secrets
     from agent.workers.proxy import WorkerState
 
@@ -129,7 +129,10 @@ def serve(spec: WorkerSpec, link: Link) -> None:
         log=log,
         request_run=link.request_run,
     )
-    outcome = run_action(action, ctx, log)
+    if link.cancel.is_set():  # the daemon is stopping: the job is not begun
+        outcome = JobOutcome(False, "cancelled before it started")
+    else:
+        outcome = run_action(action, ctx, log)
     if outcome.error.startswith("MemoryError") and spec.memory_max_bytes:
         cap = f"the worker's memory cap is {spec.memory_max_bytes / 2**20:.0f} MiB"
         outcome = dataclasses.replace(outcome, error=f"{outcome.error} ({cap})")
