@@ -111,6 +111,7 @@ def serve(spec: WorkerSpec, link: Link) -> None:
     from agent.secret_files import register_config_secrets
     from agent.workers.proxy import WorkerState
 
+    os.environ.update(spec.secret_env)  # not in the environment block the worker was started with
     root = logging.getLogger()
     root.handlers[:] = [Forward(link.outgoing)]
     root.setLevel(spec.log_level)

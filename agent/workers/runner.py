@@ -64,8 +64,14 @@ def python_executable() -> str:
     return str(exe)
 
 
-def _environment() -> dict[str, str]:
-    env = dict(os.environ)
+def _secret_names(config: Any) -> set[str]:
+    from agent.secret_files import secret_sources
+
+    return {where for kind, where in secret_sources(config) if kind == "env"}
+
+
+def _environment(secret_names: set[str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in secret_names}
     path = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = _ROOT + (os.pathsep + path if path else "")
     env.setdefault("MALLOC_ARENA_MAX", "2")  # glibc: few arenas, so the address-space cap measures use
@@ -112,6 +118,7 @@ class Worker:
 
     def run(self) -> JobOutcome:
         ctx, action = self.ctx, self.action
+        secret_names = _secret_names(ctx.config)
         spec = WorkerSpec(
             job=action.job,
             action=action.reference,
@@ -121,6 +128,7 @@ class Worker:
             remaining=ctx.remaining(),
             log_level=logging.getLogger("agent").getEffectiveLevel(),
             memory_max_bytes=action.memory_max_bytes,
+            secret_env={name: os.environ[name] for name in secret_names if name in os.environ},
         )
         started = time.monotonic()
         proc = subprocess.Popen(
@@ -128,7 +136,7 @@ class Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=_stderr(),
-            env=_environment(),
+            env=_environment(secret_names),
             start_new_session=sys.platform != "win32",
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
         )

@@ -2,8 +2,9 @@
 
 Pickle is safe here because both ends are this agent's own processes, connected by an
 anonymous pipe that nothing else can open; it carries any record type the state takes
-(frozen dataclasses, dicts) without a schema of its own. Nothing secret goes into argv: the
-config travels in the first frame on the child's stdin.
+(frozen dataclasses, dicts) without a schema of its own. Nothing secret goes into argv or the
+worker's environment: the config and the secrets named by environment variable travel in the
+first frame on the child's stdin.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class WorkerSpec:
     remaining: float  # seconds until the job's timeout
     log_level: int
     memory_max_bytes: int  # 0: no cap
+    # Secrets the config reads from the environment (restic's password_env), by name: kept out
+    # of the worker's environment block (/proc/PID/environ), set in its os.environ on arrival.
+    secret_env: dict[str, str]
 
 
 class Channel:
