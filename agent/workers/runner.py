@@ -227,11 +227,24 @@ class Worker:
             kill_tree(proc)
 
     def _reap(self, proc: subprocess.Popen[bytes]) -> int:
-        try:
-            return proc.wait(timeout=CANCEL_GRACE + KILL_GRACE + 1.0)
-        except subprocess.TimeoutExpired:
+        code = wait_exit(proc, CANCEL_GRACE + KILL_GRACE + 1.0)
+        if code is None:
             kill_tree(proc)
-            return proc.wait()
+            code = proc.wait()
+        return code
+
+
+def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int | None:
+    """The exit code, or None if the process still runs after `timeout` seconds. Polls with
+    Event.wait, as the scheduler waits: Popen.wait(timeout) sleeps with clock_nanosleep, which
+    an LD_PRELOADed libfaketime (tests/reliability/test_b_time.py) can fail with EINVAL."""
+    pause = threading.Event()
+    end = time.monotonic() + timeout
+    while True:
+        code = proc.poll()
+        if code is not None or time.monotonic() >= end:
+            return code
+        pause.wait(0.02)
 
 
 def kill_tree(proc: subprocess.Popen[bytes]) -> None:
@@ -249,13 +262,27 @@ def kill_tree(proc: subprocess.Popen[bytes]) -> None:
                 getattr(child, signal_them)()
         with contextlib.suppress(OSError):  # already gone
             getattr(proc, signal_them)()
-        try:
-            proc.wait(timeout=KILL_GRACE)
-            psutil.wait_procs(children, timeout=KILL_GRACE)
-        except subprocess.TimeoutExpired:
-            continue
-        if all(not c.is_running() for c in children):
+        if wait_exit(proc, KILL_GRACE) is not None and _all_gone(children, KILL_GRACE):
             return
+
+
+def _all_gone(children: list[Any], timeout: float) -> bool:
+    pause = threading.Event()
+    end = time.monotonic() + timeout
+    while True:
+        running = [c for c in children if _running(c)]
+        if not running or time.monotonic() >= end:
+            return not running
+        pause.wait(0.02)
+
+
+def _running(child: Any) -> bool:
+    import psutil
+
+    try:
+        return bool(child.is_running()) and child.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def describe_exit(code: int) -> str:
