@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint bench clean deps-run deps-test deps-bench windows-bundle
+.PHONY: run test lint bench bench-footprint clean deps-run deps-test deps-bench windows-bundle
 
 run: deps-run $(VENV)/.stamp-run
 	$(BIN)/hostward run
@@ -26,6 +26,10 @@ windows-bundle: $(VENV)/.stamp-dev
 
 bench: deps-bench $(VENV)/.stamp-dev
 	$(BIN)/python -m bench
+
+# The working agent next to node_exporter (>= 5 min; HOSTWARD_BENCH_FOOTPRINT_SECONDS=60 for a smoke run).
+bench-footprint: deps-bench $(VENV)/.stamp-dev
+	$(BIN)/python -m bench footprint
 
 deps-run:
 	@scripts/debian-deps.sh run

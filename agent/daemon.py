@@ -32,6 +32,7 @@ from agent.scheduler import Scheduler
 from agent.secret_files import register_config_secrets
 from agent.state import State
 from agent.watchdog import apply_own_limits
+from agent.workers.memory import limit_malloc_arenas
 from common.errors import HostwardError
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,15 @@ def open_state(loaded: LoadedConfig) -> State:
     return State.open(loaded.state_dir, loaded.config.history.job_runs_per_job)
 
 
+# agent.actions.enforce.UNDO_FILE (tests/foundation/test_workers.py checks they agree): looked
+# for here so that the daemon loads the enforcement code only when there is something to recover.
+UNDO_FILE = "enforce-undo.json"
+
+
 def recover(loaded: LoadedConfig) -> None:
     """An enforcement interrupted by a crash is rolled back before any job runs."""
+    if not (loaded.state_dir / UNDO_FILE).exists():  # FileNotFoundError is "nothing pending" there too
+        return
     from agent.actions.enforce import recover_enforcement
 
     try:
@@ -67,6 +75,7 @@ def recover(loaded: LoadedConfig) -> None:
 
 def run_once(loaded: LoadedConfig, specs: Sequence[JobSpec], out: TextIO = sys.stdout) -> int:
     """Run every due job once (no exporter) and print one line per job."""
+    limit_malloc_arenas()
     setup_logging(loaded.config.log)
     register_config_secrets(loaded.config)
     apply_own_limits(loaded.config.limits)
@@ -123,6 +132,7 @@ class Daemon:
     def serve(self) -> int:
         # First: SIGHUP's default action would kill an agent reloaded right after its start.
         self._install_signals()
+        limit_malloc_arenas()
         faults.include(self.loaded.state_dir)  # /metrics: this process's faults and the CLI's
         setup_logging(self.loaded.config.log)
         register_config_secrets(self.loaded.config)

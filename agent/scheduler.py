@@ -9,8 +9,10 @@ Guarantees (each one has a test in tests/foundation/test_scheduler.py):
 - on start, an interval job that succeeded less than one interval ago waits for the rest, and a
   time-of-day job is not re-run for an occurrence it has already run; one whose latest
   occurrence passed without a success (the machine was off, or it never ran) runs once now;
-- each run happens in its own worker thread with a `JobContext` (deadline, cancel event); a run
+- each run happens in its own thread with a `JobContext` (deadline, cancel event); a run
   past its timeout is recorded failed at once, and the job stays blocked until its thread ends;
+  a job `in_worker` runs in a worker process (agent.workers) that is killed at the timeout,
+  so it is recorded "killed at its N s timeout" (tests/foundation/test_workers.py);
 - an exception from an action is a failed run with `TypeName: message` (traceback at debug);
 - watchdog: a run stopped at its timeout sets the job aside for `limits.cooldown`, doubling
   with each timeout in a row (`agent.watchdog`); a success clears it; it survives a restart
@@ -35,7 +37,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from agent import watchdog
-from agent.actions.base import JobAction, JobContext, JobOutcome
+from agent.actions.base import JobAction, JobContext, JobOutcome, run_action
 from agent.config.schema import Config
 from agent.logs import redact
 from agent.scheduler_plan import Entry, Run, RunResult, ScheduledJob
@@ -355,15 +357,7 @@ class Scheduler:
     def _work(self, action: JobAction, run: Run, ctx: JobContext) -> None:
         outcome = JobOutcome(False, "the run ended without an outcome")
         try:
-            returned: object = action(ctx)  # checked: a buggy action must not kill the worker
-            if isinstance(returned, JobOutcome):
-                outcome = returned
-            else:
-                outcome = JobOutcome(False, f"action returned {type(returned).__name__}, not JobOutcome")
-        except Exception as exc:
-            log.debug("job %s raised", run.job, exc_info=True)
-            message = str(exc)
-            outcome = JobOutcome(False, f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+            outcome = run_action(action, ctx, ctx.log)  # a buggy action must not kill the thread
         finally:
             took = self._clocks.monotonic() - run.started_mono
             if run.claim():
@@ -382,7 +376,11 @@ class Scheduler:
                 continue
             if run.claim():
                 run.cancel.set()
-                error = f"timed out after {format_duration(run.timeout)}"
+                error = (
+                    f"killed at its {run.timeout:.0f} s timeout"
+                    if entry.job.in_worker
+                    else f"timed out after {format_duration(run.timeout)}"
+                )
                 self._set_aside(entry, now_mono, error)
                 self._record(run, now_mono - run.started_mono, False, error)
 

@@ -16,6 +16,7 @@ class ScheduledJob:
     name: str
     schedule: Schedule
     action: JobAction
+    in_worker: bool = False  # runs in a worker process, killed at its timeout (agent.workers)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ SERIAL_FILES = frozenset({
     "tests/records/test_state_race.py",
     "tests/devices/test_trap_flood.py",
     "tests/backup/test_sftp_slow_link.py",
+    "tests/foundation/test_workers.py",
+    "tests/foundation/test_workers_daemon.py",
 })
 
 

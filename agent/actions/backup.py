@@ -41,7 +41,6 @@ from backup.verify import VerifyResult, run_verify
 from collectors.system.cancellable import CancellableRunner
 from collectors.system.runner import Runner, SubprocessRunner
 from common.errors import HostwardError
-from common.schema.common import Schedule
 
 log = logging.getLogger(__name__)
 RECORD_KIND = BackupRecord.KIND
@@ -340,25 +339,3 @@ def drill_job(ctx: JobContext) -> JobOutcome:
         return JobOutcome(success=False, error=str(exc))
     bad = [f"{r.repository}: {r.error_kind or 'failed'}: {r.error}" for r, _ in results if not r.ok]
     return JobOutcome(success=not bad, error="; ".join(bad)[:1000])
-
-
-def backup_schedule(config: Config) -> Schedule | None:
-    """The backup job's schedule, or None when backups are not configured."""
-    b = config.backup
-    return b.schedule if b.sources and (b.repositories.primary or b.repositories.secondary) else None
-
-
-def _configured(config: Config) -> bool:
-    return bool(config.backup.repositories.primary or config.backup.repositories.secondary)
-
-
-def verify_schedule(config: Config) -> Schedule | None:
-    return config.backup.verify.schedule if _configured(config) else None
-
-
-def prune_schedule(config: Config) -> Schedule | None:
-    return config.backup.retention.schedule if _configured(config) else None
-
-
-def drill_schedule(config: Config) -> Schedule | None:
-    return config.backup.drill.schedule if _configured(config) else None

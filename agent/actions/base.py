@@ -42,3 +42,17 @@ class JobOutcome:
 
 
 JobAction = Callable[[JobContext], JobOutcome]
+
+
+def run_action(action: JobAction, ctx: JobContext, log: logging.Logger) -> JobOutcome:
+    """Call `action`; an exception or a wrong return value is a failed outcome, never raised
+    (the scheduler's thread and a worker process both run actions through this)."""
+    try:
+        returned: object = action(ctx)
+    except Exception as exc:
+        log.debug("the action raised", exc_info=True)
+        message = str(exc)
+        return JobOutcome(False, f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+    if isinstance(returned, JobOutcome):
+        return returned
+    return JobOutcome(False, f"action returned {type(returned).__name__}, not JobOutcome")

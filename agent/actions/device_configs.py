@@ -20,7 +20,6 @@ from agent.state import State
 from collectors.devices import config_store
 from collectors.devices.vendors import normalize
 from common.errors import HostwardError
-from common.schema.common import Schedule
 
 log = logging.getLogger(__name__)
 RECORD_KIND = DeviceConfigsRecord.KIND
@@ -107,8 +106,3 @@ def _failed(root: Path, name: str, reason: str, mismatch: bool = False) -> Confi
     return ConfigOutcome(
         name, False, False, reason, kept[-1] if kept else 0, len(kept), host_key_mismatch=mismatch
     )
-
-
-def config_backup_schedule(config: Config) -> Schedule | None:
-    """The config-backup job's schedule, or None when no device has `ssh:`."""
-    return config.devices_schedule.config_backup if any(d.ssh for d in config.devices) else None

@@ -24,6 +24,7 @@ from typing import Any
 from agent import device_events
 from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.config.schema import Config
+from agent.job_schedules import power_schedule
 from agent.records.devices import DevicesPatch, DevicesRecord, DevicesRoundUpdate
 from agent.state import State
 from collectors.devices import outages
@@ -212,12 +213,6 @@ def devices_job_with(
         )
 
     return devices_job
-
-
-def power_schedule(config: Config) -> Schedule | None:
-    """The `devices_power` job's schedule: only when some UPS or room sensor is polled."""
-    schedule = config.devices_schedule.power
-    return schedule if rounds(config.devices, config.devices_schedule)["power"] else None
 
 
 def backup_now(ctx: JobContext, ups: DeviceResult) -> str:

@@ -35,6 +35,19 @@ class LimitsConfig:
         "Address-space cap of each command a compliance check runs; 0: none.",
         check=lambda v: None if v == 0 or v >= 16 * MiB else "must be 0 or at least 16777216 (16 MiB)",
     )
+    worker_memory_max_bytes: int = setting(
+        512 * MiB,
+        "Memory cap of each job's worker process (every job but collect runs in one), in bytes;\n"
+        "0: none. POSIX: its address space (RLIMIT_AS); Windows: its committed memory (a Job\n"
+        "Object). A worker over it fails its job; the agent goes on.",
+        check=lambda v: None if v == 0 or v >= 128 * MiB else "must be 0 or at least 134217728 (128 MiB)",
+    )
+    backup_worker_memory_max_bytes: int = setting(
+        2048 * MiB,
+        "The same cap for the backup jobs' workers (backup, verify, prune, drill); restic,\n"
+        "which they start, inherits it.",
+        check=lambda v: None if v == 0 or v >= 128 * MiB else "must be 0 or at least 134217728 (128 MiB)",
+    )
     cooldown: Duration = setting(
         Duration(300),
         "A job or check stopped at its time or memory limit is set aside this long, doubling\n"
