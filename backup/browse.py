@@ -16,6 +16,7 @@ escaped (`\\xd6`). A name that cannot be matched keeps its U+FFFD and says so (`
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,12 +88,16 @@ def find_snapshot(restic: Restic, spec: str) -> Snapshot:
     return found[0]
 
 
-def list_snapshot(restic: Restic, spec: str, paths: Sequence[str] = ()) -> Listing:
-    """The snapshot `spec` names and its nodes (below `paths` if given): one restic run, and a
-    second only when a name is not UTF-8."""
+def list_snapshot(
+    restic: Restic, spec: str, paths: Sequence[str] = (), recursive: bool = False, names: bool = True
+) -> Listing:
+    """The snapshot `spec` names and its nodes (in the directories `paths` if given, and below
+    them if `recursive`): one restic run, and a second only when a name is not UTF-8 and
+    `names` (exact names) are wanted, not only counts."""
     if not spec or spec.startswith("-"):
         raise SnapshotNotFound(restic.repo.name, f"snapshot {spec!r} is not an id / 快照编号无效")
-    args = ("ls", "--json", "--no-lock", "--", spec, *paths)
+    deep = ("--recursive",) if recursive and paths else ()
+    args = ("ls", "--json", "--no-lock", *deep, "--", spec, *paths)
     result, _ = restic.run(args, timeout=restic.timeout * 4)
     snapshot: Snapshot | None = None
     nodes: list[Node] = []
@@ -113,8 +118,8 @@ def list_snapshot(restic: Restic, spec: str, paths: Sequence[str] = ()) -> Listi
             "/ 快照中没有该路径",
         )
     entries = [Entry(n.path, n.type, n.size, n.mtime) for n in nodes]
-    if any(_REPLACED in e.path for e in entries):
-        plain, _ = restic.run(("ls", "--no-lock", "--", spec, *paths), timeout=restic.timeout * 4)
+    if names and any(_REPLACED in e.path for e in entries):
+        plain, _ = restic.run(("ls", "--no-lock", *deep, "--", spec, *paths), timeout=restic.timeout * 4)
         lines = plain.stdout.split(b"\n")
         if lines and lines[0].startswith(b"snapshot "):
             lines = lines[1:]
@@ -128,7 +133,10 @@ def find(restic: Restic, pattern: str, snapshot: str = "") -> tuple[Match, ...]:
     if not pattern:
         raise ResticFailed(restic.repo.name, "an empty pattern matches nothing / 搜索模式为空")
     only = ("--snapshot", snapshot) if snapshot else ()
-    result, _ = restic.run(("find", "--json", "--no-lock", *only, "--", pattern), timeout=restic.timeout * 4)
+    patterns = _patterns(pattern)
+    result, _ = restic.run(
+        ("find", "--json", "--no-lock", *only, "--", *patterns), timeout=restic.timeout * 4
+    )
     if snapshot and result.stdout.strip() in (b"", b"[]") and b"Ignoring" in result.stderr:
         raise _not_found(restic, snapshot, result.stderr)
     data = parse.json_document(result.stdout, restic.repo.name, "find")
@@ -146,7 +154,7 @@ def find(restic: Restic, pattern: str, snapshot: str = "") -> tuple[Match, ...]:
         nodes = [parse.node(m, restic.repo.name) for m in matches]
         groups.append((group["snapshot"], [Entry(n.path, n.type, n.size, n.mtime) for n in nodes]))
     if any(_REPLACED in e.path for _sid, entries in groups for e in entries):
-        plain, _ = restic.run(("find", "--no-lock", *only, "--", pattern), timeout=restic.timeout * 4)
+        plain, _ = restic.run(("find", "--no-lock", *only, "--", *patterns), timeout=restic.timeout * 4)
         blocks = _find_blocks(plain.stdout)
         if len(blocks) == len(groups):
             groups = [
@@ -155,6 +163,19 @@ def find(restic: Restic, pattern: str, snapshot: str = "") -> tuple[Match, ...]:
         else:
             groups = [(sid, _repaired(entries, [])) for sid, entries in groups]
     return tuple(Match(restic.repo.name, sid, e) for sid, entries in groups for e in entries)
+
+
+def _patterns(pattern: str) -> tuple[str, ...]:
+    """The pattern, and on POSIX its GB18030 spelling too when that differs: restic compares
+    name bytes, and a legacy share's Chinese names are GB18030 bytes, not UTF-8."""
+    if os.name != "posix":
+        return (pattern,)
+    try:
+        legacy = pattern.encode("gb18030")
+    except UnicodeEncodeError:
+        return (pattern,)
+    alternative = os.fsdecode(legacy)
+    return (pattern,) if legacy == pattern.encode("utf-8", "surrogateescape") else (pattern, alternative)
 
 
 def _find_blocks(stdout: bytes) -> list[list[bytes]]:
@@ -193,7 +214,18 @@ def _squash(text: str) -> str:
 
 
 def _shown(raw: bytes) -> tuple[str, str]:
-    try:
-        return raw.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        return raw.decode("ascii", "backslashreplace"), "bytes"
+    """Each path component decoded on its own (a UTF-8 parent may hold a GB18030 name)."""
+    parts: list[str] = []
+    encoding = "gb18030"
+    for part in raw.split(b"/"):
+        try:
+            parts.append(part.decode("utf-8"))
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            parts.append(part.decode("gb18030"))
+        except UnicodeDecodeError:
+            parts.append(part.decode("ascii", "backslashreplace"))
+            encoding = "bytes"
+    return "/".join(parts), encoding

@@ -32,7 +32,8 @@ _REPOS = ("primary", "secondary", "offline")
 def register_browse(add: Callable[[str, str, Any], argparse.ArgumentParser]) -> None:
     sp = add("ls", "list the files of one snapshot / 列出快照内容", cmd_ls)
     sp.add_argument("snapshot", metavar="SNAPSHOT", help="snapshot id (prefix) or latest")
-    sp.add_argument("path", nargs="*", metavar="PATH", help="only below these paths (as ls shows them)")
+    sp.add_argument("path", nargs="*", metavar="PATH", help="only these directories (as ls shows them)")
+    sp.add_argument("-R", "--recursive", action="store_true", help="with PATH: everything below it too")
     _common(sp, "primary")
     sp = add("find", "find files by name in every snapshot / 按文件名搜索备份", cmd_find)
     sp.add_argument("pattern", metavar="PATTERN", help="a name or glob, e.g. '*.docx' or 'report*'")
@@ -74,7 +75,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
         return plan
     try:
         restic = plan.restic(source_repository(plan, args.repo, args.media), SubprocessRunner())
-        listing = list_snapshot(restic, args.snapshot, args.path)
+        listing = list_snapshot(restic, args.snapshot, args.path, recursive=args.recursive)
     except (BackupError, NotConfigured) as exc:
         return _error("ls", exc)
     if args.json:
@@ -132,7 +133,8 @@ def cmd_find(args: argparse.Namespace) -> int:
                 print(f"{m.repository} {word} {m.snapshot_id[:8]}:")
                 print("  " + header)
             print("  " + _row(m.entry))
-        print(f"{len(found)} matches / 个匹配" if console.chinese_ok() else f"{len(found)} matches")
+        if found or not errors:  # "0 matches" would be a lie when no repository could be searched
+            print(f"{len(found)} matches / 个匹配" if console.chinese_ok() else f"{len(found)} matches")
         for name, why in errors.items():
             print(f"hostward backup find: {name}: {why}", file=sys.stderr)
     return common.EXIT_FAILED if errors else common.EXIT_OK

@@ -51,7 +51,7 @@ def restore_command(args: argparse.Namespace) -> int:
         restic = plan.restic(source_repository(plan, args.source, args.media), SubprocessRunner())
         seen: RestorePreview | None = None
         if args.dry_run or args.in_place:  # what would be written (over live data): list it
-            listing = list_snapshot(restic, args.snapshot, args.path)
+            listing = list_snapshot(restic, args.snapshot, args.path, recursive=True, names=False)
             snapshot = listing.snapshot
             files = [e for e in listing.entries if e.type == "file"]
             seen = RestorePreview(snapshot, tuple(args.path), len(files), sum(e.size for e in files))
