@@ -80,14 +80,8 @@ class Entry:
     hash: str
 
     def body(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "ts": self.ts,
-            "kind": self.kind,
-            "actor": self.actor,
-            "data": self.data,
-            "prev": self.prev,
-        }
+        return {"seq": self.seq, "ts": self.ts, "kind": self.kind, "actor": self.actor,
+                "data": self.data, "prev": self.prev}
 
 
 def _actor() -> str:
@@ -154,15 +148,8 @@ class Journal:
         for _, raw, _ in self._lines():
             try:
                 item = json.loads(raw)
-                entry = Entry(
-                    item["seq"],
-                    item["ts"],
-                    item["kind"],
-                    item["actor"],
-                    item["data"],
-                    item["prev"],
-                    item["hash"],
-                )
+                entry = Entry(item["seq"], item["ts"], item["kind"], item["actor"], item["data"],
+                              item["prev"], item["hash"])
             except (ValueError, KeyError, TypeError):
                 continue
             yield entry
@@ -177,9 +164,8 @@ class Journal:
                     copy, unread = read_only(self.dir), ""
                 except CopyUnreadable as exc:  # the file's head still stands: said, not fatal
                     copy, unread = None, f"{exc} / 状态数据库中的链头副本无法读取"
-                result = check_chain(
-                    self._lines(), head, self.path.name, self.head_path.name, copy=copy, copy_name=COPY_NAME
-                )
+                result = check_chain(self._lines(), head, self.path.name, self.head_path.name,
+                                     copy=copy, copy_name=COPY_NAME)
                 return replace(result, notes=(*result.notes, unread)) if unread else result
         except OSError as exc:
             return VerifyResult(False, 0, f"cannot read the journal: {exc}")
@@ -211,10 +197,7 @@ class Journal:
             log.error(
                 "journal: %s ends at entry %d but its head says %d: entries were lost; continuing "
                 "from the head so that `hostward journal verify` keeps reporting the gap",
-                self.path,
-                where,
-                head[0],
-            )
+                self.path, where, head[0])
             entry = self._write_entry(*base, ENTRIES_MISSING, {"file_last_seq": where, "head_seq": head[0]})
             return entry.seq, entry.hash
         return base
@@ -258,9 +241,8 @@ class Journal:
                 os.close(fd)
             side.unlink()
             raise
-        log.warning(
-            "journal: a torn tail of %d bytes after entry %d was set aside to %s", len(torn), after, side.name
-        )
+        log.warning("journal: a torn tail of %d bytes after entry %d was set aside to %s",
+                    len(torn), after, side.name)
         return entry.seq, entry.hash
 
     def _write_entry(self, seq: int, prev: str, kind: str, payload: dict[str, Any]) -> Entry:
@@ -286,14 +268,8 @@ class Journal:
             self._write_head(seq + 1, digest)
         except OSError as exc:  # the entry is written: the next append continues from it
             fault = faults.note("journal_write", f"head: {exc}")
-            log.error(
-                "journal: entry %d (%s) was written but its head could not be updated: %s "
-                "(journal write error %d)",
-                seq + 1,
-                kind,
-                exc,
-                fault.count,
-            )
+            log.error("journal: entry %d (%s) was written but its head could not be updated: %s "
+                      "(journal write error %d)", seq + 1, kind, exc, fault.count)
         if self._copy is not None:
             self._copy.write(seq + 1, digest)  # best effort: counted, never raised
         return Entry(seq + 1, ts, kind, actor, payload, prev, digest)
@@ -398,5 +374,5 @@ def _last_line(fh: Any, size: int) -> tuple[int, bytes | None]:
             continue
         start = buf.rfind(b"\n", 0, end)
         if start >= 0 or pos == 0:
-            return pos + end + 1, buf[start + 1 : end]
+            return pos + end + 1, buf[start + 1:end]
     return 0, None

@@ -90,13 +90,8 @@ class HeadCopy:
                 conn.execute(_UPSERT, (KEY, value, time.time()))
         except (sqlite3.Error, OSError, HostwardError) as exc:
             fault = faults.note("state_write", f"{NAME}: {exc}")
-            log.warning(
-                "journal: entry %d was written but %s could not be updated: %s (state write error %d)",
-                seq,
-                NAME,
-                exc,
-                fault.count,
-            )
+            log.warning("journal: entry %d was written but %s could not be updated: %s "
+                        "(state write error %d)", seq, NAME, exc, fault.count)
 
     def close(self) -> None:
         if self._conn is not None:

@@ -82,20 +82,13 @@ def _note(item: Mapping[str, Any], where: str) -> str:
             f"{where}: a torn tail of {data.get('size')} bytes (sha256 {data.get('sha256')}) was set "
             f"aside to {data.get('file')} at {item['ts']}{torn} / 残缺的末行已移至 {data.get('file')}"
         )
-    return (
-        f"{where}: the head was lost and rebuilt from entry {data.get('last_seq')} at {item['ts']}"
-        " / 链头丢失后已重建"
-    )
+    return (f"{where}: the head was lost and rebuilt from entry {data.get('last_seq')} at {item['ts']}"
+            " / 链头丢失后已重建")
 
 
 def check_chain(
-    lines: Iterable[tuple[int, str, bool]],
-    head: tuple[int, str] | None,
-    name: str,
-    head_name: str,
-    *,
-    copy: tuple[int, str] | None = None,
-    copy_name: str = "the copy of the head",
+    lines: Iterable[tuple[int, str, bool]], head: tuple[int, str] | None, name: str, head_name: str,
+    *, copy: tuple[int, str] | None = None, copy_name: str = "the copy of the head",
 ) -> VerifyResult:
     """`lines`: (line number, text, ends with a newline) of every non-blank line; `head`: the
     (seq, hash) kept apart, and `copy` its copy in the state database, both read *before* the
@@ -112,12 +105,8 @@ def check_chain(
         except (ValueError, KeyError, TypeError):
             if not whole:
                 return VerifyResult(
-                    False,
-                    count,
-                    f"{where}: a torn last line ({len(raw.encode('utf-8'))} bytes, an "
-                    "interrupted write or a cut); the agent sets it aside at its next entry",
-                    tuple(notes),
-                )
+                    False, count, f"{where}: a torn last line ({len(raw.encode('utf-8'))} bytes, an "
+                    "interrupted write or a cut); the agent sets it aside at its next entry", tuple(notes))
             return VerifyResult(False, count, f"{where}: not a journal entry (edited or cut)", tuple(notes))
         if set(item) != {*body, "hash"}:
             return VerifyResult(False, count, f"{where}: unexpected fields (edited)", tuple(notes))
@@ -127,17 +116,13 @@ def check_chain(
             if isinstance(body["seq"], int) and body["seq"] > count + 2:
                 missing = f"entries {count + 1}..{body['seq'] - 1} are missing"
             return VerifyResult(
-                False,
-                count,
-                f"{where}: seq {body['seq']} where {count + 1} was expected ({missing})",
-                tuple(notes),
-            )
+                False, count, f"{where}: seq {body['seq']} where {count + 1} was expected ({missing})",
+                tuple(notes))
         if body["prev"] != prev and not gap:
             return VerifyResult(False, count, f"{where}: does not link to the entry before", tuple(notes))
         if entry_hash(body) != stored:
             return VerifyResult(
-                False, count, f"{where}: hash mismatch (entry {body['seq']} was edited)", tuple(notes)
-            )
+                False, count, f"{where}: hash mismatch (entry {body['seq']} was edited)", tuple(notes))
         if body["kind"] in (QUARANTINED, HEAD_REBUILT):
             notes.append(_note(item, where))
         if gap:
@@ -151,16 +136,12 @@ def check_chain(
             what = f"the journal ends at entry {count}" if count else "the journal file is missing or empty"
             says = "" if where == head_name else f", says {where}"
             return VerifyResult(
-                False,
-                count,
-                f"{what} but entry {head_seq} was written{says} (entries were cut off the end)",
-                tuple(notes),
-            )
+                False, count, f"{what} but entry {head_seq} was written{says} (entries were cut off the end)",
+                tuple(notes))
     for (head_seq, head_hash), where in known:
         if hashes.get(head_seq, GENESIS) != head_hash:
             return VerifyResult(
-                False, count, f"entry {head_seq} differs from the one recorded in {where}", tuple(notes)
-            )
+                False, count, f"entry {head_seq} differs from the one recorded in {where}", tuple(notes))
     if head is None and count:
         return VerifyResult(False, count, f"{head_name} is missing or unreadable", tuple(notes))
     # A head below `count` only when writing it failed after its entry was written (a full

@@ -154,11 +154,7 @@ class Scheduler:
             stamped = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(done))
             log.warning(
                 "job %s: its last run is stamped %s, %.0fs in the future (the clock was set back); "
-                "taken as done now: it runs at its next slot",
-                name,
-                stamped,
-                done - now_wall,
-            )
+                "taken as done now: it runs at its next slot", name, stamped, done - now_wall)
             self._journal("clock.future_timestamp", {"job": name, "stamped": done, "now": now_wall})
         return now_wall
 

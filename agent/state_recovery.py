@@ -109,21 +109,14 @@ def set_aside(path: Path, damage: Damaged, kept: dict[str, Path]) -> SetAside:
     log.error(
         "state database %s is damaged (%s): set aside as %s; starting a fresh one "
         "(job history and baselines start over; backups keep running)",
-        path,
-        damage,
-        target.name,
-    )
+        path, damage, target.name)
     return SetAside(target, when, str(damage), tuple(moved))
 
 
 def announce(state: State, state_dir: Path, aside: SetAside) -> None:
     """Record the recovery in the fresh database (for /metrics) and in the journal."""
-    data = {
-        "time": aside.when,
-        "damaged": aside.path.name,
-        "files": list(aside.files),
-        "reason": aside.reason,
-    }
+    data = {"time": aside.when, "damaged": aside.path.name, "files": list(aside.files),
+            "reason": aside.reason}
     try:
         state.put_record(RECORD_KIND, data, taken=aside.when)
     except HostwardError as exc:

@@ -89,12 +89,8 @@ def clamp(entries: dict[str, SetAside], limits: LimitsConfig, now_wall: float) -
         if entry.until - now_wall > float(limits.cooldown_max):
             until = now_wall + remaining(entry, limits, now_wall)
             entries[name] = SetAside(until, entry.strikes, entry.reason)
-            log.warning(
-                "watchdog: %s was set aside until a time beyond cooldown_max (clock set back); "
-                "brought back to %s",
-                name,
-                time.strftime("%H:%M:%S", time.localtime(until)),
-            )
+            log.warning("watchdog: %s was set aside until a time beyond cooldown_max (clock set back); "
+                        "brought back to %s", name, time.strftime("%H:%M:%S", time.localtime(until)))
             changed = True
     return changed
 

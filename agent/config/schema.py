@@ -56,54 +56,17 @@ def _check_listen(value: object) -> str | None:
 
 
 # Directories the state may not be (exact): the system's own, where chmod/rename would harm.
-_SYSTEM_DIRS = frozenset(
-    {
-        "/",
-        "/bin",
-        "/boot",
-        "/dev",
-        "/etc",
-        "/home",
-        "/lib",
-        "/lib32",
-        "/lib64",
-        "/libx32",
-        "/media",
-        "/mnt",
-        "/opt",
-        "/proc",
-        "/root",
-        "/run",
-        "/sbin",
-        "/srv",
-        "/sys",
-        "/usr",
-        "/usr/bin",
-        "/usr/lib",
-        "/usr/local",
-        "/usr/sbin",
-        "/usr/share",
-        "/var",
-        "/var/lib",
-        "/var/log",
-        "/tmp",
-        "/var/tmp",  # noqa: S108 - names refused here; no temporary file is made
-    }
-)
+_SYSTEM_DIRS = frozenset({
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media",
+    "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/usr", "/usr/bin",
+    "/usr/lib", "/usr/local", "/usr/sbin", "/usr/share", "/var", "/var/lib", "/var/log",
+    "/tmp", "/var/tmp",  # noqa: S108 - names refused here; no temporary file is made
+})
 _PSEUDO_DIRS = ("/proc", "/sys", "/dev", "/run")  # nothing below them may hold state either
-_WINDOWS_DIRS = frozenset(
-    {
-        "",
-        "windows",
-        "windows/system32",
-        "windows/syswow64",
-        "program files",
-        "program files (x86)",
-        "programdata",
-        "users",
-        "system volume information",
-    }
-)
+_WINDOWS_DIRS = frozenset({
+    "", "windows", "windows/system32", "windows/syswow64", "program files", "program files (x86)",
+    "programdata", "users", "system volume information",
+})
 
 
 def state_dir_problem(value: str, windows: bool = sys.platform == "win32") -> str | None:

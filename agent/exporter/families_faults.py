@@ -31,22 +31,18 @@ def fault_families(snapshot: Snapshot) -> Iterator[Metric]:
         counter, last, doc = _FAMILIES[kind]
         fault = found.get(kind)
         yield CounterMetricFamily(
-            counter,
-            f"Write errors since the agent started, with those of CLI commands: {doc} "
+            counter, f"Write errors since the agent started, with those of CLI commands: {doc} "
             "(a full disk, an I/O error).",
-            value=fault.count if fault else 0,
-        )
+            value=fault.count if fault else 0)
         if fault is not None:
             yield GaugeMetricFamily(
-                last, f"When the last of the {doc} happened (Unix time).", value=fault.last
-            )
+                last, f"When the last of the {doc} happened (Unix time).", value=fault.last)
     recovered = snapshot.records.get(RECOVERED_KIND)
     if recovered is not None:
         yield GaugeMetricFamily(
             "hostward_state_recovered_timestamp_seconds",
             "When a damaged state database was set aside and a fresh one started (Unix time).",
-            value=recovered.taken,
-        )
+            value=recovered.taken)
 
 
 def future_families(snapshot: Snapshot, now: Callable[[], float] = time.time) -> Iterator[Metric]:
@@ -60,20 +56,16 @@ def future_families(snapshot: Snapshot, now: Callable[[], float] = time.time) ->
         counts["records"] += is_future(record.taken, wall)
     backup = snapshot.records.get("backup")
     repos = backup.payload.get("repositories") if backup is not None else None
-    for entry in repos.values() if isinstance(repos, Mapping) else ():
+    for entry in (repos.values() if isinstance(repos, Mapping) else ()):
         if isinstance(entry, Mapping):
             stamps = [entry.get("last_success"), entry.get("last_attempt")]
-            stamps += [
-                part.get("time")
-                for part in (entry.get("check"), entry.get("drill"))
-                if isinstance(part, Mapping)
-            ]
+            stamps += [part.get("time") for part in (entry.get("check"), entry.get("drill"))
+                       if isinstance(part, Mapping)]
             counts["backup"] += sum(isinstance(t, int | float) and is_future(float(t), wall) for t in stamps)
     family = GaugeMetricFamily(
         "hostward_stored_timestamps_in_future",
         "Stored times more than 5 minutes ahead of the clock (it ran ahead, then was set back).",
-        labels=("source",),
-    )
+        labels=("source",))
     for source, count in sorted(counts.items()):
         family.add_metric((source,), count)
     yield family
