@@ -13,7 +13,9 @@ resolves and lists at once. restic restore --verify still reads back every file.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import stat
 import threading
 import time
@@ -23,11 +25,12 @@ from pathlib import Path, PurePath, PurePosixPath
 
 from backup import parse
 from backup.browse import find_snapshot
-from backup.errors import ResticFailed, RestoreRefused
+from backup.errors import BackupError, ResticFailed, RestoreRefused
 from backup.model import Node, Snapshot
 from backup.restic import Restic
 
 ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
+_RESTORING = re.compile(rb"restoring <Snapshot ([0-9a-f]{8,64}) of ")
 _GLOB = str.maketrans({"*": r"\*", "?": r"\?", "[": r"\[", "]": r"\]", "\\": "\\\\"})
 
 
@@ -178,7 +181,7 @@ def check_target(target: str, restored: Sequence[str], live: Sequence[str], in_p
 
 def restore(
     restic: Restic,
-    snapshot: Snapshot,
+    snapshot: Snapshot | str,
     target: str,
     *,
     paths: Sequence[str] = (),
@@ -195,10 +198,19 @@ def restore(
     files the snapshot listing selected) stands for it then; without a listing, the bytes are
     counted under the directories this restore alone wrote: the target when it was empty, else
     each restored path that did not exist or was empty before.
+
+    `snapshot` may be given unresolved (an id, a prefix or `latest`, restic resolves it): the
+    restore then opens the repository once in all; the result names the snapshot restic says
+    it restored ("restoring <Snapshot 1a2b3c4d of ...>").
     """
+    spec = snapshot if isinstance(snapshot, str) else snapshot.id
+    if not spec or spec.startswith("-"):
+        raise ResticFailed(restic.repo.name, f"snapshot {spec!r} is not an id / 快照编号无效")
     where = restic_path(target)
+    created = not os.path.exists(where)
     Path(where).mkdir(parents=True, exist_ok=True)
-    fresh = _fresh_roots(where, list(paths) or list(snapshot.paths)) if total == 0 else ()
+    shown = list(paths) or ([] if isinstance(snapshot, str) else list(snapshot.paths))
+    fresh = _fresh_roots(where, shown) if total == 0 else ()
     stop = threading.Event()
     watcher = None
     if on_progress is not None:
@@ -209,9 +221,12 @@ def restore(
         watcher.start()
     started = time.monotonic()
     try:
-        result = restic.restore(
-            snapshot.id, where, includes=[escape_pattern(p) for p in paths], timeout=timeout
-        )
+        result = restic.restore(spec, where, includes=[escape_pattern(p) for p in paths], timeout=timeout)
+    except BackupError:
+        if created and not _has_content(where):  # a wrong id: leave no empty directory behind
+            with contextlib.suppress(OSError):
+                os.rmdir(where)
+        raise
     finally:
         stop.set()
         if watcher is not None:
@@ -222,8 +237,10 @@ def restore(
         raise parse.ResticOutputInvalid(
             restic.repo.name, "restic restore did not say what it restored (no summary, no verify line)"
         )
+    said = _RESTORING.search(result.stdout)
+    restored_id = said.group(1).decode() if said else spec
     if paths and count.files == 0:
-        raise ResticFailed(restic.repo.name, f"snapshot {snapshot.short_id} holds none of {list(paths)}")
+        raise ResticFailed(restic.repo.name, f"snapshot {restored_id[:8]} holds none of {list(paths)}")
     if count.bytes is not None:
         size, bytes_from = count.bytes, "summary"
     elif total:
@@ -234,8 +251,9 @@ def restore(
         size, bytes_from = 0, "unknown"
     if on_progress is not None:
         on_progress(size, max(total, size))
+    snapshot_id = restored_id if isinstance(snapshot, str) else snapshot.id
     return RestoreResult(
-        restic.repo.name, snapshot.id, where, count.files, size, duration, count.source, bytes_from
+        restic.repo.name, snapshot_id, where, count.files, size, duration, count.source, bytes_from
     )
 
 

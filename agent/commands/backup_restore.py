@@ -21,6 +21,7 @@ from agent.commands import common
 from agent.commands.backup_show import Progress, human
 from backup.browse import find_snapshot, list_snapshot
 from backup.errors import BackupError
+from backup.model import Snapshot
 from backup.offline import offline_repository
 from backup.plan import NotConfigured, Plan
 from backup.restic import Repository
@@ -37,6 +38,16 @@ def source_repository(plan: Plan, source: str, media: str | None) -> Repository:
     return plan.repository(source)
 
 
+def empty_target(target: str) -> bool:
+    """Whether the target, as restic will use it and as the disk will (symlinks followed), is
+    absent or an empty directory."""
+    resolved = resolve_target(target)
+    for path in {resolved.lexical, resolved.physical}:
+        if os.path.lexists(path) and not (os.path.isdir(path) and not os.listdir(path)):
+            return False
+    return True
+
+
 def restore_command(args: argparse.Namespace) -> int:
     loaded = common.load(args)
     entry: dict[str, Any] = {
@@ -50,17 +61,23 @@ def restore_command(args: argparse.Namespace) -> int:
         plan = actions.plan_for(loaded.config, loaded.state_dir, require_sources=False)
         restic = plan.restic(source_repository(plan, args.source, args.media), SubprocessRunner())
         seen: RestorePreview | None = None
+        snapshot: Snapshot | None = None
+        sources = loaded.config.backup.sources
         if args.dry_run or args.in_place:  # what would be written (over live data): list it
             listing = list_snapshot(restic, args.snapshot, args.path, recursive=True, names=False)
             snapshot = listing.snapshot
             files = [e for e in listing.entries if e.type == "file"]
             seen = RestorePreview(snapshot, tuple(args.path), len(files), sum(e.size for e in files))
+            where = check_target(args.target, list(args.path) or list(snapshot.paths), sources, args.in_place)
+        elif empty_target(args.target):
+            # Nothing under an empty target can be overwritten: only its overlap with live data is
+            # judged, and restic resolves the snapshot itself (one repository open in all).
+            where = check_target(args.target, [], sources, in_place=False)
         else:
             snapshot = find_snapshot(restic, args.snapshot)
-        entry["snapshot_id"] = snapshot.id
-        where = check_target(
-            args.target, list(args.path) or list(snapshot.paths), loaded.config.backup.sources, args.in_place
-        )
+            where = check_target(args.target, list(args.path) or list(snapshot.paths), sources, False)
+        if snapshot is not None:
+            entry["snapshot_id"] = snapshot.id
     except NotConfigured as exc:
         print(f"hostward backup restore: {exc}", file=sys.stderr)
         return common.EXIT_FAILED
@@ -73,10 +90,14 @@ def restore_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return common.EXIT_FAILED
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(snapshot.time))
+    if snapshot is not None:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(snapshot.time))
+        what = f"快照 snapshot {snapshot.short_id} ({when})"
+    else:
+        what = f"快照 snapshot {args.snapshot}"
     counts = f": {seen.files} files, {human(seen.bytes)}" if seen is not None else ""
     print(
-        f"快照 snapshot {snapshot.short_id} ({when}) from {restic.repo.name}{counts}"
+        f"{what} from {restic.repo.name}{counts}"
         f" -> {where.lexical}" + (f" (= {where.physical})" if where.physical != where.lexical else "")
     )
     if args.dry_run and seen is not None:
@@ -88,11 +109,12 @@ def restore_command(args: argparse.Namespace) -> int:
     try:
         result = restore(
             restic,
-            snapshot,
+            snapshot if snapshot is not None else args.snapshot,
             args.target,
             paths=args.path,
             total=seen.bytes if seen is not None else 0,
-            on_progress=progress.restore_status,
+            # the watcher walks the target each second: only for someone watching
+            on_progress=progress.restore_status if progress.enabled else None,
         )
     except BackupError as exc:
         progress.done()
@@ -102,12 +124,13 @@ def restore_command(args: argparse.Namespace) -> int:
         return common.EXIT_FAILED
     progress.done()
     entry.update(
-        status="ok", files=result.files, bytes=result.bytes, duration=result.duration,
-        counted_by=result.counted_by, bytes_from=result.bytes_from,
+        status="ok", snapshot_id=result.snapshot_id, files=result.files, bytes=result.bytes,
+        duration=result.duration, counted_by=result.counted_by, bytes_from=result.bytes_from,
     )  # fmt: skip
     actions.journal(loaded.state_dir, "backup.restore", entry)
     print(
-        f"恢复完成 restored {result.files} files, {human(result.bytes)} in {result.duration:.1f}s "
+        f"恢复完成 restored {result.files} files of snapshot {result.snapshot_id[:8]}, "
+        f"{human(result.bytes)} in {result.duration:.1f}s "
         f"({human(result.throughput)}/s), content verified against the snapshot"
     )
     return common.EXIT_OK

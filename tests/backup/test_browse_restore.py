@@ -171,16 +171,22 @@ def test_offline_without_media_or_with_empty_media_fails_clearly(setup: Setup) -
 def test_a_restore_opens_one_repository_once_before_restic_restore(setup: Setup) -> None:
     setup.restic_runs()
     target = setup.env.root / "one-open"
+    secondary = str(setup.env.root / "secondary")
     done = setup.cli(
         "backup", "restore", "-c", str(setup.config), "--from", "secondary", "--snapshot", "latest",
         "--target", str(target),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    runs = setup.restic_runs()
-    assert runs == [
-        (str(setup.env.root / "secondary"), "snapshots"),
-        (str(setup.env.root / "secondary"), "restore"),
-    ]
+    assert setup.restic_runs() == [(secondary, "restore")]  # an empty target: restic resolves `latest`
+    busy = setup.env.root / "busy-target"
+    busy.mkdir()
+    (busy / "other.txt").write_text("not ours\n")
+    done = setup.cli(
+        "backup", "restore", "-c", str(setup.config), "--from", "secondary", "--snapshot", "latest",
+        "--target", str(busy),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert setup.restic_runs() == [(secondary, "snapshots"), (secondary, "restore")]  # paths judged first
     journal = [
         json.loads(x)["data"]
         for x in (setup.env.root / "state" / "journal.jsonl").read_text("utf-8").splitlines()
