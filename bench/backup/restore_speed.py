@@ -68,16 +68,27 @@ def main() -> int:
         subprocess.run(
             ["restic", "backup", "-q", str(source)], env=env, check=True, stdout=subprocess.DEVNULL
         )
+    # hostward runs restic through a wrapper that logs each run's start and end: what hostward
+    # adds outside restic's own runs is then measured directly, steadier than the wall ratio
+    timing = work / "restic-runs.log"
+    wrapper = work / "restic-timed"
+    wrapper.write_text(
+        '#!/bin/sh\ns=$(date +%s.%N)\nrestic "$@"\nrc=$?\n'
+        f'printf "%s %s %s\\n" "$1" "$s" "$(date +%s.%N)" >> "{timing}"\nexit $rc\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
     config = work / "hostward.yaml"
     config.write_text(
         f'version: 1\nstate_dir: "{work / "state"}"\nexporter: {{enabled: false}}\nbackup:\n'
-        f'  sources: ["{source}"]\n  cache_dir: "{cache}"\n'
+        f'  sources: ["{source}"]\n  cache_dir: "{cache}"\n  restic: "{wrapper}"\n'
         f'  repositories:\n    primary: {{url: "{repo}", password_file: "{password}"}}\n',
         encoding="utf-8",
     )
     root = os.environ.get("HOSTWARD_BENCH_AGENT_ROOT") or str(Path(__file__).resolve().parents[2])
     target = work / "target"
-    samples: dict[str, list[float]] = {"restic_s": [], "hostward_s": [], "ratio": []}
+    samples: dict[str, list[float]] = {"restic_s": [], "hostward_s": [], "ratio": [], "outside_s": []}
+    runs: list[list[str]] = []
     rounds = int(os.environ.get("HOSTWARD_BENCH_ROUNDS", "3"))
     for i in range(rounds):
         times: dict[str, float] = {}
@@ -91,21 +102,36 @@ def main() -> int:
                 argv = [sys.executable, "-m", "agent", "backup", "restore", "-c", str(config),
                         "--snapshot", "latest", "--target", str(target)]  # fmt: skip
                 run_env, cwd = {**os.environ, "PYTHONPATH": root}, root
+            timing.unlink(missing_ok=True)
             started = time.monotonic()
             subprocess.run(argv, env=run_env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
             times[who] = time.monotonic() - started
+            if who == "hostward":
+                logged = [line.split() for line in timing.read_text().splitlines()]
+                restore_s = sum(float(e) - float(s) for sub, s, e in logged if sub == "restore")
+                samples["outside_s"].append(times[who] - restore_s)
+                runs.append([sub for sub, _s, _e in logged])
         samples["restic_s"].append(times["restic"])
         samples["hostward_s"].append(times["hostward"])
         samples["ratio"].append(times["hostward"] / times["restic"])
     shutil.rmtree(target, ignore_errors=True)
     ratio = statistics.median(samples["ratio"])
-    result = {"data_bytes": size, "agent_root": root, "median_ratio": ratio, "samples": samples}
+    outside = statistics.median(samples["outside_s"])
+    steady = (statistics.median(samples["restic_s"]) + outside) / statistics.median(samples["restic_s"])
+    result = {
+        "data_bytes": size, "agent_root": root, "median_ratio": ratio, "outside_restore_s": outside,
+        "ratio_from_overhead": steady, "restic_runs": runs, "samples": samples,
+    }  # fmt: skip
     (work / "result.json").write_text(json.dumps(result, indent=2))
     print(
         f"restore of {size / 1e6:.0f} MB: restic --verify median "
         f"{statistics.median(samples['restic_s']):.1f} s, "
         f"hostward median {statistics.median(samples['hostward_s']):.1f} s; median of per-round ratios "
         f"{ratio:.2f}x (goal {GOAL}x, limit {LIMIT}x); rounds {[round(r, 2) for r in samples['ratio']]}"
+    )
+    print(
+        f"hostward outside restic restore: median {outside:.2f} s (restic runs: {runs[-1]}); "
+        f"restic median + that: {steady:.2f}x"
     )
     return 0 if ratio <= LIMIT else 1
 
