@@ -142,7 +142,8 @@ def _run(work: Path, size: int, nights: int) -> int:
         f'    secondary: {{url: "{work / "secondary"}", password_file: "{password}"}}\n',
         encoding="utf-8",
     )
-    hw_env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    hw_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # as installed
+    hw_env["PYTHONPATH"] = str(ROOT)
     hostward = [sys.executable, "-m", "agent", "backup"]
     for name in ("plain", "primary", "secondary", "state"):
         shutil.rmtree(work / name, ignore_errors=True)
