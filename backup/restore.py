@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -285,15 +284,24 @@ def _watch(
 
 
 def _tree_size(top: str, regular_only: bool = False) -> tuple[int, int]:
+    """(files, bytes) under `top`, symlinks not followed: one scandir per directory and one
+    lstat per file (os.walk would join and stat each name again)."""
     files = size = 0
-    for dirpath, _dirs, names in os.walk(top):
-        for name in names:
-            try:
-                st = os.lstat(os.path.join(dirpath, name))
-            except OSError:
-                continue
-            if regular_only and not stat.S_ISREG(st.st_mode):
-                continue
-            files += 1
-            size += st.st_size
+    stack = [top]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                            continue
+                        if regular_only and not entry.is_file(follow_symlinks=False):
+                            continue
+                        size += entry.stat(follow_symlinks=False).st_size
+                    except OSError:
+                        continue
+                    files += 1
+        except OSError:
+            continue
     return files, size
