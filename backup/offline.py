@@ -146,3 +146,32 @@ def read_label(to: str) -> dict[str, object]:
     if not isinstance(data, dict):
         raise BackupError(f"offline:{to}", f"{LABEL} is not a JSON object")
     return dict(data)
+
+
+def offline_repository(plan: Plan, media: str) -> Repository:
+    """The offline copy on the media at `media` (its mount point, or the hostward-offline
+    directory itself), to read from: restores and browsing.
+
+    Its password is the one of the repository it was copied from (MEDIA.json's `source`),
+    taken from this host's configuration; when the label is unreadable, or names a repository
+    no longer configured (a rebuilt host), the primary's password is tried: restic then says
+    plainly whether it opens the repository.
+    """
+    path = Path(media)
+    if path.name != DIRNAME and (path / DIRNAME).is_dir():
+        path = path / DIRNAME
+    if not (path / "config").is_file():
+        raise RepositoryMissing(
+            f"offline:{media}",
+            f"no offline copy at {media} (expected {Path(media) / DIRNAME}/config: is the media "
+            "mounted?) / 未找到离线副本，介质是否已挂载？",
+        )
+    try:
+        label = read_label(str(path.parent))
+    except BackupError:
+        label = {}
+    source = label.get("source") if isinstance(label.get("source"), str) else "primary"
+    names = {r.name for r in plan.repositories}
+    src = plan.repository(str(source) if source in names else "primary")
+    media_id = label.get("media_id") if isinstance(label.get("media_id"), str) else path.parent.name
+    return Repository(f"offline:{media_id}", str(path), src.password_file, src.password_env)

@@ -232,6 +232,16 @@ def _node(item: Mapping[str, Any]) -> Node:
     )
 
 
+def node(item: Mapping[str, Any], repository: str) -> Node:
+    """One node object (a line of `ls --json`, a match of `find --json`)."""
+    return _record(repository, "node", _node, item)  # type: ignore[no-any-return]
+
+
+def snapshot(item: Mapping[str, Any], repository: str) -> Snapshot:
+    """One snapshot object (the first line of `ls --json`)."""
+    return _record(repository, "snapshot", _snapshot, item)  # type: ignore[no-any-return]
+
+
 def nodes(stdout: bytes, repository: str) -> tuple[Node, ...]:
     """`restic ls --json SNAPSHOT`: the snapshot line first, then one line per node."""
     found: list[Node] = []

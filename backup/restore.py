@@ -1,13 +1,21 @@
 """Restores for ops staff: pick a snapshot, preview, refuse to overwrite live data, restore.
 
 restic 0.14 prints no progress while restoring, so progress is measured by watching the bytes
-arrive under the target (beyond what it held before) against the total the snapshot listing
-announced; the result's counts are restic's own.
+arrive under the target (beyond what it held before), against the total the snapshot listing
+announced when one was made; the result's file count is restic's own.
+
+Speed: every restic run opens the repository (its key derivation, its index) before it does
+anything, and a full tree listing costs about a tenth of the restore itself (measured: 1.1 s of
+~12 s for 10 000 files, 367 MB). So a restore makes one run before restic restore, never more:
+`snapshots --json ID` to resolve the snapshot, or (dry run, in place) `ls --json ID`, which
+resolves and lists at once. restic restore --verify still reads back every file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -15,11 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 
 from backup import parse
-from backup.errors import ResticFailed, RestoreRefused
+from backup.browse import find_snapshot
+from backup.errors import BackupError, ResticFailed, RestoreRefused
 from backup.model import Node, Snapshot
 from backup.restic import Restic
 
 ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
+_RESTORING = re.compile(rb"restoring <Snapshot ([0-9a-f]{8,64}) of ")
 _GLOB = str.maketrans({"*": r"\*", "?": r"\?", "[": r"\[", "]": r"\]", "\\": "\\\\"})
 
 
@@ -40,6 +50,7 @@ class RestoreResult:
     bytes: int
     duration: float
     counted_by: str = "summary"  # "summary" (restic's JSON) or "verify" (0.14: files verified)
+    bytes_from: str = "summary"  # summary | listing (its total) | target (walked) | unknown
 
     @property
     def throughput(self) -> float:
@@ -53,17 +64,9 @@ def escape_pattern(path: str) -> str:
 
 
 def resolve_snapshot(restic: Restic, spec: str) -> Snapshot:
-    """`latest` (the newest snapshot) or an id or id prefix; raises ResticFailed if none match."""
-    snapshots = restic.snapshots()
-    if not snapshots:
-        raise ResticFailed(restic.repo.name, "the repository holds no snapshot")
-    if spec == "latest":
-        return snapshots[-1]
-    found = [s for s in snapshots if s.id.startswith(spec)]
-    if len(found) != 1:
-        what = "no snapshot" if not found else f"{len(found)} snapshots"
-        raise ResticFailed(restic.repo.name, f"{what} match {spec!r}")
-    return found[0]
+    """`latest` (the newest snapshot) or an id or unique id prefix, in one restic run; raises
+    ResticFailed (`browse.SnapshotNotFound`) if none or several match."""
+    return find_snapshot(restic, spec)
 
 
 def preview(
@@ -177,7 +180,7 @@ def check_target(target: str, restored: Sequence[str], live: Sequence[str], in_p
 
 def restore(
     restic: Restic,
-    snapshot: Snapshot,
+    snapshot: Snapshot | str,
     target: str,
     *,
     paths: Sequence[str] = (),
@@ -191,10 +194,22 @@ def restore(
     resolves nothing itself. What was restored is what restic says (`parse.restore_count`:
     its JSON summary, or 0.14's "finished verifying N files"), never a walk of the target,
     which may hold other files. restic 0.14 gives no byte count: `total` (the size of the
-    files the snapshot listing selected) stands for it then.
+    files the snapshot listing selected) stands for it then; without a listing, the bytes are
+    counted under the directories this restore alone wrote: the target when it was empty, else
+    each restored path that did not exist or was empty before.
+
+    `snapshot` may be given unresolved (an id, a prefix or `latest`, restic resolves it): the
+    restore then opens the repository once in all; the result names the snapshot restic says
+    it restored ("restoring <Snapshot 1a2b3c4d of ...>").
     """
+    spec = snapshot if isinstance(snapshot, str) else snapshot.id
+    if not spec or spec.startswith("-"):
+        raise ResticFailed(restic.repo.name, f"snapshot {spec!r} is not an id / 快照编号无效")
     where = restic_path(target)
+    created = not os.path.exists(where)
     Path(where).mkdir(parents=True, exist_ok=True)
+    shown = list(paths) or ([] if isinstance(snapshot, str) else list(snapshot.paths))
+    fresh = _fresh_roots(where, shown) if total == 0 else ()
     stop = threading.Event()
     watcher = None
     if on_progress is not None:
@@ -205,9 +220,12 @@ def restore(
         watcher.start()
     started = time.monotonic()
     try:
-        result = restic.restore(
-            snapshot.id, where, includes=[escape_pattern(p) for p in paths], timeout=timeout
-        )
+        result = restic.restore(spec, where, includes=[escape_pattern(p) for p in paths], timeout=timeout)
+    except BackupError:
+        if created and not _has_content(where):  # a wrong id: leave no empty directory behind
+            with contextlib.suppress(OSError):
+                os.rmdir(where)
+        raise
     finally:
         stop.set()
         if watcher is not None:
@@ -218,27 +236,72 @@ def restore(
         raise parse.ResticOutputInvalid(
             restic.repo.name, "restic restore did not say what it restored (no summary, no verify line)"
         )
-    size = count.bytes if count.bytes is not None else total
+    said = _RESTORING.search(result.stdout)
+    restored_id = said.group(1).decode() if said else spec
+    if paths and count.files == 0:
+        raise ResticFailed(restic.repo.name, f"snapshot {restored_id[:8]} holds none of {list(paths)}")
+    if count.bytes is not None:
+        size, bytes_from = count.bytes, "summary"
+    elif total:
+        size, bytes_from = total, "listing"
+    elif fresh:
+        size, bytes_from = sum(_tree_size(r, regular_only=True)[1] for r in fresh), "target"
+    else:
+        size, bytes_from = 0, "unknown"
     if on_progress is not None:
         on_progress(size, max(total, size))
-    return RestoreResult(restic.repo.name, snapshot.id, where, count.files, size, duration, count.source)
+    snapshot_id = restored_id if isinstance(snapshot, str) else snapshot.id
+    return RestoreResult(
+        restic.repo.name, snapshot_id, where, count.files, size, duration, count.source, bytes_from
+    )
+
+
+def _fresh_roots(where: str, paths: Sequence[str]) -> tuple[str, ...]:
+    """Directories whose whole content will be this restore's: the target if it is empty, else
+    each restored path (below the target) that is absent or empty now."""
+    if not _has_content(where):
+        return (where,)
+    roots = [os.path.normpath(os.path.join(where, p.replace(":", "").lstrip("/\\"))) for p in paths]
+    roots = [r for r in roots if not _has_content(r)]
+    return tuple(r for r in roots if not any(o != r and PurePath(o) in PurePath(r).parents for o in roots))
+
+
+def _has_content(path: str) -> bool:
+    try:
+        with os.scandir(path) as it:
+            return next(it, None) is not None
+    except NotADirectoryError:
+        return True
+    except OSError:
+        return False
 
 
 def _watch(
     target: str, baseline: int, total: int, on_progress: ProgressCallback, stop: threading.Event
 ) -> None:
-    while not stop.wait(0.5):
+    while not stop.wait(1.0):  # a walk of the target each second: ~2 % of one CPU at 10 000 files
         on_progress(max(0, _tree_size(target)[1] - baseline), total)
 
 
-def _tree_size(top: str) -> tuple[int, int]:
+def _tree_size(top: str, regular_only: bool = False) -> tuple[int, int]:
+    """(files, bytes) under `top`, symlinks not followed: one scandir per directory and one
+    lstat per file (os.walk would join and stat each name again)."""
     files = size = 0
-    for dirpath, _dirs, names in os.walk(top):
-        for name in names:
-            try:
-                st = os.lstat(os.path.join(dirpath, name))
-            except OSError:
-                continue
-            files += 1
-            size += st.st_size
+    stack = [top]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                            continue
+                        if regular_only and not entry.is_file(follow_symlinks=False):
+                            continue
+                        size += entry.stat(follow_symlinks=False).st_size
+                    except OSError:
+                        continue
+                    files += 1
+        except OSError:
+            continue
     return files, size

@@ -67,11 +67,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add("prune", "forget + prune by the retention policy / 按保留策略清理", cmd_prune)
     sp = add("restore", "restore files from a snapshot / 从快照恢复", cmd_restore)
     sp.add_argument("--snapshot", required=True, metavar="ID|latest", help="snapshot id (prefix) or latest")
-    sp.add_argument("--from", dest="source", default="primary", choices=("primary", "secondary"))
+    sp.add_argument("--from", dest="source", default="primary", choices=("primary", "secondary", "offline"))
+    sp.add_argument("--media", metavar="PATH", help="with --from offline: where the offline media is mounted")
     sp.add_argument("--path", action="append", default=[], metavar="P", help="only this path (repeatable)")
     sp.add_argument("--target", required=True, metavar="DIR", help="directory to restore into")
     sp.add_argument("--dry-run", action="store_true", help="show what would be restored, write nothing")
     sp.add_argument("--in-place", action="store_true", help="allow overwriting live data (dangerous)")
+    from agent.commands.backup_browse import register_browse
+
+    register_browse(add)
     sp = add("offline", "write a verified copy to removable media (BAK-1) / 离线副本", cmd_offline)
     sp.add_argument("--to", required=True, metavar="PATH", help="mount point of the media")
     sp.add_argument("--media-id", required=True, metavar="ID", help="label written on the media")

@@ -41,7 +41,10 @@ class Progress:
         self.show(repository, f"{pct:5.1f}% {done}")
 
     def restore_status(self, done: int, total: int) -> None:
-        pct = 100.0 * done / total if total else 0.0
+        if not total:  # no listing was made (it would cost a tenth of the restore): bytes only
+            self.show("restore", f"{human(done)} / 已恢复")
+            return
+        pct = 100.0 * done / total
         self.show("restore", f"{min(pct, 100.0):5.1f}% {human(done)} / {human(total)}")
 
     def show(self, key: str, text: str) -> None:

@@ -1,0 +1,5 @@
+import sys
+
+from bench.backup_scale.run import main
+
+sys.exit(main())
