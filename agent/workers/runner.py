@@ -21,8 +21,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -33,10 +31,17 @@ from typing import Any, BinaryIO, cast
 from agent.actions.base import JobContext, JobOutcome
 from agent.workers.proxy import WRITES
 from agent.workers.wire import Channel, WorkerSpec
+from collectors.system.piped_process import (
+    KILL_GRACE,
+    Piped,
+    describe_exit,
+    kill_tree,
+    start_piped,
+    wait_exit,
+)
 
 log = logging.getLogger(__name__)
 
-KILL_GRACE = 1.0  # seconds between terminate and kill
 CANCEL_GRACE = 3.0  # seconds a cancelled worker gets to stop by itself (< daemon.SHUTDOWN_GRACE)
 CALLS = WRITES | {"request_run"}
 _ROOT = str(Path(__file__).resolve().parents[2])  # the directory that holds the `agent` package
@@ -77,16 +82,6 @@ def _environment(secret_names: set[str]) -> dict[str, str]:
     env.setdefault("MALLOC_ARENA_MAX", "2")  # glibc: few arenas, so the address-space cap measures use
     env["PYTHONIOENCODING"] = "utf-8"
     return env
-
-
-def _stderr() -> int:
-    """The worker's stderr (tracebacks of a crash, faulthandler): the daemon's own, which under
-    the Windows service is `service.log` (sys.stderr there is that file, not the process's
-    standard handle, which a service does not have); nowhere when there is none."""
-    try:
-        return sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        return subprocess.DEVNULL
 
 
 class WorkerAction:
@@ -131,15 +126,7 @@ class Worker:
             secret_env={name: os.environ[name] for name in secret_names if name in os.environ},
         )
         started = time.monotonic()
-        proc = subprocess.Popen(
-            [python_executable(), "-m", "agent.workers.child"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=_stderr(),
-            env=_environment(secret_names),
-            start_new_session=sys.platform != "win32",
-            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
-        )
+        proc = start_piped([python_executable(), "-m", "agent.workers.child"], _environment(secret_names))
         assert proc.stdin is not None and proc.stdout is not None
         to_child, from_child = Channel(cast(BinaryIO, proc.stdin)), Channel(cast(BinaryIO, proc.stdout))
         watcher = threading.Thread(
@@ -202,7 +189,7 @@ class Worker:
         except Exception as exc:  # StateError (a full disk): raised again in the worker
             return False, exc
 
-    def _watch(self, proc: subprocess.Popen[bytes], to_child: Channel) -> None:
+    def _watch(self, proc: Piped, to_child: Channel) -> None:
         """Thread: kill the worker at the timeout; on a cancel, ask first, kill after a grace."""
         ctx = self.ctx
         asked_at: float | None = None
@@ -226,74 +213,9 @@ class Worker:
             log.warning("job %s: %s", self.action.job, self.killed_why)
             kill_tree(proc)
 
-    def _reap(self, proc: subprocess.Popen[bytes]) -> int:
+    def _reap(self, proc: Piped) -> int:
         code = wait_exit(proc, CANCEL_GRACE + KILL_GRACE + 1.0)
         if code is None:
             kill_tree(proc)
             code = proc.wait()
         return code
-
-
-def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int | None:
-    """The exit code, or None if the process still runs after `timeout` seconds. Polls with
-    Event.wait, as the scheduler waits: Popen.wait(timeout) sleeps with clock_nanosleep, which
-    an LD_PRELOADed libfaketime (tests/reliability/test_b_time.py) can fail with EINVAL."""
-    pause = threading.Event()
-    end = time.monotonic() + timeout
-    while True:
-        code = proc.poll()
-        if code is not None or time.monotonic() >= end:
-            return code
-        pause.wait(0.02)
-
-
-def kill_tree(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate the worker and every process it started, then kill what is left after
-    KILL_GRACE. Children are found before the worker dies (then they are orphans)."""
-    import psutil
-
-    try:
-        children = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.Error:
-        children = []
-    for signal_them in ("terminate", "kill"):
-        for child in children:
-            with contextlib.suppress(psutil.Error):
-                getattr(child, signal_them)()
-        with contextlib.suppress(OSError):  # already gone
-            getattr(proc, signal_them)()
-        if wait_exit(proc, KILL_GRACE) is not None and _all_gone(children, KILL_GRACE):
-            return
-
-
-def _all_gone(children: list[Any], timeout: float) -> bool:
-    pause = threading.Event()
-    end = time.monotonic() + timeout
-    while True:
-        running = [c for c in children if _running(c)]
-        if not running or time.monotonic() >= end:
-            return not running
-        pause.wait(0.02)
-
-
-def _running(child: Any) -> bool:
-    import psutil
-
-    try:
-        return bool(child.is_running()) and child.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def describe_exit(code: int) -> str:
-    """'exit code 1', 'killed by signal 11 (SIGSEGV)', 'exit code 0xC0000005 (access violation)'."""
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = "unknown signal"
-        return f"killed by signal {-code} ({name})"
-    if sys.platform == "win32" and code >= 0xC0000000:
-        known = {0xC0000005: "access violation", 0xC00000FD: "stack overflow", 0xC0000017: "out of memory"}
-        return f"exit code 0x{code:08X} ({known.get(code, 'NTSTATUS')})"
-    return f"exit code {code}"

@@ -215,6 +215,7 @@ def test_the_scheduled_full_drill_is_off_by_default_and_when_enabled_runs_as_a_j
     from agent.actions.base import JobContext
     from agent.config.schema import Config
     from agent.jobs import JOBS, scheduled
+    from agent.workers.child import resolve
 
     [spec] = [s for s in JOBS if s.name == "backup_drill_full"]
     assert spec.schedule(Config()) is None  # no backups configured: no job at all
@@ -229,7 +230,8 @@ def test_the_scheduled_full_drill_is_off_by_default_and_when_enabled_runs_as_a_j
         before = site.views()["primary"].last.started
         ctx = JobContext(config, state, site.state_dir, time.monotonic() + 300, threading.Event(),
                          logging.getLogger("test"))  # fmt: skip
-        outcome = spec.action(ctx)
+        assert isinstance(spec.action, str)  # "module:function", run by a worker process
+        outcome = resolve(spec.action)(ctx)
     finally:
         state.close()
     assert outcome.success, outcome.error

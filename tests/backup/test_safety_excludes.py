@@ -80,14 +80,15 @@ def test_protected_paths_become_exact_patterns_in_every_spelling_restic_walks(tm
 
 
 def test_the_state_directory_and_the_last_offline_media_are_protected_by_the_agents_plan(env: Env) -> None:
-    from agent.actions.backup import plan_for, update_record
+    from agent.actions.backup import plan_for
     from agent.config import load_config
+    from agent.records.backup import BackupRecord, OfflineCopy
     from agent.state import State
 
     loaded = load_config(str(write_cli_config(env)))
     state = State.open(loaded.state_dir)
     media = env.source / "usb" / "hostward-offline"
-    update_record(state, lambda payload: payload.__setitem__("offline", {"path": str(media)}))
+    state.put_record(BackupRecord(offline=OfflineCopy("USB-0001", 1.0, str(media))))
     plan = plan_for(loaded.config, loaded.state_dir, state=state)
     assert {str(loaded.state_dir), str(media), str(env.root / "primary"), str(env.cache)} <= set(plan.protect)
     assert exact_pattern(str(media)) in protected_excludes(plan.sources, plan.protect)

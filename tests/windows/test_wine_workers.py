@@ -13,11 +13,27 @@ from wine_kit import INSTALL, WineBox
 
 JOBS_MODULE = """
 import os
+from dataclasses import dataclass
+from typing import ClassVar
 from agent.actions.base import JobOutcome
+from agent.records.base import start
+
+@dataclass(frozen=True)
+class NoteRecord:
+    KIND: ClassVar[str] = "note"
+    VERSION: ClassVar[int] = 1
+    pid: int
+
+    def to_json(self):
+        return {"version": 1, "pid": self.pid}
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(start(cls.KIND, cls.VERSION, data).integer("pid"))
 
 def note(ctx):
-    ctx.state.put_record("note", {"pid": os.getpid()})
-    return JobOutcome(ctx.state.record("note") is not None)
+    ctx.state.put_record(NoteRecord(os.getpid()))
+    return JobOutcome(ctx.state.record(NoteRecord) is not None)
 
 def hang(ctx):
     ctx.state.put("hang.pid", os.getpid())
