@@ -40,7 +40,6 @@ SKIPPED: dict[str, str] = {
     "sys.time_sync": "installing and enabling chrony needs the running system",
     "sys.audit_logging": "installing and enabling auditd needs the running system",
     "av.auto_update_linux": "systemctl enable --now needs the running system",
-    "usb.media_blocked_clinical": "names modules, not lines; enforcement usb_lockdown applies it",
     "usb.media_scanned": "clamonacc must run; a running process cannot be written to disk",
     "av.installed_running": "installing antivirus is a package install and a running service",
     "av.signatures_current": "freshclam fetches signatures over the network",
@@ -70,6 +69,7 @@ class FileFix:
     delete: dict[str, tuple[str, ...]] = field(default_factory=dict)
     prepend: bool = False  # "at the top of" the file
     break_it: Callable[[Path], None] | None = None
+    role: str = "office_pc"  # the role the check covers
 
 
 def _dpkg_add(root: Path, name: str) -> None:
@@ -77,7 +77,17 @@ def _dpkg_add(root: Path, name: str) -> None:
     status.write_text(status.read_text() + f"\nPackage: {name}\nStatus: install ok installed\nVersion: 1\n")
 
 
+_MEDIA_MODULES = ("usb-storage", "uas", "sr_mod", "cdrom", "floppy")
 FILE_FIXES: dict[str, FileFix] = {
+    "usb.media_blocked_clinical": FileFix(
+        add={
+            "/etc/modprobe.d/hostward-media.conf": tuple(
+                line for m in _MEDIA_MODULES for line in (f"install {m} /bin/false", f"blacklist {m}")
+            )
+        },
+        role="clinical_terminal",
+        break_it=lambda root: [p.unlink() for p in (root / "etc/modprobe.d").glob("*.conf")],
+    ),
     "usb.storage_blocked": FileFix(
         add={
             "/etc/modprobe.d/hostward-usb.conf": (
@@ -173,7 +183,7 @@ def test_file_remediation_followed_literally_passes(
         assert any(line in quoted(spec.remediation.en) for line in lines) or fix.prepend
     if fix.break_it is not None:
         fix.break_it(linux_root)
-    before = check(linux_root, check_id, live=False)
+    before = check(linux_root, check_id, role=fix.role, live=False)
     assert before.status == "fail", before.reason
     for path, prefixes in fix.delete.items():
         full = linux_root / path.lstrip("/")
@@ -185,7 +195,7 @@ def test_file_remediation_followed_literally_passes(
         old = full.read_text() if full.exists() else ""
         new = "".join(f"{ln}\n" for ln in lines)
         write(linux_root, path, new + old if fix.prepend else old + new)
-    after = check(linux_root, check_id, live=False)
+    after = check(linux_root, check_id, role=fix.role, live=False)
     assert after.status == "pass", after.reason
 
 
