@@ -50,12 +50,15 @@ class Upsd:
     port: int
     dev: Path
     password_file: str
+    stamp: float = 0.0  # the .dev file's last mtime: each rewrite gets a later whole second
 
     def status(self, text: str) -> None:
-        """Rewrite the dummy UPS; wait until upsd reports it."""
+        """Rewrite the dummy UPS; wait until upsd reports it. dummy-ups re-reads the file when
+        its mtime (whole seconds) changes, so two rewrites within a second must not share one."""
         first = text.split("\n", 1)[0].removeprefix("ups.status: ")
         self.dev.write_text(text)
-        os.utime(self.dev, (time.time() + 1, time.time() + 1))  # a new mtime even within a second
+        self.stamp = max(float(int(time.time())) + 2, self.stamp + 2)
+        os.utime(self.dev, (self.stamp, self.stamp))
         wait_for(lambda: reported(self.port) == first, 30, first)
 
     def device(
