@@ -24,7 +24,6 @@ from agent.config.limits import LimitsConfig
 from agent.records.watchdog import SetAside, WatchdogChecksRecord, WatchdogJobsRecord
 from agent.state import State
 from common.errors import HostwardError
-from policies import watchdog as policy_watchdog
 from policies.result import CheckResult
 
 if sys.platform != "win32":
@@ -129,14 +128,14 @@ def note_checks(state: State, limits: LimitsConfig, results: Iterable[CheckResul
     aside = load(state, CHECKS_RECORD)
     changed = False
     for result in results:
-        hit = policy_watchdog.stopped_evidence(result.evidence)
-        if hit:
+        hit = result.stopped
+        if hit in ("timeout", "memory"):
             why = "hung past the audit's time limit" if hit == "timeout" else "ran out of its memory cap"
             aside[result.check] = strike(aside.get(result.check), limits, now, why)
             until = time.strftime("%H:%M:%S", time.localtime(aside[result.check].until))
             log.warning("watchdog: check %s stopped (%s); set aside until %s", result.check, why, until)
             changed = True
-        elif result.evidence.get(policy_watchdog.EVIDENCE_KEY) != "set_aside" and result.check in aside:
+        elif hit != "set_aside" and result.check in aside:
             del aside[result.check]
             changed = True
     if changed:

@@ -177,6 +177,7 @@ def run_audit(
             title_zh=spec.title.zh,
             title_en=spec.title.en,
             duration_seconds=duration,
+            stopped=finding.stopped,
         )
         result = apply_waivers(result, waivers, target.hostname, now.date())
         results.append(apply_exemptions(result, exemptions, target.hostname, now.date()))

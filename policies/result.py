@@ -15,6 +15,10 @@ Status = Literal["pass", "fail", "error", "not_applicable"]
 Lang = Literal["zh", "en"]
 Severity = Literal["low", "medium", "high", "critical"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "error", "not_applicable")
+# Why the watchdog stopped a check (policies/watchdog.py): at the audit's time limit, at the
+# memory cap, or not run at all while it is set aside (agent/watchdog.py); "" when it ran to its end.
+Stopped = Literal["", "timeout", "memory", "set_aside"]
+STOPPED: tuple[Stopped, ...] = ("", "timeout", "memory", "set_aside")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Finding:
     reason: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
     reason_zh: str = ""
+    stopped: Stopped = ""
 
 
 def finding(status: Status, reason: Reason, evidence: Mapping[str, Any]) -> Finding:
@@ -97,6 +102,7 @@ class CheckResult:
     waiver: WaiverNote | None = None
     duration_seconds: float = 0.0
     reason_zh: str = ""  # the reason in Chinese; empty: only the English `reason` exists
+    stopped: Stopped = ""  # the watchdog stopped it (or did not run it): see Stopped
 
     def reason_in(self, lang: str) -> str:
         """The reason in `lang` (zh falls back to en where a probe gave no Chinese)."""
@@ -115,6 +121,8 @@ class CheckResult:
             "waived": self.waived,
             "duration_seconds": round(self.duration_seconds, 4),
         }
+        if self.stopped:
+            out["stopped"] = self.stopped
         if self.waiver is not None:
             out["waiver"] = {
                 "approver": self.waiver.approver,
@@ -141,7 +149,19 @@ class CheckResult:
             waiver=WaiverNote(**waiver) if isinstance(waiver, dict) else None,
             duration_seconds=float(data.get("duration_seconds", 0.0)),
             reason_zh=str(data.get("reason_zh", "")),
+            stopped=_stopped(data),
         )
+
+
+def _stopped(data: Mapping[str, Any]) -> Stopped:
+    """The watchdog's mark; results stored before it was a field carry it as evidence."""
+    evidence = data.get("evidence")
+    old = evidence.get("watchdog", "") if isinstance(evidence, Mapping) else ""
+    value = data.get("stopped", old)
+    for known in STOPPED:
+        if value == known:
+            return known
+    raise ValueError(f"stopped: not one of {', '.join(STOPPED[1:])}: {value!r}")
 
 
 NaClass = Literal["platform", "role", "offline_root", "not_configured"]

@@ -2,10 +2,11 @@
 
 Each probe gets its own `WatchedRunner`: every command it runs is cut at the audit's deadline
 (not only at the command's own timeout) and runs under the runner's memory cap; a command
-stopped at either limit is remembered, and an `error` finding from that probe says so in its
-evidence (`watchdog: timeout | memory`). A probe still running at the deadline is abandoned
-with `watchdog: timeout`. The agent (agent/actions/audit.py) sets such checks aside for a
-cool-down: `set_aside_finding` is what they report meanwhile, without running.
+stopped at either limit is remembered, and an `error` finding from that probe says so: its
+`stopped` is "timeout" or "memory" (typed, policies.result.Stopped; the evidence repeats it for
+people). A probe still running at the deadline is abandoned with `stopped="timeout"`. The agent
+(agent/watchdog.py) sets such checks aside for a cool-down: `set_aside_finding` is what they
+report meanwhile, without running (`stopped="set_aside"`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from collectors.system.runner import DEFAULT_MAX_OUTPUT, CommandResult, LineCallback, Runner
-from policies.result import Finding, errored, msg
+from policies.result import Finding, Stopped, errored, msg
 
-EVIDENCE_KEY = "watchdog"
+EVIDENCE_KEY = "watchdog"  # the evidence line people read; code reads Finding.stopped
 _MIN_TIMEOUT = 0.1
 _MARGIN = 0.3  # a command is cut this long before the deadline, so its probe still reports it
 
@@ -65,21 +66,16 @@ def annotate(finding: Finding, runner: Runner) -> Finding:
     """An error finding from a probe whose command was stopped at a limit, marked as such."""
     if finding.status != "error" or not isinstance(runner, WatchedRunner) or not runner.hits:
         return finding
-    return replace(finding, evidence={**finding.evidence, EVIDENCE_KEY: runner.hits[0]})
+    hit: Stopped = "memory" if runner.hits[0] == "memory" else "timeout"
+    return replace(finding, stopped=hit, evidence={**finding.evidence, EVIDENCE_KEY: hit})
 
 
 def timed_out(timeout: float) -> Finding:
     late = msg(f"did not finish within {timeout:g}s; abandoned", f"未在 {timeout:g} 秒内完成，已放弃")
-    return errored(late, **{EVIDENCE_KEY: "timeout"})
+    return replace(errored(late, **{EVIDENCE_KEY: "timeout"}), stopped="timeout")
 
 
 def set_aside_finding(reason: str) -> Finding:
     """The finding of a check set aside by the watchdog (not run this time)."""
     text = msg(f"set aside by the watchdog: {reason}", f"因资源超限暂停检查：{reason}")
-    return errored(text, **{EVIDENCE_KEY: "set_aside"})
-
-
-def stopped_evidence(evidence: Mapping[str, object]) -> str:
-    """The limit a result was stopped at ("timeout", "memory") or "" (it ran to its end)."""
-    hit = evidence.get(EVIDENCE_KEY, "")
-    return hit if hit in ("timeout", "memory") else ""
+    return replace(errored(text, **{EVIDENCE_KEY: "set_aside"}), stopped="set_aside")
