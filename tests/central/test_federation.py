@@ -212,7 +212,8 @@ def test_each_site_scrapes_only_its_own_agents_and_the_central_one_none(federati
         mine = {h for h, (_, s) in AGENTS.items() if s == site}
         assert wait_for(lambda: _site_hosts(federation, site, len(mine)), 60, "scraping") == mine  # noqa: B023
     federating = 'up{job="hostward-federate"} == 1'
-    assert len(wait_for(lambda: federation.query("central", federating), 60, "federating")) == len(SITES)
+    sites = wait_for(lambda: len(federation.query("central", federating)) == len(SITES), 60, "both sites")
+    assert sites and {r["metric"]["site"] for r in federation.query("central", federating)} == set(SITES)
     jobs = get_json(f"{federation.prometheus['central'].url}/api/v1/targets")["data"]["activeTargets"]
     assert {t["labels"]["job"] for t in jobs} <= {"prometheus", "hostward-federate"}
 
