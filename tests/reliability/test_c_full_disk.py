@@ -113,6 +113,10 @@ def scrape(url: str) -> str:
 
 
 def notes(state: Path) -> int:
+    """test.note entries so far (none before the agent's first journal line: the banner the test
+    waits for is printed before it)."""
+    if not (state / "journal.jsonl").exists():
+        return 0
     return sum(1 for item in journal_lines(state) if item["kind"] == "test.note")
 
 
