@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
@@ -26,25 +24,7 @@ RECORD_KIND = DeviceConfigsRecord.KIND
 STORE_DIR = "device-configs"
 
 
-@dataclass(frozen=True)
-class ConfigOutcome:
-    name: str
-    ok: bool
-    changed: bool
-    reason: str = ""
-    version: int = 0
-    versions: int = 0
-    last_change: float | None = None
-    hostname: str = ""
-    diff_lines: int = 0
-    host_key_mismatch: bool = False
-    diff_file: str = ""  # the unified diff from the previous version, when changed
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def backup_configs(config: Config, state: State | None, state_dir: Path) -> list[ConfigOutcome]:
+def backup_configs(config: Config, state: State | None, state_dir: Path) -> list[ConfigBackup]:
     """Back up every device with `ssh:`; store the record if `state` is given."""
     devices = [d for d in config.devices if d.ssh is not None]
     if not devices:
@@ -73,7 +53,7 @@ def backup_configs(config: Config, state: State | None, state_dir: Path) -> list
         if stored.changed:
             log.warning("configuration of %s changed (version %d)", device.name, stored.version)
         outcomes.append(
-            ConfigOutcome(
+            ConfigBackup(
                 device.name,
                 True,
                 stored.changed,
@@ -87,7 +67,7 @@ def backup_configs(config: Config, state: State | None, state_dir: Path) -> list
             )
         )
     if state is not None:
-        record = DeviceConfigsRecord(tuple(ConfigBackup(**o.to_dict()) for o in outcomes))
+        record = DeviceConfigsRecord(tuple(outcomes))
         state.put_record(record, taken=time.time())
     return outcomes
 
@@ -101,8 +81,8 @@ def config_backup_job(ctx: JobContext) -> JobOutcome:
     return JobOutcome(False, error, partial=len(failed) < len(outcomes))
 
 
-def _failed(root: Path, name: str, reason: str, mismatch: bool = False) -> ConfigOutcome:
+def _failed(root: Path, name: str, reason: str, mismatch: bool = False) -> ConfigBackup:
     kept = config_store.versions(root, name)
-    return ConfigOutcome(
+    return ConfigBackup(
         name, False, False, reason, kept[-1] if kept else 0, len(kept), host_key_mismatch=mismatch
     )

@@ -52,7 +52,7 @@ def run_config_backup(args: argparse.Namespace) -> int:
     finally:
         state.close()
     if args.json:
-        print(console.dumps({"devices": [o.to_dict() for o in outcomes]}, indent=2))
+        print(console.dumps({"devices": [o.to_json() for o in outcomes]}, indent=2))
     else:
         for o in outcomes:
             status = "changed 已变更" if o.changed else ("ok 正常" if o.ok else "FAILED 失败")

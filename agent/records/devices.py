@@ -100,7 +100,7 @@ class ConfigBackup:
     hostname: str = ""
     diff_lines: int = 0
     host_key_mismatch: bool = False
-    diff_file: str = ""
+    diff_file: str = ""  # the unified diff from the previous version, when changed
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
