@@ -134,7 +134,8 @@ def hold_lock(e: Env, name: str) -> subprocess.Popen[bytes]:
     )
     locks = e.root / name / "locks"
     deadline = time.monotonic() + 20
-    while not any(locks.iterdir()):
+    # restic creates the lock file under its final name, then writes it: wait for its content
+    while not any(lock.stat().st_size > 0 for lock in locks.iterdir()):
         assert time.monotonic() < deadline, "restic did not take its lock"
         time.sleep(0.05)
     return proc
