@@ -19,14 +19,15 @@ from agent import device_events
 from agent.config.schema import Config
 from agent.records import HostRecord, StateError
 from agent.report.daily import Incident, Item, JobDay, day_bounds, incidents, inspect, job_days
-from agent.report.page import document, facts, table
+from agent.report.page import document
 from agent.state import State
+from agent.web.markup import Markup, facts, html, table
 from agent.web.section_audit import audit_section
 from agent.web.section_backup import backup_section
 from agent.web.section_devices import devices_section
 from agent.web.section_events import events_table
 from agent.web.section_host import host_section
-from agent.web.text import e, t, when
+from agent.web.text import t, when
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^daily-(\d{4}-\d\d-\d\d)\.html$")
@@ -50,72 +51,96 @@ LEVEL_TEXT = {
 DETAIL_SECTIONS = (host_section, audit_section, backup_section, devices_section)
 
 
-def render_daily(config: Config, state: State, day: date, lang: str, backup_configured: bool) -> str:
+def render_daily(config: Config, state: State, day: date, lang: str, backup_configured: bool) -> Markup:
     """Today's record (the detail sections show the state as it is now)."""
     start, end = day_bounds(day)
     snapshot = state.snapshot()
     body = [
-        f"<h1>{t(lang, '机房及终端每日巡检记录', 'Daily inspection record')}</h1>",
+        html("<h1>{}</h1>", t(lang, "机房及终端每日巡检记录", "Daily inspection record")),
         facts("record-facts", lang, _facts(config, state, day)),
-        f"<h2>{t(lang, '巡检结论', 'Inspection summary')}</h2>",
+        html("<h2>{}</h2>", t(lang, "巡检结论", "Inspection summary")),
         _items(inspect(state, day, backup_configured), lang),
-        f"<h2>{t(lang, '当日事件', 'Incidents of the day')}</h2>",
+        html("<h2>{}</h2>", t(lang, "当日事件", "Incidents of the day")),
         _incidents(incidents(state, start, end), lang),
-        f"<h3>{t(lang, '当日机房事件', 'Machine-room events of the day')}</h3>",
+        html("<h3>{}</h3>", t(lang, "当日机房事件", "Machine-room events of the day")),
         events_table(device_events.read(state).since(start, end), lang, "day-events"),
-        f"<h3>{t(lang, '当日任务运行', 'Job runs of the day')}</h3>",
+        html("<h3>{}</h3>", t(lang, "当日任务运行", "Job runs of the day")),
         _job_days(job_days(state, start, end), lang),
-        f"<h2>{t(lang, '详细情况', 'Details')}</h2>",
+        html("<h2>{}</h2>", t(lang, "详细情况", "Details")),
         *(section(snapshot, lang) for section in DETAIL_SECTIONS),
-        '<div class="signoff">'
-        f"<div>{t(lang, '巡检人', 'Inspected by')}</div><div>{t(lang, '复核人', 'Checked by')}</div>"
-        f"<div>{t(lang, '备注', 'Remarks')}</div></div>",
+        html(
+            '<div class="signoff"><div>{}</div><div>{}</div><div>{}</div></div>',
+            t(lang, "巡检人", "Inspected by"),
+            t(lang, "复核人", "Checked by"),
+            t(lang, "备注", "Remarks"),
+        ),
     ]
     return document(lang, f"{t(lang, '每日巡检记录', 'Daily inspection record')} {day.isoformat()}", body)
 
 
-def _facts(config: Config, state: State, day: date) -> list[tuple[str, str, str]]:
+def _facts(config: Config, state: State, day: date) -> list[tuple[str, str, Markup | str]]:
     try:
         host = state.record(HostRecord)
     except StateError:  # the health item of the record says why
         host = None
     name = config.host.name or (host.record.snapshot.hostname if host else None) or socket.gethostname()
     return [
-        ("主机", "Host", f'<span id="record-host">{e(name)}</span>'),
-        ("角色 / 地点", "Role / site", e(f"{config.host.role} / {config.host.site or '—'}")),
-        ("日期", "Date", f'<span id="record-date">{e(day.isoformat())}</span>'),
+        ("主机", "Host", html('<span id="record-host">{}</span>', name)),
+        ("角色 / 地点", "Role / site", f"{config.host.role} / {config.host.site or '—'}"),
+        ("日期", "Date", html('<span id="record-date">{}</span>', day.isoformat())),
     ]
 
 
-def _job_days(days: list[JobDay], lang: str) -> str:
+def _job_days(days: list[JobDay], lang: str) -> Markup:
     rows = [
-        f'<tr data-job="{e(d.job)}" class="{"warn" if d.failed else "ok"}"><td>{e(d.job)}</td>'
-        f'<td class="num">{d.runs}</td><td class="num">{d.failed}</td></tr>'
+        html(
+            '<tr data-job="{job}" class="{level}"><td>{job}</td><td class="num">{runs}</td>'
+            '<td class="num">{failed}</td></tr>',
+            job=d.job,
+            level="warn" if d.failed else "ok",
+            runs=d.runs,
+            failed=d.failed,
+        )
         for d in days
     ]
     return table("jobs-day", lang, [("任务", "Job"), ("运行次数", "Runs"), ("失败", "Failed")], rows)
 
 
-def _items(items: list[Item], lang: str) -> str:
+def _items(items: list[Item], lang: str) -> Markup:
     rows = [
-        f'<tr data-item="{it.key}" data-level="{it.level}" class="{it.level}">'
-        f"<td>{t(lang, *ITEM_TEXT[it.key])}</td><td>{t(lang, *LEVEL_TEXT[it.level])}</td>"
-        f"<td>{t(lang, it.zh, it.en)}</td></tr>"
+        html(
+            '<tr data-item="{key}" data-level="{level}" class="{level}"><td>{item}</td><td>{verdict}</td>'
+            "<td>{said}</td></tr>",
+            key=it.key,
+            level=it.level,
+            item=t(lang, *ITEM_TEXT[it.key]),
+            verdict=t(lang, *LEVEL_TEXT[it.level]),
+            said=t(lang, it.zh, it.en),
+        )
         for it in items
     ]
     return table("inspection", lang, [("项目", "Item"), ("结论", "Result"), ("说明", "Details")], rows)
 
 
-def _incidents(found: list[Incident], lang: str) -> str:
+def _incidents(found: list[Incident], lang: str) -> Markup:
     if not found:
-        return f'<p class="ok" id="no-incidents">{t(lang, "当日无事件。", "No incident that day.")}</p>'
+        none = t(lang, "当日无事件。", "No incident that day.")
+        return html('<p class="ok" id="no-incidents">{}</p>', none)
     rows = []
     for i in found:
         kind = t(lang, "任务失败", "job failed") if i.kind == "job" else t(lang, "停机", "outage")
         ended = "" if i.kind == "job" else when(i.end) if i.end else t(lang, "仍在停机", "still down")
         rows.append(
-            f'<tr data-incident="{i.kind}" class="crit"><td>{when(i.time)}</td><td>{kind}</td>'
-            f"<td>{e(i.what)}</td><td>{e(i.detail)}</td><td>{ended}</td></tr>"
+            html(
+                '<tr data-incident="{}" class="crit"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+                "<td>{}</td></tr>",
+                i.kind,
+                when(i.time),
+                kind,
+                i.what,
+                i.detail,
+                ended,
+            )
         )
     columns = [("时间", "Time"), ("类型", "Kind"), ("对象", "Target"), ("原因", "Reason"), ("恢复", "Ended")]
     return table("incidents", lang, columns, rows)

@@ -11,8 +11,9 @@ import time
 from collections.abc import Mapping
 
 from agent.report.fleet import CHECK_STATUSES, STATE_ORDER, FleetReport, HostResult, RuleRow
-from agent.report.page import document, facts, table
-from agent.web.text import e, t, when
+from agent.report.page import document
+from agent.web.markup import EMPTY, Markup, facts, html, join, table
+from agent.web.text import t, when
 from policies.library import Library
 
 STATE_TEXT = {
@@ -46,53 +47,60 @@ def moment(epoch: float) -> str:
     return f"{local} ({utc})"
 
 
-def render_fleet(report: FleetReport, library: Library, lang: str) -> str:
+def render_fleet(report: FleetReport, library: Library, lang: str) -> Markup:
     title = t(lang, "终端合规情况报告（全网）", "Fleet compliance report")
     body = [
-        f"<h1>{title}</h1>",
+        html("<h1>{}</h1>", title),
         facts("report-facts", lang, _facts(report)),
         _summary(report, lang),
         _rules_table(report, library, lang),
         _hosts_table(report, library, lang),
-        '<div class="signoff">'
-        f"<div>{t(lang, '审核人', 'Reviewed by')}</div><div>{t(lang, '日期', 'Date')}</div></div>",
+        html(
+            '<div class="signoff"><div>{}</div><div>{}</div></div>',
+            t(lang, "审核人", "Reviewed by"),
+            t(lang, "日期", "Date"),
+        ),
     ]
     return document(lang, t(lang, "终端合规情况报告", "Fleet compliance report"), body)
 
 
-def _facts(report: FleetReport) -> list[tuple[str, str, str]]:
-    source = f'<span id="report-source">Prometheus {e(report.source)}</span> · job="{e(report.job)}"'
+def _facts(report: FleetReport) -> list[tuple[str, str, Markup]]:
+    source = html('<span id="report-source">Prometheus {}</span> · job="{}"', report.source, report.job)
     return [
-        ("时间点", "Point in time", f'<span id="report-time">{e(moment(report.at))}</span>'),
+        ("时间点", "Point in time", html('<span id="report-time">{}</span>', moment(report.at))),
         ("数据来源", "Source", source),
     ]
 
 
-def _summary(report: FleetReport, lang: str) -> str:
+def _summary(report: FleetReport, lang: str) -> Markup:
     host_cols = [("主机总数", "Hosts"), *(STATE_TEXT[s] for s in STATE_ORDER)]
-    host_cells = [f'<td class="num" id="sum-hosts">{len(report.hosts)}</td>'] + [
-        f'<td class="num" id="sum-{s}">{len(report.hosts_in(s))}</td>' for s in STATE_ORDER
+    host_cells = [html('<td class="num" id="sum-hosts">{}</td>', len(report.hosts))] + [
+        html('<td class="num" id="sum-{}">{}</td>', s, len(report.hosts_in(s))) for s in STATE_ORDER
     ]
     result_cols = [RESULT_TEXT[s] for s in CHECK_STATUSES]
-    result_cells = [f'<td class="num" id="sum-{s}">{report.results(s)}</td>' for s in CHECK_STATUSES]
-    note = ""
+    result_cells = [html('<td class="num" id="sum-{}">{}</td>', s, report.results(s)) for s in CHECK_STATUSES]
+    note = EMPTY
     if all(h.state == "no_data" for h in report.hosts):
         text = t(lang, "该时间点没有任何主机的合规数据。", "No host had compliance data at that time.")
-        note = f'<p class="nodata" id="no-data-at-all">{text}</p>'
-    return (
-        f"<h2>{t(lang, '概况', 'Summary')}</h2>{note}"
-        f"<h3>{t(lang, '主机', 'Hosts')}</h3>"
-        + table("summary-hosts", lang, host_cols, [f"<tr>{''.join(host_cells)}</tr>"])
-        + f"<h3>{t(lang, '检查结果（主机 × 检查项）', 'Check results (host × check)')}</h3>"
-        + table("summary-results", lang, result_cols, [f"<tr>{''.join(result_cells)}</tr>"])
+        note = html('<p class="nodata" id="no-data-at-all">{}</p>', text)
+    return html(
+        "<h2>{}</h2>{}<h3>{}</h3>{}<h3>{}</h3>{}",
+        t(lang, "概况", "Summary"),
+        note,
+        t(lang, "主机", "Hosts"),
+        table("summary-hosts", lang, host_cols, [html("<tr>{}</tr>", join(host_cells))]),
+        t(lang, "检查结果（主机 × 检查项）", "Check results (host × check)"),
+        table("summary-results", lang, result_cols, [html("<tr>{}</tr>", join(result_cells))]),
     )
 
 
-def _host_list(items: Mapping[str, tuple[str, ...]]) -> str:
-    return "<br>".join(f"{e(host)} <small>({e(', '.join(checks))})</small>" for host, checks in items.items())
+def _host_list(items: Mapping[str, tuple[str, ...]]) -> Markup:
+    return join(
+        (html("{} <small>({})</small>", host, ", ".join(checks)) for host, checks in items.items()), "<br>"
+    )
 
 
-def _rules_table(report: FleetReport, library: Library, lang: str) -> str:
+def _rules_table(report: FleetReport, library: Library, lang: str) -> Markup:
     order = {rid: i for i, rid in enumerate(library.rules)}
     rows = []
     measured = {r.rule for r in report.rules}
@@ -101,11 +109,19 @@ def _rules_table(report: FleetReport, library: Library, lang: str) -> str:
         spec = library.rules.get(row.rule)
         clause = (spec.clause.zh if lang == "zh" else spec.clause.en) if spec else "—"
         rows.append(
-            f'<tr data-rule="{e(row.rule)}" class="{_rule_css(row)}">'
-            f'<td class="id">{e(row.rule)}</td><td>{e(clause)}</td>'
-            f'<td class="num">{len(row.passing)}</td><td>{_host_list(row.failing) or "—"}</td>'
-            f"<td>{_host_list(row.erroring) or '—'}</td><td>{_host_list(row.waived) or '—'}</td>"
-            f"<td>{_host_list(_na_text(row.not_applicable, lang)) or '—'}</td></tr>"
+            html(
+                '<tr data-rule="{rule}" class="{css}"><td class="id">{rule}</td><td>{clause}</td>'
+                '<td class="num">{passing}</td><td>{failing}</td><td>{erroring}</td><td>{waived}</td>'
+                "<td>{na}</td></tr>",
+                rule=row.rule,
+                css=_rule_css(row),
+                clause=clause,
+                passing=len(row.passing),
+                failing=_host_list(row.failing) or "—",
+                erroring=_host_list(row.erroring) or "—",
+                waived=_host_list(row.waived) or "—",
+                na=_host_list(_na_text(row.not_applicable, lang)) or "—",
+            )
         )
     without = len(report.hosts_in("no_data"))
     text = t(
@@ -113,12 +129,14 @@ def _rules_table(report: FleetReport, library: Library, lang: str) -> str:
         f"另有 {without} 台主机该时间无数据，未计入本表。",
         f"{without} hosts had no data at that time and are not counted here.",
     )
-    note = f'<p class="nodata">{text}</p>' if without else ""
+    note = html('<p class="nodata">{}</p>', text) if without else EMPTY
     columns = [("条款", "Rule"), ("内容", "Clause"), ("符合的主机数", "Hosts passing"),
                ("不符合的主机（检查项）", "Hosts failing (checks)"), ("无法判定", "Could not determine"),
                ("已豁免", "Waived"), ("不适用（原因）", "Not applicable (why)")]  # fmt: skip
     return (
-        f"<h2>{t(lang, '按条款', 'By written rule')}</h2>" + table("rules-table", lang, columns, rows) + note
+        html("<h2>{}</h2>", t(lang, "按条款", "By written rule"))
+        + table("rules-table", lang, columns, rows)
+        + note
     )
 
 
@@ -148,38 +166,52 @@ def _rule_css(row: RuleRow) -> str:
     return "fail" if row.failing else "error" if row.erroring else "pass"
 
 
-def _hosts_table(report: FleetReport, library: Library, lang: str) -> str:
+def _hosts_table(report: FleetReport, library: Library, lang: str) -> Markup:
     titles = {c.id: (c.title.zh if lang == "zh" else c.title.en) for c in library.checks}
     rows = [_host_row(h, titles, lang) for h in report.hosts]
     columns = [("主机", "Host"), ("标签", "Labels"), ("结论", "Verdict"), ("符合", "Pass"),
                ("不符合", "Fail"), ("无法判定", "Error"), ("问题检查项（条款）", "Checks failing (rules)"),
                ("审计时间", "Audited at")]  # fmt: skip
-    return f"<h2>{t(lang, '按主机', 'By host')}</h2>" + table("hosts-table", lang, columns, rows)
+    return html("<h2>{}</h2>", t(lang, "按主机", "By host")) + table("hosts-table", lang, columns, rows)
 
 
-def _host_row(host: HostResult, titles: Mapping[str, str], lang: str) -> str:
-    verdict = t(lang, *STATE_TEXT[host.state])
+def _host_row(host: HostResult, titles: Mapping[str, str], lang: str) -> Markup:
+    verdict = html("{}", t(lang, *STATE_TEXT[host.state]))
     if host.no_data:
-        verdict += f"<br><small>{t(lang, *NO_DATA_TEXT[host.no_data])}</small>"
+        verdict += html("<br><small>{}</small>", t(lang, *NO_DATA_TEXT[host.no_data]))
     labels = ", ".join(f"{k}={v}" for k, v in host.labels.items() if k != "host")
-    name = e(host.instance)
+    name = html("{}", host.instance)
     if host.name != host.instance:
-        name = f"{e(host.name)}<br><small>{name}</small>"
+        name = html("{}<br><small>{}</small>", host.name, name)
     problems = []
     for check, status in sorted(host.checks.items()):
         if status in ("fail", "error", "waived"):
             mark = {"fail": "✗", "error": "?", "waived": t(lang, "（豁免）", "(waived)")}[status]
-            title = f" {e(titles[check])}" if check in titles else ""
+            title = f" {titles[check]}" if check in titles else ""
             problems.append(
-                f'<div data-check="{e(check)}" class="{status}">{mark} {e(check)}{title} '
-                f"<small>({e(', '.join(host.rules.get(check, ())))})</small></div>"
+                html(
+                    '<div data-check="{check}" class="{status}">{mark} {check}{title} '
+                    "<small>({rules})</small></div>",
+                    check=check,
+                    status=status,
+                    mark=mark,
+                    title=title,
+                    rules=", ".join(host.rules.get(check, ())),
+                )
             )
-    audited = when(host.audited)
-    counts = "".join(f'<td class="num">{host.count(s)}</td>' for s in ("pass", "fail", "error"))
+    counts = join(html('<td class="num">{}</td>', host.count(s)) for s in ("pass", "fail", "error"))
     if host.no_data:
-        counts = '<td class="num">—</td>' * 3
-    return (
-        f'<tr data-host="{e(host.instance)}" data-state="{host.state}" class="{_CSS_OF_STATE[host.state]}">'
-        f"<td>{name}</td><td>{e(labels) or '—'}</td><td>{verdict}</td>{counts}"
-        f"<td>{''.join(problems) or '—'}</td><td>{audited}</td></tr>"
+        counts = Markup('<td class="num">—</td><td class="num">—</td><td class="num">—</td>')
+    return html(
+        '<tr data-host="{}" data-state="{}" class="{}"><td>{}</td><td>{}</td><td>{}</td>{}<td>{}</td>'
+        "<td>{}</td></tr>",
+        host.instance,
+        host.state,
+        _CSS_OF_STATE[host.state],
+        name,
+        labels or "—",
+        verdict,
+        counts,
+        join(problems) or "—",
+        when(host.audited),
     )

@@ -8,7 +8,8 @@ from agent.records import AuditRecord, StateError
 from agent.records.audit import UsbSeen
 from agent.state import Snapshot
 from agent.web.audit_report import STATUS_TEXT
-from agent.web.text import e, t, when
+from agent.web.markup import EMPTY, Markup, header_row, html, join
+from agent.web.text import t, when
 from policies.library import load_library
 from policies.result import CheckResult
 from policies.schema import RuleSpec
@@ -23,15 +24,17 @@ def _rules() -> dict[str, RuleSpec]:
     return library.rules
 
 
-def audit_section(snapshot: Snapshot, lang: str) -> str:
-    head = f'<section id="compliance"><h2>{t(lang, "制度合规（按条款）", "Compliance by written rule")}</h2>'
+def audit_section(snapshot: Snapshot, lang: str) -> Markup:
+    head = html(
+        '<section id="compliance"><h2>{}</h2>', t(lang, "制度合规（按条款）", "Compliance by written rule")
+    )
     try:
         stored = snapshot.get(AuditRecord)
     except StateError as exc:
         unreadable = t(lang, "审计记录无法读取", "The audit record is unreadable")
-        return head + f'<p class="error">{unreadable}: {e(str(exc))}</p></section>'
+        return head + html('<p class="error">{}: {}</p></section>', unreadable, exc)
     if stored is None:
-        return head + f'<p class="empty">{t(lang, "尚未审计。", "Not audited yet.")}</p></section>'
+        return head + html('<p class="empty">{}</p></section>', t(lang, "尚未审计。", "Not audited yet."))
     record = stored.record
     results = record.results
     by_rule: dict[str, list[CheckResult]] = {}
@@ -49,47 +52,59 @@ def audit_section(snapshot: Snapshot, lang: str) -> str:
         for r in by_rule[rule_id]:
             zh, en = STATUS_TEXT[r.status]
             label = t(lang, zh, en) + (t(lang, "（豁免）", " (waived)") if r.waived else "")
-            title = r.title_zh if lang == "zh" else r.title_en
             cells.append(
-                f'<div data-check="{e(r.check)}"><span class="badge {_BADGE[r.status]}">{label}</span> '
-                f"{e(title)} <small>{e(r.reason_in(lang))}</small></div>"
+                html(
+                    '<div data-check="{}"><span class="badge {}">{}</span> {} <small>{}</small></div>',
+                    r.check,
+                    _BADGE[r.status],
+                    label,
+                    r.title_zh if lang == "zh" else r.title_en,
+                    r.reason_in(lang),
+                )
             )
         worst = min((r.status for r in by_rule[rule_id]), key=lambda s: _ORDER[s])
         rows.append(
-            f'<tr data-rule="{e(rule_id)}" class="{_BADGE[worst]}"><td>{e(rule_id)}</td>'
-            f"<td>{e(clause)}</td><td>{''.join(cells)}</td></tr>"
+            html(
+                '<tr data-rule="{id}" class="{level}"><td>{id}</td><td>{clause}</td><td>{cells}</td></tr>',
+                id=rule_id,
+                level=_BADGE[worst],
+                clause=clause,
+                cells=join(cells),
+            )
         )
     counts = " · ".join(f"{t(lang, *STATUS_TEXT[k])} {record.summary.count(k)}" for k in STATUS_TEXT)
-    cols = "".join(
-        f"<th>{t(lang, zh, en)}</th>" for zh, en in (("条款", "Rule"), ("内容", "Clause"), ("检查", "Checks"))
-    )
-    return (
-        head + f"<p>{t(lang, '审计时间', 'Audited')} {when(stored.taken)} — {counts}</p>"
-        f'<table id="compliance-table"><thead><tr>{cols}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-        + _usb_devices(record.usb_devices_seen, lang)
-        + "</section>"
+    cols = header_row(lang, (("条款", "Rule"), ("内容", "Clause"), ("检查", "Checks")))
+    return head + html(
+        '<p>{} {} — {}</p><table id="compliance-table">{}<tbody>{}</tbody></table>{}</section>',
+        t(lang, "审计时间", "Audited"),
+        when(stored.taken),
+        counts,
+        cols,
+        join(rows),
+        _usb_devices(record.usb_devices_seen, lang),
     )
 
 
-def _usb_devices(devices: tuple[UsbSeen, ...], lang: str) -> str:
+def _usb_devices(devices: tuple[UsbSeen, ...], lang: str) -> Markup:
     """USB-3: every USB storage device seen on this host, with first and last seen."""
     if not devices:
-        return ""
-    head = f"<h3>{t(lang, 'USB存储设备记录', 'USB storage devices seen')}</h3>"
-    cols = "".join(
-        f"<th>{t(lang, zh, en)}</th>"
-        for zh, en in (
-            ("厂商", "Vendor"),
-            ("型号", "Product"),
-            ("序列号", "Serial"),
-            ("首次", "First seen"),
-            ("最近", "Last seen"),
+        return EMPTY
+    cols = header_row(lang, (("厂商", "Vendor"), ("型号", "Product"), ("序列号", "Serial"),
+                             ("首次", "First seen"), ("最近", "Last seen")))  # fmt: skip
+    rows = join(
+        html(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            d.vendor,
+            d.product,
+            d.serial,
+            when(d.first_seen),
+            when(d.last_seen),
         )
-    )
-    rows = "".join(
-        f"<tr><td>{e(d.vendor)}</td><td>{e(d.product)}</td><td>{e(d.serial)}</td>"
-        f"<td>{when(d.first_seen)}</td><td>{when(d.last_seen)}</td></tr>"
         for d in devices
     )
-    return f'{head}<table id="usb-devices"><thead><tr>{cols}</tr></thead><tbody>{rows}</tbody></table>'
-
+    return html(
+        '<h3>{}</h3><table id="usb-devices">{}<tbody>{}</tbody></table>',
+        t(lang, "USB存储设备记录", "USB storage devices seen"),
+        cols,
+        rows,
+    )

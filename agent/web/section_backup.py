@@ -8,7 +8,8 @@ from agent.drill_full_record import full_drills
 from agent.records import BackupRecord, StateError
 from agent.records.backup import RepoCheck, RepoDrill, RepoPrune
 from agent.state import Snapshot
-from agent.web.text import e, size, t, when
+from agent.web.markup import EMPTY, Markup, header_row, html, join
+from agent.web.text import size, t, when
 
 ROOM2_LIMIT = 4 * 3600.0  # ROOM-2: a failed server back within 4 hours at most
 
@@ -19,35 +20,38 @@ _BADGE = {
 }
 
 
-def _badge(lang: str, status: str) -> str:
+def _badge(lang: str, status: str) -> Markup:
     css, zh, en = _BADGE.get(status, ("warn", "未知", "unknown"))
-    return f'<span class="badge {css}">{t(lang, zh, en)}</span>'
+    return html('<span class="badge {}">{}</span>', css, t(lang, zh, en))
 
 
-def _result(lang: str, part: RepoCheck | RepoDrill | None) -> str:
+def _result(lang: str, part: RepoCheck | RepoDrill | None) -> Markup:
     if part is None:
-        return t(lang, "从未", "never")
-    return f"{_badge(lang, 'ok' if part.ok else 'failed')} {when(part.time)}"
+        return html("{}", t(lang, "从未", "never"))
+    return html("{} {}", _badge(lang, "ok" if part.ok else "failed"), when(part.time))
 
 
-def _prune(lang: str, part: RepoPrune | None) -> str:
+def _prune(lang: str, part: RepoPrune | None) -> Markup:
     if part is None:
-        return t(lang, "从未", "never")
-    text = f"{_badge(lang, 'ok' if part.status == 'ok' else 'failed')} {when(part.time)}"
-    return text + (f" ({t(lang, '删除', 'removed')} {part.removed})" if part.status == "ok" else "")
+        return html("{}", t(lang, "从未", "never"))
+    text = html("{} {}", _badge(lang, "ok" if part.status == "ok" else "failed"), when(part.time))
+    if part.status == "ok":
+        text += html(" ({} {})", t(lang, "删除", "removed"), part.removed)
+    return text
 
 
-def backup_section(snapshot: Snapshot, lang: str) -> str:
-    head = f'<section id="backup"><h2>{t(lang, "备份", "Backups")}</h2>'
+def backup_section(snapshot: Snapshot, lang: str) -> Markup:
+    head = html('<section id="backup"><h2>{}</h2>', t(lang, "备份", "Backups"))
     try:
         stored = snapshot.get(BackupRecord)
     except StateError as exc:
         unreadable = t(lang, "备份记录无法读取", "The backup record is unreadable")
-        return head + f'<p class="error">{unreadable}: {e(str(exc))}</p></section>'
+        return head + html('<p class="error">{}: {}</p></section>', unreadable, exc)
     record = stored.record if stored is not None else None
     if record is None or not record.repositories:
-        return head + f'<p class="empty">{t(lang, "尚未备份。", "No backup has run yet.")}</p></section>'
-    columns = "".join(f"<th>{t(lang, zh, en)}</th>" for zh, en in (
+        none = t(lang, "尚未备份。", "No backup has run yet.")
+        return head + html('<p class="empty">{}</p></section>', none)
+    columns = header_row(lang, (
         ("仓库", "Repository"), ("上次备份", "Last backup"), ("结果", "Result"), ("上次成功", "Last success"),
         ("新增", "Added"), ("文件", "Files"), ("快照", "Snapshots"), ("覆盖缺口", "Coverage gap"),
         ("校验", "Check"), ("恢复演练", "Restore drill"), ("清理", "Prune"), ("错误", "Error")))  # fmt: skip
@@ -55,53 +59,72 @@ def backup_section(snapshot: Snapshot, lang: str) -> str:
     for name, r in sorted(record.repositories.items()):
         drill_text = _result(lang, r.drill)
         if r.drill is not None and r.drill.duration is not None:
-            drill_text += f" ({r.drill.duration:.1f} s)"
+            drill_text += html(" ({:.1f} s)", r.drill.duration)
         rows.append(
-            f'<tr data-repository="{e(name)}" class="{e(_BADGE.get(r.status, ("warn",))[0])}">'
-            f"<td>{e(name)}</td><td>{when(r.last_attempt)}</td><td>{_badge(lang, r.status)}</td>"
-            f"<td>{when(r.last_success)}</td>"
-            f'<td class="num">{e(size(float(r.bytes_added or 0)))}</td>'
-            f'<td class="num">{e(_or_dash(r.files))}</td>'
-            f'<td class="num">{e(_or_dash(r.snapshot_count))}</td>'
-            f'<td class="num">{e(_or_dash(r.coverage_gap))}</td><td>{_result(lang, r.check)}</td>'
-            f'<td>{drill_text}</td><td>{_prune(lang, r.prune)}</td><td class="err">{e(r.error)}</td></tr>'
+            html(
+                '<tr data-repository="{name}" class="{level}"><td>{name}</td><td>{attempt}</td>'
+                "<td>{badge}</td><td>{success}</td>"
+                '<td class="num">{added}</td><td class="num">{files}</td><td class="num">{snapshots}</td>'
+                '<td class="num">{gap}</td><td>{check}</td><td>{drill}</td><td>{prune}</td>'
+                '<td class="err">{error}</td></tr>',
+                name=name,
+                level=_BADGE.get(r.status, ("warn",))[0],
+                attempt=when(r.last_attempt),
+                badge=_badge(lang, r.status),
+                success=when(r.last_success),
+                added=size(float(r.bytes_added or 0)),
+                files=_or_dash(r.files),
+                snapshots=_or_dash(r.snapshot_count),
+                gap=_or_dash(r.coverage_gap),
+                check=_result(lang, r.check),
+                drill=drill_text,
+                prune=_prune(lang, r.prune),
+                error=r.error,
+            )
         )
-    table = (
-        f'<table id="backup-table"><thead><tr>{columns}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-    )
+    table = html('<table id="backup-table">{}<tbody>{}</tbody></table>', columns, join(rows))
     drills = _full_drill(lang, snapshot)
-    return head + _warnings(lang, record) + table + drills + _offline(lang, record) + "</section>"
+    return join((head, _warnings(lang, record), table, drills, _offline(lang, record), Markup("</section>")))
 
 
-def _full_drill(lang: str, snapshot: Snapshot) -> str:
+def _full_drill(lang: str, snapshot: Snapshot) -> Markup:
     """The last full disaster-recovery drill per repository and the projected restore time."""
     label = t(lang, "完整恢复演练", "Full recovery drill")
     views = full_drills(snapshot)
     if not views:
         never = t(lang, "从未进行", "never run") + " (hostward backup drill --full)"
-        return f'<p id="backup-drill-full" class="warn">{label}: {never}</p>'
+        return html('<p id="backup-drill-full" class="warn">{}: {}</p>', label, never)
     items = []
     for name, view in sorted(views.items()):
         last, projected = view.last, view.projected_seconds
-        text = f"{_badge(lang, 'ok' if last.ok else 'failed')} {when(last.started)}"
+        text = html("{} {}", _badge(lang, "ok" if last.ok else "failed"), when(last.started))
         if not last.ok:
-            text += f' <span class="err">{e(last.error)}</span>'
+            text += html(' <span class="err">{}</span>', last.error)
         if view.last_ok is not None:
             ok = view.last_ok
-            text += (
-                f" · {t(lang, '上次通过', 'last passed')} {when(ok.started)}: {ok.files} "
-                f"{t(lang, '个文件', 'files')}, {e(size(ok.bytes))} {t(lang, '用时', 'in')} "
-                f"{ok.duration:.0f} s ({e(size(ok.throughput))}/s)"
+            text += html(
+                " · {} {}: {} {}, {} {} {:.0f} s ({}/s)",
+                t(lang, "上次通过", "last passed"),
+                when(ok.started),
+                ok.files,
+                t(lang, "个文件", "files"),
+                size(ok.bytes),
+                t(lang, "用时", "in"),
+                ok.duration,
+                size(ok.throughput),
             )
         css = "ok" if last.ok else "crit"
         if projected is not None:
             css = "crit" if projected > ROOM2_LIMIT else css
-            text += (
-                f" · {t(lang, '预计完整恢复', 'projected full restore')} {_span(projected)} "
-                f"({e(size(view.size_now))}; {t(lang, '上限 4 小时', 'limit 4 h')})"
+            text += html(
+                " · {} {} ({}; {})",
+                t(lang, "预计完整恢复", "projected full restore"),
+                _span(projected),
+                size(view.size_now),
+                t(lang, "上限 4 小时", "limit 4 h"),
             )
-        items.append(f'<li class="{css}" data-repository="{e(name)}">{e(name)}: {text}</li>')
-    return f'<div id="backup-drill-full"><p>{label}</p><ul>{"".join(items)}</ul></div>'
+        items.append(html('<li class="{}" data-repository="{}">{}: {}</li>', css, name, name, text))
+    return html('<div id="backup-drill-full"><p>{}</p><ul>{}</ul></div>', label, join(items))
 
 
 def _span(seconds: float) -> str:
@@ -112,23 +135,28 @@ def _or_dash(value: int | None) -> str:
     return "—" if value is None else str(value)
 
 
-def _warnings(lang: str, record: BackupRecord) -> str:
+def _warnings(lang: str, record: BackupRecord) -> Markup:
     if not record.warnings:
-        return ""
+        return EMPTY
     label = t(lang, "警告", "Warning")
-    items = "".join(f"<li>{label}: {e(w)}</li>" for w in record.warnings)
-    return f'<ul id="backup-warnings" class="warn">{items}</ul>'
+    items = join(html("<li>{}: {}</li>", label, w) for w in record.warnings)
+    return html('<ul id="backup-warnings" class="warn">{}</ul>', items)
 
 
-def _offline(lang: str, record: BackupRecord) -> str:
+def _offline(lang: str, record: BackupRecord) -> Markup:
     offline = record.offline
     label = t(lang, "离线副本", "Offline copy")
     if offline is None:
-        return f'<p id="backup-offline" class="warn">{label}: {t(lang, "从未制作", "never made")}</p>'
+        never = t(lang, "从未制作", "never made")
+        return html('<p id="backup-offline" class="warn">{}: {}</p>', label, never)
     age_days = (time.time() - offline.time) / 86400
     overdue = age_days * 86400 > (record.offline_max_age or 31 * 86400)
-    css = "crit" if overdue else "ok"
-    return (
-        f'<p id="backup-offline" class="{css}">{label}: {e(offline.media_id)} '
-        f"{when(offline.time)} ({age_days:.0f} {t(lang, '天前', 'days ago')})</p>"
+    return html(
+        '<p id="backup-offline" class="{}">{}: {} {} ({:.0f} {})</p>',
+        "crit" if overdue else "ok",
+        label,
+        offline.media_id,
+        when(offline.time),
+        age_days,
+        t(lang, "天前", "days ago"),
     )

@@ -1,27 +1,23 @@
-"""Small helpers every section shares: bilingual text, escaping, units, times."""
+"""Small helpers every section shares: bilingual text, units, times. All return plain text
+(str), which agent.web.markup escapes where it meets HTML; nothing here escapes."""
 
 from __future__ import annotations
 
 import time
-from html import escape
 
 LANGS = ("zh", "en")
 
 
 def t(lang: str, zh: str, en: str) -> str:
-    """The text in the page's language, escaped."""
-    return escape(zh if lang == "zh" else en)
-
-
-def e(value: object) -> str:
-    return escape(str(value))
+    """The text in the page's language."""
+    return zh if lang == "zh" else en
 
 
 def when(epoch: float | None) -> str:
-    """Local time, escaped; an em dash for never."""
+    """Local time; an em dash for never."""
     if epoch is None:
         return "—"
-    return escape(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)))
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
 
 
 def size(n: float) -> str:
@@ -41,12 +37,3 @@ def duration(seconds: float, lang: str) -> str:
         return f"{days}天{hours}小时{minutes}分" if days else f"{hours}小时{minutes}分"
     return f"{days}d {hours}h {minutes}m" if days else f"{hours}h {minutes}m"
 
-
-def bar(percent: float, warn: float = 80.0, crit: float = 90.0) -> str:
-    """A usage bar; the class says the level so tests and CSS can tell."""
-    level = "crit" if percent >= crit else "warn" if percent >= warn else "ok"
-    width = max(0.0, min(100.0, percent))
-    return (
-        f'<div class="bar {level}" data-percent="{percent:.1f}">'
-        f'<span style="width:{width:.1f}%"></span></div>'
-    )

@@ -104,7 +104,7 @@ def test_a_time_before_the_agents_existed_has_no_data_for_every_host(fleet: Flee
 def test_strings_from_prometheus_are_escaped(fleet: Fleet, tmp_path: Path) -> None:
     _, _, _, html = report(fleet, tmp_path)
     assert HOSTILE_SITE not in html and "<img" not in html
-    assert "site=&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in row(html, "data-host", fleet.bad)
+    assert "site=&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in row(html, "data-host", fleet.bad)
 
 
 def test_hostile_check_and_rule_ids_are_escaped_too() -> None:
@@ -115,7 +115,7 @@ def test_hostile_check_and_rule_ids_are_escaped_too() -> None:
     fleet = FleetReport(0.0, "http://p", "hostward", hosts, by_rule(hosts))
     html = render_fleet(fleet, load_library()[0], "en")
     assert "<script>" not in html and "<svg>" not in html and "<b>i" not in html
-    assert "&lt;script&gt;" in html and "&quot;&gt;&lt;svg&gt;" in html
+    assert "&lt;script&gt;" in html and "&#34;&gt;&lt;svg&gt;" in html
 
 
 def test_a_host_behind_a_cut_off_site_is_site_unreachable_and_a_lone_missing_one_absent() -> None:
