@@ -168,7 +168,7 @@ def test_status_section_shows_compliance_by_rule_in_both_languages(job_ctx: JobC
     snap = job_ctx.state.snapshot()
     zh, en = audit_section(snap, "zh"), audit_section(snap, "en")
     assert 'data-rule="USB-1"' in zh and "仅部门经理的电脑可开放USB口" in zh
-    assert "Only department managers' PCs may use USB storage" in en.replace("&#39;", "'")
+    assert "Only department managers' PCs may use USB storage" in str(en).replace("&#39;", "'")
     assert "<script" not in zh
 
 

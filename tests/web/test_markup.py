@@ -50,7 +50,7 @@ def test_table_helpers_escape_their_labels_and_ids() -> None:
 @given(st.text())
 def test_any_text_reads_back_as_itself_from_a_cell_and_an_attribute(value: str) -> None:
     cell = html('<td data-v="{}">{}</td>', value, value)
-    attribute, text = cell.removeprefix('<td data-v="').removesuffix("</td>").split('">', 1)
+    attribute, text = str(cell).removeprefix('<td data-v="').removesuffix("</td>").split('">', 1)
     assert stdlib_html.unescape(attribute) == value and stdlib_html.unescape(text) == value
     assert "<" not in attribute + text and '"' not in attribute + text
 
