@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
-from agent.records import StateError, WatchdogChecksRecord, WatchdogJobsRecord
-from agent.records.watchdog import SetAside
+from agent.records.base import StateError
+from agent.records.watchdog import SetAside, WatchdogChecksRecord, WatchdogJobsRecord
 from agent.state import Snapshot
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agent.records import HostRecord, StateError
+from agent.records.base import StateError
+from agent.records.host import HostRecord
 from agent.state import Snapshot
 from agent.web.text import bar, duration, e, size, t, when
 from collectors.host import HostSnapshot

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from agent.records import StateError, WatchdogJobsRecord
+from agent.records.base import StateError
+from agent.records.watchdog import WatchdogJobsRecord
 from agent.state import Snapshot
 from agent.web.text import e, t, when
 
