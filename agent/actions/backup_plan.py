@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.access.archive import archive_dir
+from agent.access import archive_dir
 from agent.config.schema import Config
 from backup.plan import Plan, build_plan
 from common.errors import HostwardError

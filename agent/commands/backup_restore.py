@@ -22,7 +22,6 @@ from agent.commands.backup_show import Progress, human
 from backup.browse import find_snapshot, list_snapshot
 from backup.errors import BackupError
 from backup.model import Snapshot
-from backup.offline import offline_repository
 from backup.plan import NotConfigured, Plan
 from backup.restic import Repository
 from backup.restore import RestorePreview, check_target, resolve_target, restic_path, restore
@@ -34,6 +33,8 @@ def source_repository(plan: Plan, source: str, media: str | None) -> Repository:
     if source == "offline":
         if not media:
             raise NotConfigured("--from offline needs --media PATH (where the media is mounted)")
+        from backup.offline import offline_repository  # only for the offline copy
+
         return offline_repository(plan, media)
     return plan.repository(source)
 
