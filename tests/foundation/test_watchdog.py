@@ -8,8 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-
-from conftest import FakeClocks
+from typing import Any
 
 from agent.actions.base import JobContext, JobOutcome
 from agent.config import Config
@@ -27,6 +26,7 @@ from policies.result import CheckResult, Stopped
 LIMITS = LimitsConfig(cooldown=Duration(100), cooldown_max=Duration(350))
 CONFIG = replace(Config(), limits=LIMITS)
 CHECK = "net.settings_unchanged"
+FakeClocks = Any  # the `fake_clocks` fixture (tests/foundation/conftest.py): clocks moved by hand
 
 
 class Hangs:
@@ -47,12 +47,15 @@ def scheduler(state: State, clocks: FakeClocks, action: Hangs) -> Scheduler:
     return Scheduler([job], config=CONFIG, state=state, state_dir=state.path.parent, clocks=clocks.clocks())
 
 
-def run_for(s: Scheduler, state: State, clocks: FakeClocks, seconds: int) -> None:
-    """Tick once a second; after a run is recorded, wait (really) for its thread to end."""
+def run_for(
+    s: Scheduler, state: State, clocks: FakeClocks, seconds: int, action: Hangs | None = None
+) -> None:
+    """Tick once a second; wait (really) for a run that ends by itself, or for the thread of
+    one stopped at its timeout, before the clock moves on."""
     for _ in range(seconds):
         recorded = len(state.runs("sleeper"))
         s.tick()
-        if len(state.runs("sleeper")) > recorded:
+        if len(state.runs("sleeper")) > recorded or (action is not None and action.fixed):
             assert s.wait_idle(10)
         clocks.advance(1)
 
@@ -82,7 +85,7 @@ def test_a_job_stopped_again_and_again_waits_twice_as_long_each_time_up_to_coold
 
     # Fixed: the next run succeeds and clears it; a later stop starts over at 100 s.
     action.fixed = True
-    run_for(s, state, fake_clocks, 400)  # up to t0 + 1500
+    run_for(s, state, fake_clocks, 400, action)  # up to t0 + 1500
     assert load(state, "job") == {}
     runs = starts(state, fake_clocks, t0)
     assert runs[5] == 1400 and runs[6:] == [1410, 1420, 1430, 1440, 1450, 1460, 1470, 1480, 1490]
@@ -137,8 +140,11 @@ def test_a_wall_clock_jump_neither_stretches_nor_ends_a_cool_down(
     state.close()
 
 
-def test_set_asides_survive_a_restart_and_show_on_metrics_and_the_status_page(tmp_path: Path) -> None:
-    clocks = FakeClocks(wall=time.time())  # the status page compares with the real time
+def test_set_asides_survive_a_restart_and_show_on_metrics_and_the_status_page(
+    tmp_path: Path, fake_clocks: FakeClocks
+) -> None:
+    clocks = fake_clocks
+    clocks.wall = time.time()  # the status page compares with the real time
     state = State.open(tmp_path / "state")
     s = scheduler(state, clocks, Hangs())
     run_for(s, state, clocks, 6)  # the job stopped at its 5 s timeout: set aside 100 s
