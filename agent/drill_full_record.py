@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from agent.records import BackupRecord, FullDrillRecord, StateError
+from agent.records.backup import BackupRecord
+from agent.records.base import StateError
+from agent.records.drill_full import FullDrillRecord
 from agent.state import Snapshot
 from backup.drill_full_result import FullDrillResult
 

@@ -15,8 +15,8 @@ Guarantees (each one has a test in tests/foundation/test_scheduler.py):
   so it is recorded "killed at its N s timeout" (tests/foundation/test_workers.py);
 - an exception from an action is a failed run with `TypeName: message` (traceback at debug);
 - watchdog: a run stopped at its timeout sets the job aside for `limits.cooldown`, doubling
-  with each timeout in a row (`agent.watchdog`); a success clears it; it survives a restart
-  (tests in tests/reliability/test_b_watchdog.py);
+  with each timeout in a row; a success clears it; it survives a restart (the rules and the
+  record: agent/watchdog; tests in tests/reliability/test_b_watchdog.py);
 - an `at` job's last success stamped more than a day in the future (the clock ran ahead, then
   was set back) is stale: logged and journaled once, and the job runs at its next slot instead
   of waiting for the clock to catch up (tests/reliability/test_c_clock.py);
@@ -36,13 +36,13 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from agent import watchdog
 from agent.actions.base import JobAction, JobContext, JobOutcome, run_action
 from agent.config.schema import Config
 from agent.logs import redact
 from agent.scheduler_plan import Entry, Run, RunResult, ScheduledJob
 from agent.state import State
 from agent.timing import Clocks, latest_occurrence, next_occurrence
+from agent.watchdog import SetAsides
 from collectors.clock import is_future
 from common.errors import HostwardError
 from common.schema.common import Schedule
@@ -81,9 +81,7 @@ class Scheduler:
         self._entries: dict[str, Entry] = {}
         self._retired: list[Run] = []  # runs of jobs removed by a reload, still waited for at shutdown
         self._offset = self._clocks.wall() - self._clocks.monotonic()
-        self._aside = watchdog.load(state, watchdog.JOBS_RECORD)  # job -> set aside (wall clock)
-        if watchdog.clamp(self._aside, config.limits, self._clocks.wall()):
-            watchdog.save(state, watchdog.JOBS_RECORD, self._aside)
+        self._aside = SetAsides(state, "job", config.limits, self._clocks)  # the watchdog's
         self._future_noted: set[str] = set()  # jobs whose future last success was reported
         self.update(jobs, config)
 
@@ -93,6 +91,7 @@ class Scheduler:
         """Take a new job list (after a reload). Unchanged schedules keep their timing."""
         with self._lock:
             self._config = config
+            self._aside.limits = config.limits
             now_mono, now_wall = self._clocks.monotonic(), self._clocks.wall()
             old = self._entries
             new: dict[str, Entry] = {}
@@ -129,9 +128,6 @@ class Scheduler:
     def _plan_first(self, entry: Entry, now_mono: float, now_wall: float) -> None:
         schedule = entry.job.schedule
         last_ok = self._last_success(entry.job.name)
-        aside = self._aside.get(entry.job.name)
-        if aside is not None:
-            entry.cooldown_until = now_mono + watchdog.remaining(aside, self._config.limits, now_wall)
         entry.jitter = self._draw_jitter(schedule)
         if schedule.every is not None:
             interval = float(schedule.every)
@@ -225,11 +221,11 @@ class Scheduler:
                             entry.job.name,
                             now_mono - entry.run.started_mono,
                         )
-                    elif now_mono < entry.cooldown_until:
+                    elif (left := self._aside.remaining(entry.job.name)) > 0:
                         log.info(
                             "job %s is set aside by the watchdog for %.0fs more; skipping this run",
                             entry.job.name,
-                            entry.cooldown_until - now_mono,
+                            left,
                         )
                     else:
                         self._start(entry, now_mono, now_wall)
@@ -271,7 +267,7 @@ class Scheduler:
         with self._lock:
             entry = self._entries[name]
             schedule = entry.job.schedule
-            if self._clocks.monotonic() < entry.cooldown_until:
+            if self._aside.remaining(name) > 0:
                 log.warning("job %s is set aside by the watchdog; not run", name)
                 return False
         hour_minute = schedule.time_of_day()
@@ -381,38 +377,13 @@ class Scheduler:
                     if entry.job.in_worker
                     else f"timed out after {format_duration(run.timeout)}"
                 )
-                self._set_aside(entry, now_mono, error)
+                self._aside.stopped(entry.job.name, error)
                 self._record(run, now_mono - run.started_mono, False, error)
-
-    def _set_aside(self, entry: Entry, now_mono: float, reason: str) -> None:
-        """The watchdog's strike: the job waits a cool-down that doubles with each stop in a row."""
-        name, limits = entry.job.name, self._config.limits
-        aside = watchdog.strike(self._aside.get(name), limits, self._clocks.wall(), reason)
-        self._aside[name] = aside
-        entry.cooldown_until = now_mono + watchdog.remaining(aside, limits, self._clocks.wall())
-        log.warning(
-            "watchdog: job %s stopped (%s, %d in a row); set aside for %s",
-            name,
-            reason,
-            aside.strikes,
-            format_duration(round(entry.cooldown_until - now_mono)),
-        )
-        watchdog.save(self._state, watchdog.JOBS_RECORD, self._aside)
-
-    def _clear_aside(self, name: str) -> None:
-        with self._lock:
-            if self._aside.pop(name, None) is None:
-                return
-            entry = self._entries.get(name)
-            if entry is not None:
-                entry.cooldown_until = 0.0
-            log.info("watchdog: job %s succeeded; no longer set aside", name)
-            watchdog.save(self._state, watchdog.JOBS_RECORD, self._aside)
 
     def _record(self, run: Run, duration: float, success: bool, error: str) -> None:
         error = redact(error)
         if success:
-            self._clear_aside(run.job)
+            self._aside.succeeded(run.job)
             log.info("job %s ok in %.2fs", run.job, duration)
         else:
             log.warning("job %s failed after %.2fs: %s", run.job, duration, error)

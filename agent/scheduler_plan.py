@@ -66,7 +66,6 @@ class Entry:
         self.target: float | None = None  # `at` jobs: wall time of the occurrence aimed at
         self.done_wall: float | None = None  # `at` jobs: wall time the last occurrence was handled
         self.run: Run | None = None
-        self.cooldown_until = 0.0  # monotonic: set aside by the watchdog until then
 
     @property
     def busy(self) -> bool:

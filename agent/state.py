@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from agent import faults
-from agent.records import KINDS
 from agent.records.base import RecordUpdate, StateRecord
 from agent.records.base import StateError as StateError  # the state's error, where it always was
 
@@ -369,6 +368,9 @@ def _current(conn: sqlite3.Connection, record_type: type[R], text: str) -> R | N
 
 
 def _text(record: StateRecord) -> str:
+    # imported at the first write: a reader (the journal's copy of its head) loads no record type
+    from agent.records.kinds import KINDS
+
     if KINDS.get(record.KIND, type(record)) is not type(record):
         raise StateError(f"record kind {record.KIND!r} belongs to {KINDS[record.KIND].__name__}")
     return json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":"))

@@ -304,14 +304,16 @@ class Restic:
         includes: Sequence[str] = (),
         verify: bool = True,
         timeout: float | None = None,
+        on_line: Callable[[bytes], None] | None = None,
     ) -> CommandResult:
-        """Restore `snapshot` into `target` (only `includes` if given), verifying the content."""
+        """Restore `snapshot` into `target` (only `includes` if given), verifying the content;
+        `on_line` sees each line of restic's output as it comes."""
         args = ["restore", "--json", snapshot, "--target", target]
         for pattern in includes:
             args += ["--include", pattern]
         if verify:
             args.append("--verify")
-        result, _ = self.run(args, timeout=timeout)
+        result, _ = self.run(args, timeout=timeout, on_line=on_line)
         return result
 
     def copy(self, source: Repository, snapshot_ids: Sequence[str], timeout: float | None = None) -> None:

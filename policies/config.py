@@ -10,7 +10,7 @@ from datetime import date
 from common.schema import Duration, setting
 from common.schema.common import Schedule
 from common.schema.fields import between
-from policies.schema import ROLES, Parameters, Role
+from policies.parameters import ROLES, Parameters, Role
 
 _DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
 _HOSTPORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$")

@@ -16,9 +16,12 @@ Lang = Literal["zh", "en"]
 Severity = Literal["low", "medium", "high", "critical"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "error", "not_applicable")
 # Why the watchdog stopped a check (policies/watchdog.py): at the audit's time limit, at the
-# memory cap, or not run at all while it is set aside (agent/watchdog.py); "" when it ran to its end.
+# memory cap, or not run at all while it is set aside (agent/watchdog); "" when it ran to its end.
 Stopped = Literal["", "timeout", "memory", "set_aside"]
 STOPPED: tuple[Stopped, ...] = ("", "timeout", "memory", "set_aside")
+# The evidence line repeating the mark for people; read back only from results stored before
+# `stopped` was a field.
+STOPPED_EVIDENCE = "watchdog"
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ class CheckResult:
 def _stopped(data: Mapping[str, Any]) -> Stopped:
     """The watchdog's mark; results stored before it was a field carry it as evidence."""
     evidence = data.get("evidence")
-    old = evidence.get("watchdog", "") if isinstance(evidence, Mapping) else ""
+    old = evidence.get(STOPPED_EVIDENCE, "") if isinstance(evidence, Mapping) else ""
     value = data.get("stopped", old)
     for known in STOPPED:
         if value == known:

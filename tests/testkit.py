@@ -141,7 +141,7 @@ def start_sshd(config: Path, log: Path, poll: float = 0.05) -> subprocess.Popen[
 
 def put_json(state: Any, kind: str, payload: Mapping[str, Any], taken: float | None = None) -> None:
     """Store a hand-written JSON payload as the typed record of `kind` (it must read as that type)."""
-    from agent.records import KINDS
+    from agent.records.kinds import KINDS
 
     state.put_record(KINDS[kind].from_json(payload), taken=taken)
 

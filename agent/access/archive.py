@@ -29,12 +29,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agent.access import archive_dir
 from collectors.access import AccessEvent
 from collectors.system import filelock
 from collectors.system.atomic import write_atomic
 from common.errors import HostwardError
 
-DIR_NAME = "access-log"
 SUMS = "SHA256SUMS"
 CURRENT = "current.json"
 SUFFIX = ".jsonl.gz"
@@ -43,10 +43,6 @@ _BINARY = getattr(os, "O_BINARY", 0)
 
 class ArchiveError(HostwardError):
     """The archive cannot be written or read."""
-
-
-def archive_dir(state_dir: Path) -> Path:
-    return Path(state_dir) / DIR_NAME
 
 
 def day_of(ts: float) -> str:

@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent import watchdog
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.journal import Journal, JournalError
 from agent.records.audit import STATUSES, AuditRecord, AuditSummary, UsbSeen
 from agent.state import State
+from agent.watchdog import SetAsides, note_audit
 from collectors.system.linux import usb
 from collectors.system.runner import Runner, SubprocessRunner
 from common.errors import HostwardError
@@ -63,9 +63,9 @@ def perform_audit(
 ) -> AuditOutcome:
     """Run the audit; with a state and the live host in its configured role, remember baselines.
     `watch` (the scheduled job): checks the watchdog set aside are not run, and checks stopped
-    at a limit this time are set aside (agent.watchdog)."""
+    at a limit this time are set aside (agent/watchdog)."""
     baseline = state.get(BASELINE_KEY) if state is not None else None
-    aside = watchdog.checks_set_aside(state, config.limits) if watch and state is not None else None
+    checks = SetAsides(state, "check", config.limits) if watch and state is not None else None
     run = policy_audit.run(
         config.audit,
         role or config.host.role,
@@ -75,12 +75,12 @@ def perform_audit(
         baseline=baseline,
         store=store_for(config.audit.policy_dirs),
         only=only,
-        set_aside=aside,
+        set_aside=checks.reasons() if checks is not None else None,
         backup_retention=retention_input(config),
     )
     report = run.report
-    if watch and state is not None:
-        watchdog.note_checks(state, config.limits, report.results)
+    if checks is not None:
+        note_audit(checks, report.results)
     if state is not None and report.host["live"] and report.host["role"] == config.host.role:
         remember(state, report)
     return AuditOutcome(report, [str(p) for p in run.policy_problems], run.unknown_checks)

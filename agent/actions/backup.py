@@ -14,11 +14,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from agent.access.archive import archive_dir
+from agent.actions.backup_plan import journal, plan_for
 from agent.actions.backup_warnings import backup_warnings
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
@@ -35,48 +34,15 @@ from backup.drill import DrillResult, run_drill, write_report
 from backup.errors import BackupError
 from backup.offline import OfflineResult, offline_copy
 from backup.outcome import RunResult
-from backup.plan import NotConfigured, Plan, build_plan, run_backup
+from backup.plan import NotConfigured, Plan, run_backup
 from backup.retention import PruneResult, run_prune
 from backup.verify import VerifyResult, run_verify
 from collectors.system.cancellable import CancellableRunner
 from collectors.system.runner import Runner, SubprocessRunner
-from common.errors import HostwardError
 
 log = logging.getLogger(__name__)
 RECORD_KIND = BackupRecord.KIND
 PARTS_KEY = "backup.verify.parts"
-
-
-def plan_for(
-    config: Config, state_dir: Path, require_sources: bool = True, state: State | None = None
-) -> Plan:
-    """The backup plan of `config`; restic's cache defaults to <state_dir>/restic-cache. The
-    state directory and the last offline media (from `state`) are kept out of every backup,
-    except the access-log archive (ROOM-6: access logs are backed up), which is added to the
-    sources: then each entry of the state directory but the archive is excluded instead of the
-    directory (restic would exclude the archive with its parent)."""
-    archive = archive_dir(state_dir)
-    keep = archive.is_dir()
-    protect = [str(state_dir)]
-    if keep:  # every entry but the archive
-        protect = [str(p) for p in sorted(Path(state_dir).iterdir()) if p != archive]
-    stored = state.record(BackupRecord) if state is not None else None
-    if stored is not None and stored.record.offline is not None and stored.record.offline.path:
-        protect.append(stored.record.offline.path)
-    plan = build_plan(config.backup, str(state_dir / "restic-cache"), require_sources, protect)
-    if keep and plan.sources and str(archive) not in plan.sources:
-        plan = replace(plan, sources=(*plan.sources, str(archive)))
-    return plan
-
-
-def journal(state_dir: Path, kind: str, data: Mapping[str, Any]) -> None:
-    """Append to the journal; a failure is logged, never raised."""
-    try:
-        from agent.journal import Journal
-
-        Journal(state_dir).append(kind, data)
-    except (HostwardError, OSError) as exc:
-        log.error("journal: cannot record %s: %s", kind, exc)
 
 
 def last_check_ok(state: State) -> dict[str, bool | None]:
@@ -246,8 +212,15 @@ def do_prune(
 
 
 def do_offline(
-    config: Config, state: State, state_dir: Path, *, to: str, media_id: str, source: str = "primary",
-    read_subset: str = "100%", runner: Runner | None = None,
+    config: Config,
+    state: State,
+    state_dir: Path,
+    *,
+    to: str,
+    media_id: str,
+    source: str = "primary",
+    read_subset: str = "100%",
+    runner: Runner | None = None,
 ) -> OfflineResult:
     """A verified copy of `source` on the media mounted at `to` (BAK-1): stored and journaled;
     a failure is journaled and raised (BackupError). Raises NotConfigured."""

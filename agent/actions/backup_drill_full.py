@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from agent.actions.backup import journal, plan_for
+from agent.actions.backup_plan import journal, plan_for
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.records.drill_full import FullDrillUpdate

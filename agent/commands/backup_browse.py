@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from agent import console
-from agent.actions import backup as actions
+from agent.actions.backup_plan import plan_for
 from agent.commands import common
 from agent.commands.backup_restore import source_repository
 from agent.commands.backup_show import human
@@ -26,32 +26,12 @@ from backup.plan import NotConfigured, Plan
 from collectors.system.runner import SubprocessRunner
 
 _MARK = {"gb18030": " [GB18030]", "bytes": " [bytes]", "lossy": " [name not UTF-8 / 文件名编码无法识别]"}
-_REPOS = ("primary", "secondary", "offline")
-
-
-def register_browse(add: Callable[[str, str, Any], argparse.ArgumentParser]) -> None:
-    sp = add("ls", "list the files of one snapshot / 列出快照内容", cmd_ls)
-    sp.add_argument("snapshot", metavar="SNAPSHOT", help="snapshot id (prefix) or latest")
-    sp.add_argument("path", nargs="*", metavar="PATH", help="only these directories (as ls shows them)")
-    sp.add_argument("-R", "--recursive", action="store_true", help="with PATH: everything below it too")
-    _common(sp, "primary")
-    sp = add("find", "find files by name in every snapshot / 按文件名搜索备份", cmd_find)
-    sp.add_argument("pattern", metavar="PATTERN", help="a name or glob, e.g. '*.docx' or 'report*'")
-    sp.add_argument("--snapshot", metavar="ID|latest", default="", help="only this snapshot")
-    _common(sp, None)
-
-
-def _common(sp: argparse.ArgumentParser, default: str | None) -> None:
-    where = "default: primary" if default else "default: every configured repository"
-    sp.add_argument("--repo", choices=_REPOS, default=default, help=f"which copy to read ({where})")
-    sp.add_argument("--media", metavar="PATH", help="with --repo offline: where the offline media is mounted")
-    sp.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _plan(args: argparse.Namespace) -> Plan | int:
     loaded = common.load(args)
     try:
-        return actions.plan_for(loaded.config, loaded.state_dir, require_sources=False)
+        return plan_for(loaded.config, loaded.state_dir, require_sources=False)
     except NotConfigured as exc:
         print(f"hostward backup {args.backup_command}: {exc}", file=sys.stderr)
         return common.EXIT_FAILED

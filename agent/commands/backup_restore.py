@@ -16,13 +16,12 @@ import sys
 import time
 from typing import Any
 
-from agent.actions import backup as actions
+from agent.actions.backup_plan import journal, plan_for
 from agent.commands import common
 from agent.commands.backup_show import Progress, human
 from backup.browse import find_snapshot, list_snapshot
 from backup.errors import BackupError
 from backup.model import Snapshot
-from backup.offline import offline_repository
 from backup.plan import NotConfigured, Plan
 from backup.restic import Repository
 from backup.restore import RestorePreview, check_target, resolve_target, restic_path, restore
@@ -34,6 +33,8 @@ def source_repository(plan: Plan, source: str, media: str | None) -> Repository:
     if source == "offline":
         if not media:
             raise NotConfigured("--from offline needs --media PATH (where the media is mounted)")
+        from backup.offline import offline_repository  # only for the offline copy
+
         return offline_repository(plan, media)
     return plan.repository(source)
 
@@ -58,7 +59,7 @@ def restore_command(args: argparse.Namespace) -> int:
         "started": time.time(),
     }  # fmt: skip
     try:
-        plan = actions.plan_for(loaded.config, loaded.state_dir, require_sources=False)
+        plan = plan_for(loaded.config, loaded.state_dir, require_sources=False)
         restic = plan.restic(source_repository(plan, args.source, args.media), SubprocessRunner())
         seen: RestorePreview | None = None
         snapshot: Snapshot | None = None
@@ -83,7 +84,7 @@ def restore_command(args: argparse.Namespace) -> int:
         return common.EXIT_FAILED
     except BackupError as exc:
         entry.update(status="refused" if exc.repository == "restore" else "failed", error=exc.detail)
-        actions.journal(loaded.state_dir, "backup.restore", entry)
+        journal(loaded.state_dir, "backup.restore", entry)
         print(
             f"hostward backup restore: {exc.kind.value if exc.repository != 'restore' else 'refused'}: "
             f"{exc.detail}",
@@ -102,7 +103,7 @@ def restore_command(args: argparse.Namespace) -> int:
     )
     if args.dry_run and seen is not None:
         entry.update(status="dry_run", files=seen.files, bytes=seen.bytes)
-        actions.journal(loaded.state_dir, "backup.restore", entry)
+        journal(loaded.state_dir, "backup.restore", entry)
         print("演习 dry run: nothing written / 未写入任何文件")
         return common.EXIT_OK
     progress = Progress(enabled=sys.stderr.isatty())
@@ -119,7 +120,7 @@ def restore_command(args: argparse.Namespace) -> int:
     except BackupError as exc:
         progress.done()
         entry.update(status="failed", error=exc.detail, duration=time.time() - entry["started"])
-        actions.journal(loaded.state_dir, "backup.restore", entry)
+        journal(loaded.state_dir, "backup.restore", entry)
         print(f"hostward backup restore: {exc.kind.value}: {exc.detail}", file=sys.stderr)
         return common.EXIT_FAILED
     progress.done()
@@ -127,7 +128,7 @@ def restore_command(args: argparse.Namespace) -> int:
         status="ok", snapshot_id=result.snapshot_id, files=result.files, bytes=result.bytes,
         duration=result.duration, counted_by=result.counted_by, bytes_from=result.bytes_from,
     )  # fmt: skip
-    actions.journal(loaded.state_dir, "backup.restore", entry)
+    journal(loaded.state_dir, "backup.restore", entry)
     print(
         f"恢复完成 restored {result.files} files of snapshot {result.snapshot_id[:8]}, "
         f"{human(result.bytes)} in {result.duration:.1f}s "

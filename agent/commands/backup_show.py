@@ -6,13 +6,15 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backup.coverage import Coverage
-from backup.drill import DrillResult
 from backup.model import Snapshot
-from backup.outcome import RunResult
-from backup.verify import VerifyResult
+
+if TYPE_CHECKING:  # the result types, for the hints only: `backup restore` loads no backup job
+    from backup.coverage import Coverage
+    from backup.drill import DrillResult
+    from backup.outcome import RunResult
+    from backup.verify import VerifyResult
 
 _STATUS = {"ok": "成功 ok", "partial": "部分 partial", "failed": "失败 failed"}
 

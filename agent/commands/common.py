@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from agent import faults
 from agent.config import LoadedConfig, SchemaError, load_config
 from agent.logs import escape_controls
-from agent.state import State
+
+if TYPE_CHECKING:
+    from agent.state import State
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -43,6 +46,9 @@ def load(args: argparse.Namespace) -> LoadedConfig:
 
 
 def open_state(loaded: LoadedConfig) -> State:
+    """The state database (imported here: commands that need no state never load its record types)."""
+    from agent.state import State
+
     return State.open(loaded.state_dir, loaded.config.history.job_runs_per_job)
 
 

@@ -2,9 +2,10 @@
 
 The agent runs as root on every PC: a check that hangs or eats memory must cost only itself.
 Commands a check runs get an address-space cap; a job or a check stopped at its limit is set
-aside for a cool-down that doubles with each further stop. The agent's own caps are applied at
-start (RLIMIT_AS, nice); the resident-memory and CPU-share caps belong to the service manager
-(systemd `MemoryMax=`, `CPUQuota=` in packaging/systemd/hostward.service).
+aside for a cool-down that doubles with each further stop (the rules: agent/watchdog). The
+agent's own caps are applied at start (RLIMIT_AS, nice); the resident-memory and CPU-share caps
+belong to the service manager (systemd `MemoryMax=`, `CPUQuota=` in
+packaging/systemd/hostward.service).
 """
 
 from __future__ import annotations
@@ -55,7 +56,3 @@ class LimitsConfig:
         check=at_least(1),
     )
     cooldown_max: Duration = setting(Duration(6 * 3600), "The longest cool-down.", check=at_least(1))
-
-    def cooldown_for(self, strikes: int) -> float:
-        """Seconds set aside after the `strikes`-th stop in a row (1, 2, ...)."""
-        return float(min(float(self.cooldown_max), float(self.cooldown) * 2 ** max(0, min(strikes, 32) - 1)))

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from agent.records import AccessLogRecord, StateError
+from agent.records.access import AccessLogRecord
+from agent.records.base import StateError
 from agent.state import Snapshot
 from collectors.access import KINDS
 

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
-from agent.records import AuditRecord, StateError
+from agent.records.audit import AuditRecord
+from agent.records.base import StateError
 from agent.state import Snapshot
 from policies.result import STATUSES, na_class
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from agent.drill_full_record import full_drills
-from agent.records import BackupRecord, StateError
-from agent.records.backup import RepoBackup
+from agent.records.backup import BackupRecord, RepoBackup
+from agent.records.base import StateError
 from agent.state import Snapshot
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from agent.records import DeviceConfigsRecord, DevicesRecord, StateError
-from agent.records.devices import ConfigBackup, OutageBook
+from agent.records.base import StateError
+from agent.records.devices import ConfigBackup, DeviceConfigsRecord, DevicesRecord, OutageBook
 from agent.state import Snapshot
 from collectors.devices import outages
 from collectors.devices.records import DeviceResult

@@ -10,7 +10,10 @@ from collections.abc import Callable, Iterator
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from agent import faults
-from agent.records import KINDS, BackupRecord, StateError, StateRecoveredRecord
+from agent.records.backup import BackupRecord
+from agent.records.base import StateError
+from agent.records.kinds import KINDS
+from agent.records.watchdog import StateRecoveredRecord
 from agent.state import Snapshot
 from collectors.clock import is_future
 

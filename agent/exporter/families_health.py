@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
-from agent.records import HostHealthRecord, StateError
+from agent.records.base import StateError
+from agent.records.host import HostHealthRecord
 from agent.state import Snapshot
 from collectors.host import HostSnapshot
 from collectors.host_health import HostHealth

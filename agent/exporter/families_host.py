@@ -10,7 +10,8 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from agent.exporter.families_health import health_unavailable, link_families
 from agent.exporter.families_host_detail import detail_families
 from agent.exporter.families_host_io import io_families
-from agent.records import HostRecord, StateError
+from agent.records.base import StateError
+from agent.records.host import HostRecord
 from agent.state import Snapshot
 from collectors.host import HostSnapshot
 

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from agent.records import InventoryRecord, StateError
+from agent.records.base import StateError
+from agent.records.inventory import InventoryRecord
 from agent.state import Snapshot
 from collectors.inventory.diff import KINDS
 from collectors.inventory.model import SECTIONS

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from agent.records import StateError
+from agent.records.base import StateError
 from agent.records.events import DeviceEvents
 from agent.state import Snapshot
 from collectors.devices.trap_names import KINDS, REASONS

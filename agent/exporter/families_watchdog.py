@@ -2,44 +2,28 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
-from agent.records import StateError, WatchdogChecksRecord, WatchdogJobsRecord
-from agent.records.watchdog import SetAside
 from agent.state import Snapshot
-
-log = logging.getLogger(__name__)
-
-
-Kind = type[WatchdogJobsRecord] | type[WatchdogChecksRecord]
-
-
-def _entries(snapshot: Snapshot, kind: Kind) -> Mapping[str, SetAside]:
-    try:
-        stored = snapshot.get(kind)
-    except StateError as exc:  # shown as hostward_state_record_valid{kind} 0
-        log.warning("%s", exc)
-        return {}
-    return stored.record.entries if stored is not None else {}
+from agent.watchdog import What, stored
 
 
 def watchdog_families(snapshot: Snapshot) -> Iterator[Metric]:
-    kinds = ((WatchdogJobsRecord, "job", "job"), (WatchdogChecksRecord, "check", "check"))
-    for kind, label, what in kinds:
+    whats: tuple[What, ...] = ("job", "check")
+    for what in whats:
         until = GaugeMetricFamily(
             f"hostward_{what}_cooldown_until_timestamp_seconds",
             f"Until when the {what} is set aside after a stop at its time or memory limit (Unix time).",
-            labels=(label,),
+            labels=(what,),
         )
         stops = GaugeMetricFamily(
             f"hostward_{what}_watchdog_stops",
             f"Times in a row the {what} was stopped at its time or memory limit.",
-            labels=(label,),
+            labels=(what,),
         )
-        for name, entry in sorted(_entries(snapshot, kind).items()):
+        for name, entry in sorted(stored(snapshot, what).items()):
             until.add_metric((name,), entry.until)
             stops.add_metric((name,), float(entry.strikes))
         yield until

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from agent.records.base import Reader, start
 
@@ -34,10 +34,10 @@ def _entries(reader: Reader) -> dict[str, SetAside]:
 
 
 @dataclass(frozen=True)
-class WatchdogJobsRecord:
-    """Jobs the scheduler has set aside, by job name."""
+class _SetAsideRecord:
+    """Set-asides by name (the watchdog's, agent/watchdog): one record kind each for jobs and checks."""
 
-    KIND: ClassVar[str] = "watchdog.jobs"
+    KIND: ClassVar[str]
     VERSION: ClassVar[int] = 1
 
     entries: Mapping[str, SetAside] = field(default_factory=dict)
@@ -46,25 +46,22 @@ class WatchdogJobsRecord:
         return {"version": self.VERSION, **{n: e.to_json() for n, e in sorted(self.entries.items())}}
 
     @classmethod
-    def from_json(cls, data: Any) -> WatchdogJobsRecord:
+    def from_json(cls, data: Any) -> Self:
         return cls(_entries(start(cls.KIND, cls.VERSION, data)))
 
 
 @dataclass(frozen=True)
-class WatchdogChecksRecord:
+class WatchdogJobsRecord(_SetAsideRecord):
+    """Jobs the scheduler has set aside, by job name."""
+
+    KIND: ClassVar[str] = "watchdog.jobs"
+
+
+@dataclass(frozen=True)
+class WatchdogChecksRecord(_SetAsideRecord):
     """Checks the audit job has set aside, by check id."""
 
     KIND: ClassVar[str] = "watchdog.checks"
-    VERSION: ClassVar[int] = 1
-
-    entries: Mapping[str, SetAside] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"version": self.VERSION, **{n: e.to_json() for n, e in sorted(self.entries.items())}}
-
-    @classmethod
-    def from_json(cls, data: Any) -> WatchdogChecksRecord:
-        return cls(_entries(start(cls.KIND, cls.VERSION, data)))
 
 
 @dataclass(frozen=True)

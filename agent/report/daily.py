@@ -13,16 +13,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Literal, TypeVar
 
-from agent.records import (
-    AccessLogRecord,
-    AuditRecord,
-    BackupRecord,
-    DevicesRecord,
-    HostRecord,
-    StateError,
-    StateRecord,
-)
-from agent.records.devices import OutageBook
+from agent.records.access import AccessLogRecord
+from agent.records.audit import AuditRecord
+from agent.records.backup import BackupRecord
+from agent.records.base import StateError, StateRecord
+from agent.records.devices import DevicesRecord, OutageBook
+from agent.records.host import HostRecord
 from agent.state import State, Stored
 from collectors.clock import is_future
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from agent import device_events
 from agent.config.schema import Config
-from agent.records import HostRecord, StateError
+from agent.records.base import StateError
+from agent.records.host import HostRecord
 from agent.report.daily import Incident, Item, JobDay, day_bounds, incidents, inspect, job_days
 from agent.report.page import document
 from agent.state import State

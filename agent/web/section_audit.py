@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from agent.records import AuditRecord, StateError
-from agent.records.audit import UsbSeen
+from agent.records.audit import AuditRecord, UsbSeen
+from agent.records.base import StateError
 from agent.state import Snapshot
 from agent.web.audit_report import STATUS_TEXT
 from agent.web.markup import EMPTY, Markup, header_row, html, join

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from agent.drill_full_record import full_drills
-from agent.records import BackupRecord, StateError
-from agent.records.backup import RepoCheck, RepoDrill, RepoPrune
+from agent.records.backup import BackupRecord, RepoCheck, RepoDrill, RepoPrune
+from agent.records.base import StateError
 from agent.state import Snapshot
 from agent.web.markup import EMPTY, Markup, header_row, html, join
 from agent.web.text import size, t, when

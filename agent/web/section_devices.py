@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from agent.records import DeviceConfigsRecord, DevicesRecord, StateError
-from agent.records.devices import ConfigBackup, OutageBook
+from agent.records.base import StateError
+from agent.records.devices import ConfigBackup, DeviceConfigsRecord, DevicesRecord, OutageBook
 from agent.state import Snapshot
 from agent.web.markup import Markup, header_row, html, join
 from agent.web.text import duration, t, when

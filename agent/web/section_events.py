@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from agent.records import StateError
+from agent.records.base import StateError
 from agent.records.events import DeviceEvent, DeviceEvents
 from agent.state import Snapshot
 from agent.web.markup import EMPTY, Markup, header_row, html, join

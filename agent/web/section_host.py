@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agent.records import HostRecord, StateError
+from agent.records.base import StateError
+from agent.records.host import HostRecord
 from agent.state import Snapshot
 from agent.web.markup import EMPTY, Markup, bar, header_row, html, join
 from agent.web.text import duration, size, t, when

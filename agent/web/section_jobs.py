@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from agent.records import StateError, WatchdogJobsRecord
 from agent.state import Snapshot
+from agent.watchdog import set_aside_until
 from agent.web.markup import Markup, header_row, html, join
 from agent.web.text import t, when
 
@@ -19,11 +19,7 @@ def jobs_section(snapshot: Snapshot, lang: str) -> Markup:
                                 ("耗时", "Duration"), ("错误", "Error"),
                                 ("上次成功", "Last success")))  # fmt: skip
     rows = []
-    try:
-        stored = snapshot.get(WatchdogJobsRecord)
-    except StateError:  # the job table still shows; /metrics says the record is unreadable
-        stored = None
-    aside = stored.record.entries if stored is not None else {}
+    aside = set_aside_until(snapshot, "job", time.time())  # an unreadable record: none shown
     for name, status in sorted(snapshot.jobs.items()):
         run = status.last
         if run.success:
@@ -31,9 +27,8 @@ def jobs_section(snapshot: Snapshot, lang: str) -> Markup:
         else:
             label = t(lang, f"失败（第 {run.attempt} 次）", f"failed (attempt {run.attempt})")
             result = html('<span class="badge crit">{}</span>', label)
-        entry = aside.get(name)
-        until = entry.until if entry is not None else 0.0
-        if until > time.time():
+        until = aside.get(name)
+        if until is not None:
             label = t(lang, f"已暂停至 {when(until)}", f"set aside until {when(until)}")
             result += html(' <span class="badge warn" data-set-aside="{:.0f}">{}</span>', until, label)
         rows.append(

@@ -19,9 +19,9 @@ import threading
 import time
 from collections.abc import Mapping
 
-from collectors.system.runner import SubprocessRunner, _kill_group
+from collectors.system.runner import SubprocessRunner, _kill_group, exited_within
 
-POLL = 0.2  # seconds between looks at the cancel event
+POLL = 0.2  # seconds between looks at the cancel event (a command's exit is seen at once)
 
 
 class CancellableRunner(SubprocessRunner):
@@ -44,10 +44,10 @@ class CancellableRunner(SubprocessRunner):
                 _kill_group(proc)
                 proc.wait()
                 return True
-            if self.cancel.wait(min(left, POLL)):
+            if self.cancel.is_set():
                 interrupt(proc, self.grace)
                 return False
-            if proc.poll() is not None:
+            if exited_within(proc, min(left, POLL)):  # woken at the exit itself, not at the next look
                 return False
 
 

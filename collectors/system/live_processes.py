@@ -8,8 +8,10 @@ group is interrupted); any other number terminates the process.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import psutil
+if TYPE_CHECKING:
+    import psutil
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ def live_process(pid: int) -> LiveProcess | None:
     """The process `pid` if one runs now, else None (it ended, or never was)."""
     if pid <= 0:
         return None
+    import psutil  # here: a command that finds no lock (a restore) does not load psutil
+
     try:
         proc = psutil.Process(pid)
     except psutil.NoSuchProcess:
@@ -45,6 +49,8 @@ def live_process(pid: int) -> LiveProcess | None:
 
 
 def _name(proc: psutil.Process) -> str | None:
+    import psutil
+
     try:
         name = proc.name()
     except (psutil.AccessDenied, OSError):  # Wine: WinError 87 from NtQuerySystemInformation

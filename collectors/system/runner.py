@@ -7,9 +7,9 @@ agent never leaves a half-finished backup running on its own.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import functools
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -17,12 +17,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from common.errors import CommandNotFound, CommandPermissionDenied
 
 if sys.platform != "win32":
     import resource
+if TYPE_CHECKING:
+    import ctypes
 
 DEFAULT_MAX_OUTPUT = 32 * 1024 * 1024
 # A child inherits only these from the agent's environment: no secret leaks by accident.
@@ -90,22 +92,52 @@ class Runner(Protocol):
     ) -> CommandResult: ...
 
 
-def _child_setup(memory_limit: int = 0) -> None:  # pragma: no cover - runs in the forked child
-    libc = _LIBC
+def _child_setup(libc: ctypes.CDLL | None, memory_limit: int = 0) -> None:  # pragma: no cover - child
     if libc is not None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if memory_limit > 0:  # the watchdog's memory cap: an allocation past it fails in the child only
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
 
-def _load_libc() -> ctypes.CDLL | None:
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, for prctl: loaded at the first command (ctypes is not imported before),
+    from the process's own symbols (no `ldconfig -p` run, as ctypes.util.find_library does)."""
     if not sys.platform.startswith("linux"):
         return None
-    name = ctypes.util.find_library("c")
-    return ctypes.CDLL(name, use_errno=True) if name else None
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
-_LIBC = _load_libc()
+def exited_within(proc: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Wait up to `seconds` for `proc` to end and reap it; whether it ended. On Linux the wait
+    is a pidfd poll, woken the moment the process exits: Popen.wait(timeout) polls with sleeps of
+    up to 50 ms, which every restic run (and a restore's wall time) would pay."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is not None and proc.returncode is None:
+        try:
+            fd = pidfd_open(proc.pid)
+        except OSError:  # an old kernel (ENOSYS), or the process already reaped
+            pass
+        else:
+            try:
+                poller = select.poll()
+                poller.register(fd, select.POLLIN)
+                if not poller.poll(max(0, min(int(seconds * 1000), 2**31 - 1))):
+                    return False
+            finally:
+                os.close(fd)
+            proc.wait()
+            return True
+    try:
+        proc.wait(timeout=max(0.0, seconds))
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 class _Reader(threading.Thread):
@@ -216,21 +248,19 @@ class SubprocessRunner:
     def _wait(self, proc: subprocess.Popen[bytes], timeout: float) -> bool:
         """Wait for `proc`; past `timeout`, kill its group and return True (timed out).
         `collectors/system/cancellable.py` overrides this to honour a cancel event."""
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            proc.wait()
-            return True
-        return False
+        if exited_within(proc, timeout):
+            return False
+        _kill_group(proc)
+        proc.wait()
+        return True
 
     def _preexec(self) -> Callable[[], None] | None:
         if sys.platform == "win32":  # no preexec_fn there: the per-command memory cap is POSIX only
             return None
-        if _LIBC is None and not self.memory_limit:
+        libc, limit = _libc(), self.memory_limit
+        if libc is None and not limit:
             return None
-        limit = self.memory_limit
-        return lambda: _child_setup(limit)
+        return lambda: _child_setup(libc, limit)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -17,7 +17,7 @@ from agent.actions.access_log import BOOKMARKS_KEY, record_access
 from agent.actions.base import JobContext
 from agent.config import load_config
 from agent.journal import Journal
-from agent.records import AccessLogRecord
+from agent.records.access import AccessLogRecord
 from agent.state import State
 from collectors.access import AccessEvent
 from collectors.system.linux import wtmp

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from agent.access.archive import Archive
-from agent.actions.backup import plan_for
+from agent.actions.backup_plan import plan_for
 from agent.config import load_config
 from agent.state import State
 from backup.plan import run_backup

@@ -16,8 +16,7 @@ from agent.actions.backup import prune_job, verify_job
 from agent.actions.base import JobContext
 from agent.cli import main
 from agent.config import load_config
-from agent.records import BackupRecord
-from agent.records.backup import RepoBackup
+from agent.records.backup import BackupRecord, RepoBackup
 from agent.state import State
 
 

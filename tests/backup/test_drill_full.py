@@ -26,7 +26,8 @@ from agent.cli import main
 from agent.config import load_config
 from agent.drill_full_record import FullDrillView, full_drills
 from agent.exporter.families_backup import backup_families
-from agent.records import FullDrillRecord, StateError
+from agent.records.base import StateError
+from agent.records.drill_full import FullDrillRecord
 from agent.report.daily_html import render_daily
 from agent.state import State
 from agent.web.section_backup import backup_section

@@ -80,7 +80,7 @@ def test_protected_paths_become_exact_patterns_in_every_spelling_restic_walks(tm
 
 
 def test_the_state_directory_and_the_last_offline_media_are_protected_by_the_agents_plan(env: Env) -> None:
-    from agent.actions.backup import plan_for
+    from agent.actions.backup_plan import plan_for
     from agent.config import load_config
     from agent.records.backup import BackupRecord, OfflineCopy
     from agent.state import State

@@ -9,7 +9,7 @@ import pytest
 from testkit import put_raw
 
 from agent.device_events import PER_ROUND, poll_events, read
-from agent.records import StateError
+from agent.records.base import StateError
 from agent.records.events import DeviceEvents
 from agent.state import State
 from collectors.devices.outages import Changes, Outage

@@ -25,7 +25,7 @@ from agent.config.schema import Config
 from agent.jobs import JOBS, scheduled
 from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State
-from agent.watchdog import JOBS_RECORD, SetAside, load, save
+from agent.watchdog import SetAside, load, save
 from collectors.devices.config import DeviceConfig, DevicesSchedule, SnmpConfig
 from collectors.devices.rounds import DEFAULT_CONCURRENCY, MARGIN, MAX_CONCURRENCY, plan_round
 from common.schema import Duration
@@ -139,7 +139,7 @@ def test_eight_hundred_silent_devices_fit_a_3s_job_and_are_not_set_aside(
     [result] = scheduler.run_due_once()
     assert not result.success
     assert result.error.startswith("800 of 800 devices down") and "timed out" not in result.error
-    assert "devices" not in load(state, JOBS_RECORD)
+    assert "devices" not in load(state, "job")
     record = state.snapshot().records.get("devices")
     assert record is not None and len(record.payload["devices"]) == 800
     assert all("no answer within 0.3s" in d["reason"] for d in record.payload["devices"])
@@ -176,7 +176,7 @@ def test_the_power_round_goes_on_and_starts_a_backup_while_the_network_round_is_
         first = {r.job: r for r in scheduler.run_due_once()}
         assert first["devices"].error == "timed out after 1s"
         assert first["devices_power"].success, first["devices_power"].error
-        assert "devices" in load(state, JOBS_RECORD) and "devices_power" not in load(state, JOBS_RECORD)
+        assert "devices" in load(state, "job") and "devices_power" not in load(state, "job")
         assert backups == []  # on mains
 
         secret(tmp_path / "ups-community", "ups-battery")  # the mains fail
@@ -203,7 +203,7 @@ def test_the_running_agent_polls_the_ups_on_its_own_job_while_the_network_round_
     ups_community = secret(tmp_path / "ups-community", "ups-battery")
     state_dir = tmp_path / "state"
     state = State.open(state_dir)
-    save(state, JOBS_RECORD, {"devices": SetAside(time.time() + 6 * 3600, 7, "timed out after 30s")})
+    save(state, "job", {"devices": SetAside(time.time() + 6 * 3600, 7, "timed out after 30s")})
     state.close()
     switches = "".join(
         f"  - {{name: sw{i}, kind: switch, address: '{address}',"

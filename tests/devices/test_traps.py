@@ -23,7 +23,7 @@ from agent.device_events import DeviceEvents, read
 from agent.exporter.families_traps import trap_families
 from agent.exporter.render import MetricsRenderer
 from agent.journal import Journal
-from agent.records import DevicesRecord
+from agent.records.devices import DevicesRecord
 from agent.report.daily_html import render_daily
 from agent.state import State
 from agent.traps.receiver import TrapReceiver

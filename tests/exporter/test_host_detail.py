@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.exporter.render import MetricsRenderer
-from agent.records import HostRecord
+from agent.records.host import HostRecord
 from agent.state import State
 from collectors.host import HostSnapshot, collect_host
 

@@ -21,7 +21,7 @@ from agent.actions.base import JobContext
 from agent.config import load_config
 from agent.exporter.families_audit import audit_families
 from agent.journal import Journal
-from agent.records import AuditRecord
+from agent.records.audit import AuditRecord
 from agent.state import State
 from agent.web.section_audit import audit_section
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from agent.records import BackupRecord
-from agent.records.backup import RepoCheck, RepoPrune
+from agent.records.backup import BackupRecord, RepoCheck, RepoPrune
 from agent.records.backup_updates import PruneUpdate, VerifyUpdate
 from agent.state import State
 from backup.model import CheckResult

@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 from testkit import put_raw
 
-from agent.records import KINDS, RECORD_TYPES, BackupRecord, DevicesRecord, InventoryRecord
+from agent.records.backup import BackupRecord
+from agent.records.devices import DevicesRecord
+from agent.records.inventory import InventoryRecord
+from agent.records.kinds import KINDS, RECORD_TYPES
 from agent.state import State
 
 FIXTURE = Path(__file__).parent / "fixtures" / "records-v1.json"

@@ -13,7 +13,9 @@ from prometheus_client.samples import Sample
 from testkit import put_raw
 
 from agent.exporter.families_faults import record_families
-from agent.records import KINDS, BackupRecord, StateError
+from agent.records.backup import BackupRecord
+from agent.records.base import StateError
+from agent.records.kinds import KINDS
 from agent.state import State
 from agent.web.section_backup import backup_section
 

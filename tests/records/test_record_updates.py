@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.records import BackupRecord, DevicesRecord
+from agent.records.backup import BackupRecord
 from agent.records.backup_updates import (
     BackupRunUpdate,
     DrillUpdate,
@@ -17,7 +17,7 @@ from agent.records.backup_updates import (
     PruneUpdate,
     VerifyUpdate,
 )
-from agent.records.devices import DevicesRoundUpdate
+from agent.records.devices import DevicesRecord, DevicesRoundUpdate
 from agent.state import State
 from backup.coverage import Coverage
 from backup.drill import DrillResult

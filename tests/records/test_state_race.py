@@ -9,7 +9,7 @@ from pathlib import Path
 
 from race_kit import seed, writer
 
-from agent.records import BackupRecord
+from agent.records.backup import BackupRecord
 from agent.state import State
 
 ROUNDS = 50

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from reliability_b_kit import (
@@ -20,15 +21,15 @@ from reliability_b_kit import (
     job_runs,
     metric,
 )
-from testkit import put_json
 
 from agent.actions.audit import perform_audit
 from agent.actions.base import JobOutcome
 from agent.config import load_config
+from agent.records.watchdog import WatchdogJobsRecord
 from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State
 from agent.timing import Clocks
-from agent.watchdog import CHECKS_RECORD, JOBS_RECORD, SetAside, checks_set_aside, load, save
+from agent.watchdog import SetAside, SetAsides, load, save
 from collectors.system.runner import SubprocessRunner
 from common.schema.common import Schedule
 from common.schema.fields import Duration
@@ -97,39 +98,39 @@ def test_a_hanging_check_is_cut_at_the_audit_limit_reported_and_set_aside(tmp_pa
     took = time.monotonic() - t0
     (result,) = first.report.results
     assert result.status == "error"
-    assert result.evidence.get("watchdog") == "timeout"
+    assert result.stopped == "timeout"
+    assert result.evidence.get("watchdog") == "timeout"  # the mark, repeated for people
     assert took < 2 + 3  # the audit limit (2s), not the command's own 5s nor sleep's 1000s
     print(f"\nFIGURE hung check stopped after {took:.2f}s (audit limit 2s)")
     (pid,) = started(bindir)
     assert not alive(pid), "the hung command was left running"
-    aside = load(state, CHECKS_RECORD)[CHECK]
+    aside = load(state, "check")[CHECK]
     assert aside.strikes == 1 and 55 < aside.until - time.time() <= 60
 
     second = perform_audit(loaded.config, state, runner=runner, only=[CHECK], watch=True)
     (result,) = second.report.results
-    assert result.status == "error" and result.evidence.get("watchdog") == "set_aside"
+    assert result.status == "error" and result.stopped == "set_aside"
     assert "set aside by the watchdog" in result.reason and "hung past" in result.reason
     assert len(started(bindir)) == 1, "a check set aside must not run"
 
     # The cool-down passes (moved back in the record: no sleeping); the next stop doubles it.
-    payload = {CHECK: {**aside.to_json(), "until": time.time() - 1}}
-    put_json(state, CHECKS_RECORD, payload)
+    save(state, "check", {CHECK: replace(aside, until=time.time() - 1)})
     perform_audit(loaded.config, state, runner=runner, only=[CHECK], watch=True)
     assert len(started(bindir)) == 2
-    again = load(state, CHECKS_RECORD)[CHECK]
+    again = load(state, "check")[CHECK]
     assert again.strikes == 2 and 115 < again.until - time.time() <= 120
 
     # Fixed: the check runs to its end and is no longer set aside.
     fake_program(bindir, "ip", 'echo "[]"\n')
-    put_json(state, CHECKS_RECORD, {CHECK: {**again.to_json(), "until": time.time() - 1}})
+    save(state, "check", {CHECK: replace(again, until=time.time() - 1)})
     fixed = perform_audit(loaded.config, state, runner=runner, only=[CHECK], watch=True)
-    assert fixed.report.results[0].evidence.get("watchdog") is None
-    assert load(state, CHECKS_RECORD) == {}
+    assert fixed.report.results[0].stopped == ""
+    assert load(state, "check") == {}
 
     # A set-aside written before the clock was set back 10 days lasts at most cooldown_max (6h).
-    put_json(state, CHECKS_RECORD, {CHECK: {**again.to_json(), "until": time.time() + 10 * 86400}})
-    assert CHECK in checks_set_aside(state, loaded.config.limits)
-    assert load(state, CHECKS_RECORD)[CHECK].until <= time.time() + 6 * 3600
+    save(state, "check", {CHECK: replace(again, until=time.time() + 10 * 86400)})
+    assert CHECK in SetAsides(state, "check", loaded.config.limits).reasons()
+    assert load(state, "check")[CHECK].until <= time.time() + 6 * 3600
     state.close()
 
 
@@ -146,8 +147,8 @@ def test_a_check_eating_memory_is_stopped_by_its_cap_and_set_aside(tmp_path: Pat
     (result,) = outcome.report.results
     assert result.status == "error"
     assert "MemoryError" in result.reason
-    assert result.evidence.get("watchdog") == "memory"
-    assert load(state, CHECKS_RECORD)[CHECK].reason == "ran out of its memory cap"
+    assert result.stopped == "memory"
+    assert load(state, "check")[CHECK].reason == "ran out of its memory cap"
     peak = int((bindir / "peak").read_text()) * 1024
     assert peak <= 256 * MiB, f"the hog grew to {peak} bytes"
     print(f"\nFIGURE memory hog peak RSS {peak / MiB:.0f} MiB under a 256 MiB cap")
@@ -274,7 +275,7 @@ def test_a_set_aside_job_stays_aside_across_a_restart_and_a_clock_set_back_canno
 
     job = ScheduledJob("sleeper", Schedule(every=Duration(60), timeout=Duration(30)), action)
     # Left by the previous life of the agent: set aside for 5 more minutes.
-    save(state, JOBS_RECORD, {"sleeper": SetAside(clock.wall + 300, 2, "timed out after 30s")})
+    save(state, "job", {"sleeper": SetAside(clock.wall + 300, 2, "timed out after 30s")})
     scheduler = Scheduler([job], config=loaded.config, state=state, state_dir=tmp_path, clocks=clock.clocks())
     for _ in range(4):  # due every minute, but set aside
         scheduler.tick()
@@ -285,10 +286,10 @@ def test_a_set_aside_job_stays_aside_across_a_restart_and_a_clock_set_back_canno
     clock.wall += 60
     scheduler.tick()
     assert scheduler.wait_idle(5) and len(calls) == 1
-    assert load(state, JOBS_RECORD) == {}  # the success cleared it
+    assert load(state, "job") == {}  # the success cleared it
 
     # A record written before the clock was set back 10 days: never more than cooldown_max (6h).
-    save(state, JOBS_RECORD, {"sleeper": SetAside(clock.wall + 10 * 86400, 1, "timed out after 30s")})
+    save(state, "job", {"sleeper": SetAside(clock.wall + 10 * 86400, 1, "timed out after 30s")})
     restarted = Scheduler([job], config=loaded.config, state=state, state_dir=tmp_path, clocks=clock.clocks())
     assert not restarted.due_once("sleeper")
     clock.mono += 6 * 3600 + 1
@@ -305,7 +306,7 @@ def test_the_status_page_shows_a_job_set_aside_in_both_languages() -> None:
     aside = {"sleeper": {"until": now + 300, "strikes": 2, "reason": "timed out after 1s"},
              "collect": {"until": now - 5, "strikes": 1, "reason": "timed out after 5s"}}
     snapshot = Snapshot(1, {"sleeper": JobStatus(run, None, 3), "collect": JobStatus(run, None, 3)},
-                        {JOBS_RECORD: Record(JOBS_RECORD, now, aside)})
+                        {WatchdogJobsRecord.KIND: Record(WatchdogJobsRecord.KIND, now, aside)})
     en, zh = jobs_section(snapshot, "en"), jobs_section(snapshot, "zh")
     assert en.count("set aside until") == 1 and zh.count("已暂停至") == 1  # the passed one is not shown
     assert f'data-set-aside="{now + 300:.0f}"' in en

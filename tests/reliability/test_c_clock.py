@@ -37,7 +37,7 @@ from agent.report.daily import backup_item
 from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State
 from agent.timing import Clocks
-from agent.watchdog import JOBS_RECORD, SetAside, load, save
+from agent.watchdog import SetAside, load, save
 from backup.coverage import coverage
 from backup.model import Snapshot
 from collectors.devices import outages
@@ -210,10 +210,10 @@ def test_the_last_success_is_the_newest_written_not_the_largest_time(state: Stat
 
 
 def test_a_set_aside_stamped_in_2038_is_brought_back_to_cooldown_max_and_stored(state: State) -> None:
-    save(state, JOBS_RECORD, {"backup": SetAside(utc("2038-01-10T00:00:00"), 3, "timed out")})
+    save(state, "job", {"backup": SetAside(utc("2038-01-10T00:00:00"), 3, "timed out")})
     clock = Moved(utc("2026-11-23T10:00:00"))
     scheduler(state, clock, Count())
-    until = load(state, JOBS_RECORD)["backup"].until
+    until = load(state, "job")["backup"].until
     assert until <= clock.wall + Config().limits.cooldown_max
 
 

@@ -91,7 +91,7 @@ def test_an_entry_written_when_its_head_is_not_stands_and_the_chain_goes_on(
 WITH_NOTE_JOB = """
 import sys
 import agent.jobs as jobs
-from agent.actions.backup import journal
+from agent.actions.backup_plan import journal
 from agent.actions.base import JobOutcome
 from common.schema.common import Schedule
 from common.schema.fields import Duration

@@ -15,8 +15,7 @@ from testkit import AgentProcess, free_port
 from agent import faults
 from agent.actions.base import JobOutcome
 from agent.config.schema import Config, state_dir_problem
-from agent.records import WatchdogJobsRecord
-from agent.records.watchdog import SetAside
+from agent.records.watchdog import SetAside, WatchdogJobsRecord
 from agent.scheduler import ScheduledJob, Scheduler
 from agent.state import State, StateError
 from common.schema.common import Schedule
