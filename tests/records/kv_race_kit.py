@@ -27,7 +27,7 @@ T0 = 1_000_000.0
 def slow_down() -> None:
     """Widen the race window: reading a key/value entry, the outage arithmetic and the USB merge
     (where the code has one) each take PAUSE longer."""
-    from agent.actions import audit
+    from agent.records import key_updates
     from agent.state import State
     from collectors.devices import outages
 
@@ -39,10 +39,9 @@ def slow_down() -> None:
 
         return slow
 
-    outages.update = slower(outages.update)  # type: ignore[method-assign]
-    State.get = slower(State.get)  # type: ignore[method-assign]
-    if hasattr(audit, "merged_usb"):
-        audit.merged_usb = slower(audit.merged_usb)
+    outages.update = slower(outages.update)
+    State.get = slower(State.get)
+    key_updates.merged_usb = slower(key_updates.merged_usb)  # type: ignore[method-assign]
 
 
 def config(work: Path) -> Any:

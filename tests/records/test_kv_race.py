@@ -66,7 +66,7 @@ def test_a_trap_and_a_devices_round_in_two_processes_lose_no_outage_in_50_races(
         if (LINK in open_targets) != (i % 2 == 0) or len(links_closed) != (i + 1) // 2:
             lost.append((i, f"{LINK} open: {LINK in open_targets}, closed {len(links_closed)} times"))
         if "ups-b" not in open_targets or book.totals.get("ups-b") != 1:
-            lost.append((i, f"ups-b open: {'ups-b' in open_targets}, opened {book.totals.get('ups-b')} times"))
+            lost.append((i, f"ups-b open: {'ups-b' in open_targets}, opened {book.totals.get('ups-b')}"))
         if [d.name for d in stored.record.devices] != ["ups-b"]:
             lost.append((i, f"devices {[d.name for d in stored.record.devices]}"))
 

@@ -17,7 +17,7 @@ from agent.records.backup_updates import (
     PruneUpdate,
     VerifyUpdate,
 )
-from agent.records.devices import DevicesRoundUpdate
+from agent.records.devices_updates import DevicesRoundUpdate
 from agent.state import State
 from backup.coverage import Coverage
 from backup.drill import DrillResult
@@ -26,7 +26,6 @@ from backup.offline import OfflineResult
 from backup.outcome import RepoOutcome, RunResult
 from backup.retention import PruneResult
 from backup.verify import VerifyResult
-from collectors.devices.outages import update as outage_update
 from collectors.devices.records import DeviceResult
 
 RUN = RunResult("20261205T000000Z-1", 100.0, 2.0, "partial", (
@@ -72,15 +71,14 @@ def test_a_devices_round_keeps_the_other_rounds_devices_in_config_order(tmp_path
     state = State.open(tmp_path)
     ups = DeviceResult("ups", "ups", "", True, "", 0.1)
     switch = DeviceResult("switch", "switch", "", False, "no answer", 1.0)
-    book, _ = outage_update(None, {"switch": (False, "no answer")}, 10.0)
-    state.put_record(DevicesRoundUpdate((switch,), ("ups", "switch"), book, "devices", 10.0, False))
-    state.put_record(DevicesRoundUpdate((ups,), ("ups", "switch"), book, "devices_power", 20.0, False))
+    state.put_record(DevicesRoundUpdate((switch,), ("ups", "switch"), "devices", 10.0, False))
+    state.put_record(DevicesRoundUpdate((ups,), ("ups", "switch"), "devices_power", 20.0, False))
     stored = state.record(DevicesRecord)
     assert stored is not None
     assert [d.name for d in stored.record.devices] == ["ups", "switch"]
     assert stored.record.rounds == {"devices": 10.0, "devices_power": 20.0}
     assert [o.target for o in stored.record.outages.open] == ["switch"]
-    state.put_record(DevicesRoundUpdate((ups,), ("ups",), book, "all", 30.0, True))  # switch removed
+    state.put_record(DevicesRoundUpdate((ups,), ("ups",), "all", 30.0, True))  # switch removed
     stored = state.record(DevicesRecord)
     assert stored is not None and [d.name for d in stored.record.devices] == ["ups"]
     assert stored.record.rounds == {"all": 30.0}
