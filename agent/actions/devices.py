@@ -48,6 +48,7 @@ _HEARTBEAT_KEY = "devices.host_last_seen"
 _ON_BATTERY_KEY = "devices.ups_on_battery"
 MIN_HOST_GAP = 300.0
 ALL, NETWORK, POWER = "all", "devices", "devices_power"  # rounds; the last two are job names
+CLI = "cli"  # `hostward devices poll`: every device, the scheduled rounds' times kept
 
 OnBatteryHook = Callable[[DeviceResult], object]  # returns what it did, for the event
 
@@ -85,8 +86,9 @@ def poll_and_record(
     their last results). Unless `concurrency` is given, it is sized so that the round fits
     `job_timeout` (the time the job has left; default: its configured timeout) even if no
     device answers. Transitions (down, back, on battery, on mains) become device events
-    (journaled when `state_dir` is given). `battery` False: the on-battery transitions are not
-    taken over (no hook, no event, the flags unchanged): a scheduled round acts on them."""
+    (journaled when `state_dir` is given). `battery` False: a UPS's move to battery is not
+    taken over (no hook, no event, its flag unchanged; `battery_left` names it): the next
+    scheduled round acts on it."""
     members, configured = _members(config, round_)
     results: tuple[DeviceResult, ...] = ()
     snmp = [d for d in members if d.snmp is not None]
@@ -103,7 +105,7 @@ def poll_and_record(
     book, changes, (went, back) = _record(config, state, results, now, boot_time, round_, battery)
     left = () if battery else went
     if not battery:
-        went, back = (), ()
+        went = ()
     for outage in changes.started:
         log.warning("device %s down: %s", outage.target, outage.reason)
     for outage in changes.ended:
@@ -152,7 +154,7 @@ def apply_trap_state(
 def _members(config: Config, round_: str) -> tuple[list[DeviceConfig], float]:
     """The devices of one round, and the timeout of the job that runs it."""
     schedule = config.devices_schedule
-    if round_ == ALL:
+    if round_ in (ALL, CLI):
         return [d for d in config.devices if d.snmp is not None or d.nut is not None], float(
             schedule.poll.timeout
         )

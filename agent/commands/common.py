@@ -8,7 +8,7 @@ import sys
 from agent import faults
 from agent.config import LoadedConfig, SchemaError, load_config
 from agent.logs import escape_controls
-from agent.state import State
+from agent.state import State, StateError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -49,3 +49,14 @@ def open_state(loaded: LoadedConfig) -> State:
 def print_problems(error: SchemaError) -> None:
     for problem in error.problems:  # a key or value may hold control characters: escaped
         print(escape_controls(str(problem)), file=sys.stderr)
+
+
+def open_state_or_say(loaded: LoadedConfig, what: str) -> State | None:
+    """The state for a command that stores what it reads; None, said on stderr, when it cannot
+    be opened (a normal user): the command still reads and prints, and stores nothing."""
+    try:
+        return open_state(loaded)
+    except (StateError, OSError) as exc:
+        message = f"{what}: not stored, the state cannot be opened / 未保存，无法打开状态库: {exc}"
+        print(escape_controls(message), file=sys.stderr)
+        return None

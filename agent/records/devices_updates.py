@@ -58,8 +58,8 @@ class DevicesRoundUpdate:
     """One polling round: its results merged with the other round's last ones (in config order,
     a device no longer configured dropped), the outages it saw, this host's heartbeat (a gap
     longer than `max_gap` is an outage of this host), the round's time. `battery`: the round
-    takes over the on-battery transitions (False: `hostward devices poll`, which has no
-    scheduler to start a backup, leaves them to the daemon's next round)."""
+    takes over a UPS's move to battery (False: `hostward devices poll`, which has no scheduler
+    to start a backup, leaves it to the daemon's next round; a move back to mains it takes)."""
 
     results: tuple[DeviceResult, ...]
     order: tuple[str, ...]  # the configured SNMP devices, in config order
@@ -89,15 +89,18 @@ class DevicesRoundUpdate:
         flags = _flags(current, self.legacy)
         seen = dict(flags)
         went, back = _battery_transitions(self.results, seen)
-        if self.battery:  # taken over: the next round compares with what this one saw
-            flags = seen
+        for name in went if not self.battery else ():  # left to a round that can start a backup
+            if name in flags:
+                seen[name] = flags[name]
+            else:
+                seen.pop(name)
         keep = current is not None and not self.replace_all
         kept = {d.name: d for d in current.devices} if current is not None and keep else {}
         kept.update((r.name, r) for r in self.results)
         polled = dict(current.rounds) if current is not None and keep else {}
         polled[self.round_] = self.now
         devices = tuple(kept[n] for n in self.order if n in kept)
-        record = DevicesRecord(devices, _typed(book), polled, self.now, flags)
+        record = DevicesRecord(devices, _typed(book), polled, self.now, seen)
         return RoundOutcome(record, changes, host_outage, went, back)
 
 
