@@ -144,8 +144,7 @@ def apply_trap_state(
     quiet = patch is None and on_battery is None and all(up for up, _ in (observed or {}).values())
     if quiet and state.record(DevicesRecord) is None:  # nothing to close, nor to patch: no record
         return outages.Changes((), ()), False
-    update = DevicesPatch(device, now, dict(observed or {}), patch, on_battery, blank,
-                          Legacy(on_battery=state.get(_ON_BATTERY_KEY)))  # fmt: skip
+    update = DevicesPatch(device, now, dict(observed or {}), patch, on_battery, blank, _legacy(state))
     before, _ = state.update_record(update, taken=now)
     _, changes, went = update.outcome(before)
     return changes, went
@@ -173,7 +172,7 @@ def _record(
 ) -> tuple[dict[str, Any], outages.Changes, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Store the round (one transaction); the book, the outage changes, (went, back)."""
     order = tuple(d.name for d in config.devices if d.snmp is not None or d.nut is not None)
-    legacy = Legacy(state.get(_HEARTBEAT_KEY), state.get(_ON_BATTERY_KEY)) if state is not None else Legacy()
+    legacy = _legacy(state) if state is not None else Legacy()
     update = DevicesRoundUpdate(results, order, round_, now, round_ == ALL, _max_gap(config),
                                 _boot_time(boot_time), battery, legacy)  # fmt: skip
     if state is None:  # nothing stored: as a first round would see it
@@ -241,6 +240,15 @@ def backup_now(ctx: JobContext, ups: DeviceResult) -> str:
 
 devices_job: JobAction = devices_job_with(on_battery=backup_now)
 devices_power_job: JobAction = devices_job_with(on_battery=backup_now, round_=POWER)
+
+
+def _legacy(state: State) -> Legacy:
+    """The heartbeat and flags as an older version left them (only read while the record has
+    none); a value of the wrong type is ignored, as if there were none."""
+    seen, flags = state.get(_HEARTBEAT_KEY), state.get(_ON_BATTERY_KEY)
+    number = isinstance(seen, int | float) and not isinstance(seen, bool)
+    table = isinstance(flags, dict) and all(isinstance(v, bool) for v in flags.values())
+    return Legacy(float(seen) if number else None, {str(k): v for k, v in flags.items()} if table else None)
 
 
 def _max_gap(config: Config) -> float:
