@@ -6,6 +6,9 @@ backups, devices, ...: typed, versioned records of agent/records/) and small key
 write in flight and never corrupts the file. `put_record` is the one write of records: a whole
 record, or an update applied to the stored one inside `BEGIN IMMEDIATE` (a CLI command and the
 daemon updating the same record wait for each other, up to the busy timeout, and lose nothing).
+`update_record` is the same and also returns the record the update was applied to; `update` does
+it for a key/value entry (a `KeyUpdate`). `put` overwrites an entry: only for an entry that has a
+single writer, or whose writers hold a lock of their own (each caller says which).
 
 Readers on the scrape path call `snapshot()`, which serves from memory and reloads only when
 another process (a CLI command next to the daemon) has committed since: a scrape never waits
@@ -22,19 +25,20 @@ Faults (agent/state_recovery.py for the second):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from agent import faults
-from agent.records.base import RecordUpdate, StateRecord
+from agent.records.base import KeyUpdate, RecordUpdate, StateRecord
 from agent.records.base import StateError as StateError  # the state's error, where it always was
 
 R = TypeVar("R", bound=StateRecord)
@@ -254,38 +258,70 @@ class State:
         apply an update to the stored one inside one `BEGIN IMMEDIATE` transaction (another
         process writing the same kind waits, up to the busy timeout, and is never lost).
         Returns the record as stored."""
+        if isinstance(item, RecordUpdate):
+            return self.update_record(item, taken)[1]
         when = time.time() if taken is None else taken
         with self._lock:
             try:
-                if isinstance(item, RecordUpdate):
-                    record = self._apply(item, when)
-                else:
-                    record = item
-                    self._conn.execute(
-                        "INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (record.KIND, when, _text(record))
-                    )
+                self._conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
+                                   (item.KIND, when, _text(item)))  # fmt: skip
             except sqlite3.Error as exc:
                 raise self._failed(exc) from exc
             finally:
                 self._reload()
-        return record
+        return item
 
-    def _apply(self, update: RecordUpdate[R], when: float) -> R:
+    def update_record(self, update: RecordUpdate[R], taken: float | None = None) -> tuple[R | None, R]:
+        """`put_record(update)`, returning (the record it was applied to, the record stored): what
+        changed, as the transaction saw it (None before: there was none, or it was malformed)."""
+        when = time.time() if taken is None else taken
         record_type = update.record_type()
+        with self._lock:
+            try:
+                with self._immediate() as conn:
+                    row = conn.execute("SELECT payload FROM records WHERE kind = ?",
+                                       (record_type.KIND,)).fetchone()  # fmt: skip
+                    current = _current(conn, record_type, row[0]) if row is not None else None
+                    record = update.apply(current)
+                    conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
+                                 (record.KIND, when, _text(record)))  # fmt: skip
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from exc
+            finally:
+                self._reload()
+        return current, record
+
+    def update(self, update: KeyUpdate) -> tuple[Any, Any]:
+        """Apply `update` to its key/value entry inside one `BEGIN IMMEDIATE` transaction (the
+        read-modify-write of an entry several processes change: none loses another's change).
+        Returns (the value before, None if none; the value after). An unchanged value is not
+        written."""
+        key = update.key()
+        with self._lock:
+            try:
+                with self._immediate() as conn:
+                    row = conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+                    before = _value(conn, key, row[0]) if row is not None else None
+                    after = update.apply(before)
+                    if after != before or row is None:
+                        text = json.dumps(after, ensure_ascii=False)
+                        conn.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (key, text, time.time()))
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from exc
+        return before, after
+
+    @contextlib.contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Connection]:
+        """One `BEGIN IMMEDIATE` transaction: committed at the end, rolled back on any error."""
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            row = conn.execute("SELECT payload FROM records WHERE kind = ?", (record_type.KIND,)).fetchone()
-            current = _current(conn, record_type, row[0]) if row is not None else None
-            record = update.apply(current)
-            row_values = (record.KIND, when, _text(record))
-            conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", row_values)
+            yield conn
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return record
 
     def record(self, record_type: type[R]) -> Stored[R] | None:
         """The latest record of `record_type` (see Snapshot.get)."""
@@ -364,6 +400,19 @@ def _current(conn: sqlite3.Connection, record_type: type[R], text: str) -> R | N
     aside = json.dumps({"payload": text, "error": why}, ensure_ascii=False)
     conn.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (f"record.malformed.{record_type.KIND}",
                                                                  aside, time.time()))  # fmt: skip
+    return None
+
+
+def _value(conn: sqlite3.Connection, key: str, text: str) -> Any:
+    """The stored value an update applies to; one that is not JSON is kept aside (key/value
+    `kv.malformed.<key>`) and the update starts from None, as a damaged record does."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        why = str(exc)
+    log.error("key/value %s is not JSON (%s): kept aside as kv.malformed.%s", key, why, key)
+    aside = json.dumps({"value": text, "error": why}, ensure_ascii=False)
+    conn.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (f"kv.malformed.{key}", aside, time.time()))
     return None
 
 

@@ -21,13 +21,14 @@ from agent.access.archive import Archive, ArchiveError
 from agent.actions.base import JobContext, JobOutcome
 from agent.journal import Journal, JournalError
 from agent.records.access import AccessLogRecord, AccessLogUpdate, AccessSource
+from agent.records.key_updates import MergeMapping
 from agent.state import State
 from collectors.access import AccessEvent
 from collectors.access.gather import Gathered, gather_linux, gather_windows
 from collectors.system.runner import Runner, SubprocessRunner
 
 RECORD_KIND = AccessLogRecord.KIND
-BOOKMARKS_KEY = "access_log.bookmarks"
+BOOKMARKS_KEY = "access_log.bookmarks"  # set per source read (MergeMapping): the others are kept
 MAX_ROUNDS = 400  # rounds of <= 128 KiB a source (bounded memory) while one has more (a first import)
 
 
@@ -76,7 +77,7 @@ def record_access(ctx: JobContext, root: str = "/", runner: Runner | None = None
         except ArchiveError as exc:  # nothing stored: the bookmarks stay, the events are read again
             ctx.log.error("access_log: %s", exc)
             return JobOutcome(success=False, error=str(exc))
-        bookmarks = dict(ctx.state.get(BOOKMARKS_KEY) or {})
+        bookmarks = {}
         for src in found.sources:
             if src.status == "ok":
                 bookmarks[src.name] = src.bookmark
@@ -86,7 +87,7 @@ def record_access(ctx: JobContext, root: str = "/", runner: Runner | None = None
                 ctx.log.warning("access_log: %s: %d malformed records skipped", src.name, src.malformed)
             read = src.read + (sources[src.name].read if src.name in sources and src.status == "ok" else 0)
             sources[src.name] = AccessSource(src.status, src.error, read, src.malformed, src.gap)
-        ctx.state.put(BOOKMARKS_KEY, bookmarks)
+        ctx.state.update(MergeMapping(BOOKMARKS_KEY, bookmarks))  # the sources read; others kept
         add_totals(ctx.state, found.events)
         if not any(s.more for s in found.sources) or ctx.remaining() < 5:
             break

@@ -2,6 +2,8 @@
 
 It also keeps two pieces of state the rules need: the registered network baseline (NET-5, taken
 on the first audit) and the history of USB storage devices seen, with first and last seen (USB-3).
+Both are updated in one transaction each (agent/records/key_updates.py): the CLI, the job in a
+worker, the usb_watch job and the daemon's USB listener lose none of each other's changes.
 The CLI (`hostward audit`) calls `perform_audit` too, so both are the same code.
 """
 
@@ -19,6 +21,8 @@ from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.journal import Journal, JournalError
 from agent.records.audit import STATUSES, AuditRecord, AuditSummary, UsbSeen
+from agent.records.key_updates import USB_KEY as USB_KEY  # where it always was
+from agent.records.key_updates import FirstValue, SetValue, UsbSeenMerge
 from agent.state import State
 from agent.watchdog import SetAsides, note_audit
 from collectors.system.linux import usb
@@ -32,7 +36,6 @@ from policies.schema import Role
 
 RECORD_KIND = AuditRecord.KIND
 BASELINE_KEY = "audit.network_baseline"
-USB_KEY = "audit.usb_devices"
 BASELINE_CHECK = "net.settings_unchanged"
 log = logging.getLogger(__name__)
 _STORE: dict[tuple[str, ...], PolicyStore] = {}  # the daemon keeps last good policy files per dir list
@@ -113,8 +116,8 @@ def remember(state: State, report: AuditReport) -> None:
     for result in report.results:
         if result.check == BASELINE_CHECK and state.get(BASELINE_KEY) is None:
             observed = result.evidence.get("observed")
-            if isinstance(observed, dict):
-                state.put(BASELINE_KEY, observed)
+            if isinstance(observed, dict):  # the first audit to get here registers it
+                state.update(FirstValue(BASELINE_KEY, observed))
         seen = result.evidence.get("usb_storage_devices")
         if isinstance(seen, list):
             merge_usb_devices(state, seen, now)
@@ -123,31 +126,20 @@ def remember(state: State, report: AuditReport) -> None:
 def accept_network_baseline(config: Config, state: State, state_dir: Path) -> dict[str, Any]:
     """Register the current network settings as the NET-5 baseline (after an approved change);
     the old and new baselines go to the journal. Returns {"before": ..., "after": ...}."""
-    before = state.get(BASELINE_KEY)
     outcome = perform_audit(config, None, only=[BASELINE_CHECK])
     (result,) = outcome.report.results
     after = result.evidence.get("observed")
     if not isinstance(after, dict):
         raise HostwardError(f"network settings could not be read: {result.reason}")
-    state.put(BASELINE_KEY, after)
+    before, _ = state.update(SetValue(BASELINE_KEY, after))  # the baseline it replaced, exactly
     change = {"before": before, "after": after}
     Journal(state_dir).append("audit.network_baseline", change)
     return change
 
 
 def merge_usb_devices(state: State, devices: list[Any], now: float) -> None:
-    seen: dict[str, Any] = dict(state.get(USB_KEY) or {})
-    for dev in devices:
-        if not isinstance(dev, dict):
-            continue
-        key = "|".join(str(dev.get(k, "")) for k in ("vendor", "product", "serial"))
-        entry = seen.get(key) or {
-            **{k: dev.get(k, "") for k in ("vendor", "product", "serial")},
-            "first_seen": now,
-        }
-        entry["last_seen"] = now
-        seen[key] = entry
-    state.put(USB_KEY, seen)
+    """Merge `devices` seen at `now` into the USB storage history, in one transaction."""
+    state.update(UsbSeenMerge(tuple(d for d in devices if isinstance(d, dict)), now))
 
 
 def summary(results: list[CheckResult]) -> dict[str, int]:

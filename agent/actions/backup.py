@@ -29,6 +29,7 @@ from agent.records.backup_updates import (
     PruneUpdate,
     VerifyUpdate,
 )
+from agent.records.key_updates import MergeMapping
 from agent.state import State
 from backup.drill import DrillResult, run_drill, write_report
 from backup.errors import BackupError
@@ -160,7 +161,7 @@ def do_verify(
         full=full,
     )
     state.put_record(VerifyUpdate(result, time.time()))
-    state.put(PARTS_KEY, dict(result.parts))
+    state.update(MergeMapping(PARTS_KEY, dict(result.parts)))  # a CLI verify next to the job's
     journal(
         state_dir,
         "backup.verify",

@@ -1,6 +1,11 @@
 """The devices job: poll machine-room gear, keep the outage book, store record kind "devices".
 
-The same code runs from the scheduler and the CLI (`hostward devices poll`, every device).
+The same code runs from the scheduler and the CLI (`hostward devices poll`, every device, stored
+as a round of its own). The outage book, this host's heartbeat and the UPSes' on-battery flags
+live in the "devices" record, and every write of it (a round here, a trap in the daemon's
+receiver, agent/traps) is one update applied inside the state's transaction
+(agent/records/devices_updates.py): a round in a worker or a CLI next to the daemon's receiver
+loses no outage of the other.
 Two scheduled rounds (`collectors.devices.rounds`): `devices_power_job` polls UPSes and room
 sensors, `devices_job` the rest, each a job of its own with its own timeout and watchdog; both
 merge into the one "devices" record (`rounds` says when each last ran) and the outage book.
@@ -8,13 +13,14 @@ It also keeps the agent's own host in the outage book (a heartbeat gap is an out
 runs even where no device is configured; pysnmp is then never imported.
 
 BAK-6: a UPS that goes from mains to battery calls the `on_battery` hook once per transition
-(the lead wires it to "back up now"). A failing hook is logged and never fails the job.
+(the scheduled rounds: "back up now"). A failing hook is logged and never fails the job. A
+round that cannot start a backup (`hostward devices poll`: no scheduler) leaves the transition
+to the next scheduled round (`battery=False`) and says so.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +31,8 @@ from agent import device_events
 from agent.actions.base import JobAction, JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.job_schedules import power_schedule
-from agent.records.devices import DevicesPatch, DevicesRecord, DevicesRoundUpdate
+from agent.records.devices import DevicesRecord
+from agent.records.devices_updates import DevicesPatch, DevicesRoundUpdate, Legacy
 from agent.state import State
 from collectors.devices import outages
 from collectors.devices.config import DeviceConfig
@@ -36,12 +43,12 @@ from common.schema.common import Schedule
 log = logging.getLogger(__name__)
 
 RECORD_KIND = DevicesRecord.KIND
-_BOOK_KEY = "devices.outages"
+# Key/value entries of older versions (the book was also in the record): read, never written
 _HEARTBEAT_KEY = "devices.host_last_seen"
 _ON_BATTERY_KEY = "devices.ups_on_battery"
 MIN_HOST_GAP = 300.0
 ALL, NETWORK, POWER = "all", "devices", "devices_power"  # rounds; the last two are job names
-_BOOK_LOCK = threading.Lock()
+CLI = "cli"  # `hostward devices poll`: every device, the scheduled rounds' times kept
 
 OnBatteryHook = Callable[[DeviceResult], object]  # returns what it did, for the event
 
@@ -52,6 +59,8 @@ class PollRound:
     book: dict[str, Any]
     changes: outages.Changes
     went_on_battery: tuple[str, ...]
+    # UPSes that left mains power, seen by a poll that left BAK-6 to a scheduled round (battery=False)
+    battery_left: tuple[str, ...] = ()
 
     @property
     def failed(self) -> tuple[DeviceResult, ...]:
@@ -70,13 +79,16 @@ def poll_and_record(
     round_: str = ALL,
     job_timeout: float | None = None,
     state_dir: Path | None = None,
+    battery: bool = True,
 ) -> PollRound:
     """Poll one round of SNMP devices (`ALL`, `NETWORK` or `POWER`), update the outages (devices
     and this host) and merge the round into the stored record (the other round's devices keep
     their last results). Unless `concurrency` is given, it is sized so that the round fits
     `job_timeout` (the time the job has left; default: its configured timeout) even if no
     device answers. Transitions (down, back, on battery, on mains) become device events
-    (journaled when `state_dir` is given)."""
+    (journaled when `state_dir` is given). `battery` False: a UPS's move to battery is not
+    taken over (no hook, no event, its flag unchanged; `battery_left` names it): the next
+    scheduled round acts on it."""
     members, configured = _members(config, round_)
     results: tuple[DeviceResult, ...] = ()
     snmp = [d for d in members if d.snmp is not None]
@@ -90,8 +102,10 @@ def poll_and_record(
 
         results += tuple(poll_nut(d) for d in members if d.nut is not None)
     now = time.time() if now is None else now
-    with _BOOK_LOCK:  # the two rounds run in two job threads: one read-modify-write at a time
-        book, changes, (went, back) = _record(config, state, results, now, boot_time, round_)
+    book, changes, (went, back) = _record(config, state, results, now, boot_time, round_, battery)
+    left = () if battery else went
+    if not battery:
+        went = ()
     for outage in changes.started:
         log.warning("device %s down: %s", outage.target, outage.reason)
     for outage in changes.ended:
@@ -109,7 +123,7 @@ def poll_and_record(
     happened = device_events.poll_events(now, changes, said, back)
     if happened and state is not None:
         device_events.add(state, state_dir, happened)
-    return PollRound(results, book, changes, went)
+    return PollRound(results, book, changes, went, left)
 
 
 def apply_trap_state(
@@ -125,27 +139,21 @@ def apply_trap_state(
     """A trap's news, at once (`agent.traps`): outages of the `observed` targets opened or
     closed, `patch` applied to the device's entry in the "devices" record, the on-battery state
     noted (`blank`: the entry to patch when the device was never polled). Returns the outage
-    changes and whether the UPS has just left mains power (BAK-6)."""
-    with _BOOK_LOCK:
-        book, changes = outages.update(state.get(_BOOK_KEY), observed or {}, now)
-        if changes.started or changes.ended:
-            state.put(_BOOK_KEY, book)
-        went = False
-        if on_battery is not None:
-            previous: dict[str, bool] = state.get(_ON_BATTERY_KEY) or {}
-            went = on_battery and not previous.get(device, False)
-            if previous.get(device) != on_battery:
-                state.put(_ON_BATTERY_KEY, {**previous, device: on_battery})
-        if patch is None and not (changes.started or changes.ended) and state.record(DevicesRecord) is None:
-            return changes, went
-        state.put_record(DevicesPatch(device, book, patch, blank), taken=now)
+    changes and whether the UPS has just left mains power (BAK-6). One transaction: a devices
+    round in another process loses nothing of it, nor it of the round."""
+    quiet = patch is None and on_battery is None and all(up for up, _ in (observed or {}).values())
+    if quiet and state.record(DevicesRecord) is None:  # nothing to close, nor to patch: no record
+        return outages.Changes((), ()), False
+    update = DevicesPatch(device, now, dict(observed or {}), patch, on_battery, blank, _legacy(state))
+    before, _ = state.update_record(update, taken=now)
+    _, changes, went = update.outcome(before)
     return changes, went
 
 
 def _members(config: Config, round_: str) -> tuple[list[DeviceConfig], float]:
     """The devices of one round, and the timeout of the job that runs it."""
     schedule = config.devices_schedule
-    if round_ == ALL:
+    if round_ in (ALL, CLI):
         return [d for d in config.devices if d.snmp is not None or d.nut is not None], float(
             schedule.poll.timeout
         )
@@ -160,24 +168,22 @@ def _record(
     now: float,
     boot_time: float | None,
     round_: str,
+    battery: bool,
 ) -> tuple[dict[str, Any], outages.Changes, tuple[tuple[str, ...], tuple[str, ...]]]:
-    book = state.get(_BOOK_KEY) if state else None
-    if state is not None:
-        book, host_outage = outages.record_host_gap(
-            book, state.get(_HEARTBEAT_KEY), now, _max_gap(config), _boot_time(boot_time)
-        )
-        if host_outage is not None:
-            log.warning("this host was unseen for %.0fs: %s", host_outage.seconds(now), host_outage.reason)
-    observed = {r.name: (r.up, r.reason) for r in results}
-    observed.update(_links_seen_up(book, results))
-    book, changes = outages.update(book, observed, now)
-    went = _battery_transitions(results, state)
-    if state is not None:
-        state.put(_BOOK_KEY, book)
-        state.put(_HEARTBEAT_KEY, now)
-        order = tuple(d.name for d in config.devices if d.snmp is not None or d.nut is not None)
-        state.put_record(DevicesRoundUpdate(results, order, book, round_, now, round_ == ALL), taken=now)
-    return book, changes, went
+    """Store the round (one transaction); the book, the outage changes, (went, back)."""
+    order = tuple(d.name for d in config.devices if d.snmp is not None or d.nut is not None)
+    legacy = _legacy(state) if state is not None else Legacy()
+    update = DevicesRoundUpdate(results, order, round_, now, round_ == ALL, _max_gap(config),
+                                _boot_time(boot_time), battery, legacy)  # fmt: skip
+    if state is None:  # nothing stored: as a first round would see it
+        outcome = update.outcome(None)
+    else:
+        before, _ = state.update_record(update, taken=now)
+        outcome = update.outcome(before)
+    if outcome.host_outage is not None:
+        o = outcome.host_outage
+        log.warning("this host was unseen for %.0fs: %s", o.seconds(now), o.reason)
+    return dict(outcome.record.outages.book), outcome.changes, (outcome.went, outcome.back)
 
 
 def devices_job_with(
@@ -236,36 +242,13 @@ devices_job: JobAction = devices_job_with(on_battery=backup_now)
 devices_power_job: JobAction = devices_job_with(on_battery=backup_now, round_=POWER)
 
 
-def _battery_transitions(
-    results: tuple[DeviceResult, ...], state: State | None
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(UPSes that left mains power, UPSes back on mains) since the last round or trap."""
-    previous: dict[str, bool] = (state.get(_ON_BATTERY_KEY) if state else None) or {}
-    current = dict(previous)
-    went, back = [], []
-    for result in results:
-        if result.ups is None:
-            continue
-        if result.ups.on_battery and not previous.get(result.name, False):
-            went.append(result.name)
-        elif not result.ups.on_battery and previous.get(result.name, False):
-            back.append(result.name)
-        current[result.name] = result.ups.on_battery
-    if state is not None and current != previous:
-        state.put(_ON_BATTERY_KEY, current)
-    return tuple(went), tuple(back)
-
-
-def _links_seen_up(book: Any, results: tuple[DeviceResult, ...]) -> dict[str, tuple[bool, str]]:
-    """Outages opened by a linkDown trap ("device/port") that this round saw up again."""
-    open_targets = set((book or {}).get("open", {})) if isinstance(book, dict) else set()
-    seen: dict[str, tuple[bool, str]] = {}
-    for result in results:
-        for interface in result.interfaces:
-            for port in (interface.name, f"if{interface.index}"):
-                if interface.up and f"{result.name}/{port}" in open_targets:
-                    seen[f"{result.name}/{port}"] = (True, "")
-    return seen
+def _legacy(state: State) -> Legacy:
+    """The heartbeat and flags as an older version left them (only read while the record has
+    none); a value of the wrong type is ignored, as if there were none."""
+    seen, flags = state.get(_HEARTBEAT_KEY), state.get(_ON_BATTERY_KEY)
+    number = isinstance(seen, int | float) and not isinstance(seen, bool)
+    table = isinstance(flags, dict) and all(isinstance(v, bool) for v in flags.values())
+    return Legacy(float(seen) if number else None, {str(k): v for k, v in flags.items()} if table else None)
 
 
 def _max_gap(config: Config) -> float:

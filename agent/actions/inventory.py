@@ -4,21 +4,26 @@ Each run reads the register (collectors/inventory), compares it with the stored 
 each change (collectors/inventory/diff.py), journals `inventory.changed` with before and after
 and counts it by kind; the counts live in the stored record, so
 `hostward_inventory_changes_total{kind}` survives a restart. The first run registers the host
-(`inventory.registered`). `hostward inventory` (the CLI) reads the same way but stores nothing.
+(`inventory.registered`). `hostward inventory` (the CLI) on the live host stores and journals
+the same way (`store_inventory`); the comparison is one transaction (InventoryUpdate), so the
+CLI next to the job counts every change once.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from agent.actions.audit import USB_KEY
 from agent.actions.base import JobContext, JobOutcome
 from agent.config.schema import Config
 from agent.journal import Journal, JournalError
-from agent.records.inventory import InventoryRecord
+from agent.records.inventory import InventoryRecord, InventoryUpdate
+from agent.records.inventory import counts_after as counts_after  # where it always was
 from agent.state import State
-from collectors.inventory.diff import KINDS, Change, changes
+from collectors.inventory.diff import Change
 from collectors.inventory.gather import gather
 from collectors.inventory.model import Inventory, identity
 from collectors.system.runner import Runner, SubprocessRunner
@@ -62,13 +67,25 @@ def perform_inventory(
     return replace(found, sections={**found.sections, "devices": device_register(config.devices)})
 
 
-def counts_after(previous: dict[str, Any] | None, found: list[Change]) -> dict[str, int]:
-    """The running totals by kind: the stored ones plus this run's changes (every kind present)."""
-    old = (previous or {}).get("changes_total")
-    totals = {k: int(old.get(k, 0)) if isinstance(old, dict) else 0 for k in KINDS}
+def store_inventory(
+    state: State, state_dir: Path, inventory: Inventory, logger: logging.Logger, keep: tuple[str, ...] = ()
+) -> list[Change]:
+    """Compare `inventory` with the stored register and store it (one transaction), then journal
+    the first register or the changes. Returns the changes. `keep`: see InventoryUpdate."""
+    update = InventoryUpdate(inventory.to_payload(), keep)
+    before, _ = state.update_record(update, taken=inventory.taken)
+    _, found = update.outcome(before)
+    try:
+        journal = Journal(state_dir)
+        if before is None:
+            journal.append("inventory.registered", {"identity": identity(dict(update.payload))})
+        elif found:
+            journal.append("inventory.changed", {"changes": [c.to_payload() for c in found]})
+    except JournalError as exc:  # a side channel never fails the main job
+        logger.warning("inventory: %s", exc)
     for change in found:
-        totals[change.kind] += 1
-    return totals
+        logger.info("inventory: %s %s changed", change.kind, change.item)
+    return found
 
 
 def inventory_job(ctx: JobContext) -> JobOutcome:
@@ -80,25 +97,7 @@ def inventory_job(ctx: JobContext) -> JobOutcome:
 def record_inventory(ctx: JobContext, root: str = "/", runner: Runner | None = None) -> JobOutcome:
     """The job's work on the system under `root` (tests pass a fixture tree)."""
     inventory = perform_inventory(ctx.config, ctx.state, root, runner, devices=True)
-    payload = inventory.to_payload()
-    stored = ctx.state.record(InventoryRecord)  # one writer, this job: the CLI only reads
-    previous = stored.record.to_json() if stored is not None else None
-    found = changes(previous, payload) if previous is not None else []
-    payload["changes_total"] = counts_after(previous, found)
-    payload["last_changes"] = (
-        [c.to_payload() for c in found] if found else (previous or {}).get("last_changes", [])
-    )
-    try:
-        journal = Journal(ctx.state_dir)
-        if previous is None:
-            journal.append("inventory.registered", {"identity": identity(payload)})
-        elif found:
-            journal.append("inventory.changed", {"changes": [c.to_payload() for c in found]})
-    except JournalError as exc:  # a side channel never fails the main job
-        ctx.log.warning("inventory: %s", exc)
-    ctx.state.put_record(InventoryRecord.from_json(payload), taken=inventory.taken)
-    for change in found:
-        ctx.log.info("inventory: %s %s changed", change.kind, change.item)
+    store_inventory(ctx.state, ctx.state_dir, inventory, ctx.log)
     failed = sorted(name for name, s in inventory.sections.items() if s.status == "error")
     if failed:
         ctx.log.warning("inventory: could not read %s", ", ".join(failed))

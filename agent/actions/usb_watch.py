@@ -41,7 +41,12 @@ from collectors.system.runner import Runner, SubprocessRunner
 from collectors.system.windows.pnp_log import Insertion
 from common.errors import HostwardError
 
+# The set attached at the last look: read, compared and written back only under LOCK_FILE (the
+# job in its worker and the daemon's listener take it), so a plain put() loses nothing; the
+# lock also covers the journal entries, which no state transaction could.
 PRESENT_KEY = "usb_watch.present"
+# The Kernel-PnP log's bookmark: one writer (this job; the scheduler never runs it twice at
+# once) that only overwrites it.
 PNP_KEY = "usb_watch.pnp_bookmark"
 LOCK_FILE = "usb_watch.lock"
 _FIELDS = ("vendor", "product", "serial")

@@ -1,7 +1,8 @@
 """`hostward collect [--json] [-c FILE]`: one host-health snapshot, printed.
 
-It reads the host with the same code as the `collect` job but does not store the result, so it
-works next to a running daemon and without write access to the state directory.
+It goes through the same action as the `collect` job (agent.actions.collect.record_host): the
+snapshot is printed and stored as the "host" record. Without write access to the state
+directory (a normal user) it still reads and prints, and says on stderr that nothing was stored.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 import unicodedata
 
 from agent import console
-from agent.actions.collect import snapshot_host
+from agent.actions.collect import record_host
 from agent.commands import common
 from collectors.host import HostSnapshot
 
@@ -25,7 +26,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     loaded = common.load(args)
-    snap = snapshot_host(loaded.config.collect)
+    state = common.open_state_or_say(loaded, "collect")
+    try:
+        snap = record_host(loaded.config.collect, state)
+    finally:
+        if state is not None:
+            state.close()
     if args.json:
         print(console.dumps(snap.to_payload(), indent=2))
     else:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from agent import faults
 from agent.config import LoadedConfig, SchemaError, load_config
 from agent.logs import escape_controls
-
-if TYPE_CHECKING:
-    from agent.state import State
+from agent.state import State, StateError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -46,12 +43,20 @@ def load(args: argparse.Namespace) -> LoadedConfig:
 
 
 def open_state(loaded: LoadedConfig) -> State:
-    """The state database (imported here: commands that need no state never load its record types)."""
-    from agent.state import State
-
     return State.open(loaded.state_dir, loaded.config.history.job_runs_per_job)
 
 
 def print_problems(error: SchemaError) -> None:
     for problem in error.problems:  # a key or value may hold control characters: escaped
         print(escape_controls(str(problem)), file=sys.stderr)
+
+
+def open_state_or_say(loaded: LoadedConfig, what: str) -> State | None:
+    """The state for a command that stores what it reads; None, said on stderr, when it cannot
+    be opened (a normal user): the command still reads and prints, and stores nothing."""
+    try:
+        return open_state(loaded)
+    except (StateError, OSError) as exc:
+        message = f"{what}: not stored, the state cannot be opened / 未保存，无法打开状态库: {exc}"
+        print(escape_controls(message), file=sys.stderr)
+        return None

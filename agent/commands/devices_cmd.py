@@ -1,14 +1,20 @@
 """`hostward devices poll|config-backup [--json] [-c FILE]`: machine-room gear.
 
-`poll` reads every SNMP device once with the same code as the `devices` job and prints the
-result without storing it (it works next to a running daemon). `config-backup` fetches the
-running configuration of every SSH device and stores a new version when it changed.
-Exit 0 when every device answered, 1 when any failed.
+`poll` polls every device once through the same action as the scheduled rounds
+(agent.actions.devices.poll_and_record): the results go into the "devices" record (as round
+"cli"; the scheduled rounds' times are kept), outages are opened and closed, events journaled,
+next to a running daemon without losing its writes. One thing it leaves to the daemon: a UPS
+that has just left mains power. The scheduled power round starts the backup then (BAK-6); this
+command has no scheduler to start it from, so it says so and leaves the transition for that
+round. Without write access to the state (a normal user) it polls and prints, and says that
+nothing was stored. `config-backup` fetches the running configuration of every SSH device and
+stores a new version when it changed. Exit 0 when every device answered, 1 when any failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from agent import console
@@ -30,15 +36,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_poll(args: argparse.Namespace) -> int:
-    from agent.actions.devices import poll_and_record
+    from agent.actions.devices import CLI, poll_and_record
 
     loaded = common.load(args)
-    round_ = poll_and_record(loaded.config, None)
+    state = common.open_state_or_say(loaded, "devices")
+    try:
+        round_ = poll_and_record(loaded.config, state, round_=CLI, state_dir=loaded.state_dir, battery=False)
+    finally:
+        if state is not None:
+            state.close()
     if args.json:
         payload = {"devices": [_flat(r) for r in round_.results]}
         print(console.dumps(payload, indent=2))
     else:
         print(format_table(round_.results))
+    for ups in round_.battery_left:
+        print(f"UPS {ups} has left mains power: the backup (BAK-6) is started by the agent's next power "
+              f"round, not by this command / UPS {ups} 已转电池供电：备份（BAK-6）由代理下一次电源轮询启动，"
+              "而非本命令", file=sys.stderr)  # fmt: skip
     return common.EXIT_FAILED if round_.failed else common.EXIT_OK
 
 

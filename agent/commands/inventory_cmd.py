@@ -1,21 +1,27 @@
 """`hostward inventory [--json|--csv] [--root DIR] [-c FILE]`: the asset register (ROOM-5).
 
-It reads the host with the same code as the `inventory` job but stores nothing (the job keeps
-the register and journals its changes), so it works next to a running daemon and as a normal
-user. The USB storage history comes from the agent's state when it can be read. Exit 0: a
-section that could not be read is shown as an error in the register, not as a failed command.
+On the live host it goes through the same action as the `inventory` job: the register is read,
+compared with the stored one, stored, and its changes journaled and counted
+(agent.actions.inventory.store_inventory, one transaction: next to a running daemon nothing is
+counted twice or lost). Without --devices the stored devices section (the job's ENTITY-MIB
+reading) is kept. As a normal user (no state) it reads and prints and says nothing was stored;
+with --root (an offline disk or image, not this host) it stores nothing. The USB storage
+history comes from the agent's state. Exit 0: a section that could not be read is shown as an
+error in the register, not as a failed command.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from agent import console
-from agent.actions.inventory import perform_inventory
+from agent.actions.inventory import perform_inventory, store_inventory
 from agent.commands import common
 from agent.commands.inventory_format import format_csv, format_table
-from agent.state import State, StateError
+
+log = logging.getLogger("hostward.inventory")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,20 +44,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=run)
 
 
-def _state(args: argparse.Namespace) -> State | None:
-    if args.root not in ("/", ""):
-        return None
-    try:
-        return common.open_state(common.load(args))
-    except (StateError, OSError):
-        return None  # a normal user still gets the register, without the USB history
-
-
 def run(args: argparse.Namespace) -> int:
     loaded = common.load(args)
-    state = _state(args)
+    live = args.root in ("/", "")
+    state = common.open_state_or_say(loaded, "inventory") if live else None
     try:
         inventory = perform_inventory(loaded.config, state, root=args.root, devices=args.devices)
+        if state is not None:
+            keep = () if args.devices else ("devices",)
+            store_inventory(state, loaded.state_dir, inventory, log, keep)
     finally:
         if state is not None:
             state.close()

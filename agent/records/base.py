@@ -9,6 +9,7 @@ same layout as version 1 and loads as such. A version newer than the code knows 
 An update (`RecordUpdate`) is a frozen, picklable description of a change to one record
 (`apply(current) -> new`): State.put_record applies it inside one `BEGIN IMMEDIATE`
 transaction, so two processes updating the same record never lose each other's changes.
+A `KeyUpdate` is the same for one small key/value entry of the state (State.update).
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ class RecordUpdate(Protocol[R]):
     def record_type(self) -> type[R]: ...
 
     def apply(self, current: R | None) -> R: ...
+
+
+@runtime_checkable
+class KeyUpdate(Protocol):
+    """A change to the key/value entry `key()`: its JSON value in (None: none stored), the new
+    one out. Frozen and picklable (a worker sends it to the daemon), pure (it may run again)."""
+
+    def key(self) -> str: ...
+
+    def apply(self, current: Any) -> Any: ...
 
 
 def malformed(kind: str, field: str, why: str) -> StateError:

@@ -1,9 +1,10 @@
-"""The "devices" record (the last state of every SNMP device, its outage book, the rounds) and
-the "device_configs" record (the last SSH config backup of each device)."""
+"""The "devices" record (the last state of every SNMP device, its outage book, the rounds, this
+host's heartbeat, the UPSes' on-battery flags) and the "device_configs" record (the last SSH
+config backup of each device). Its writers are updates (agent/records/devices_updates.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -65,10 +66,20 @@ class DevicesRecord:
     devices: tuple[DeviceResult, ...] = ()
     outages: OutageBook = field(default_factory=OutageBook)
     rounds: Mapping[str, float] = field(default_factory=dict)  # round name -> when it last ran
+    # when a round last ran on this host (a longer gap is an outage of the host); None: not yet
+    host_last_seen: float | None = None
+    # UPS name -> on battery, as the last round or trap saw it (BAK-6 acts on a change); None:
+    # written before this field (the flags were then a key/value entry)
+    on_battery: Mapping[str, bool] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"version": self.VERSION, "devices": [d.to_dict() for d in self.devices],
-                "outages": dict(self.outages.book), "rounds": dict(self.rounds)}  # fmt: skip
+        out = {"version": self.VERSION, "devices": [d.to_dict() for d in self.devices],
+               "outages": dict(self.outages.book), "rounds": dict(self.rounds)}  # fmt: skip
+        if self.host_last_seen is not None:
+            out["host_last_seen"] = self.host_last_seen
+        if self.on_battery is not None:
+            out["on_battery"] = dict(self.on_battery)
+        return out
 
     @classmethod
     def from_json(cls, data: Any) -> DevicesRecord:
@@ -82,8 +93,12 @@ class DevicesRecord:
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise wrap(exc, cls.KIND, f"devices[{i}]") from exc
         book = r.obj("outages")
+        flags = r.obj("on_battery")
+        on_battery = None
+        if flags is not None:
+            on_battery = {str(name): flags.flag(str(name)) for name in flags.data}
         return cls(tuple(devices), OutageBook.read(book) if book is not None else OutageBook(),
-                   r.numbers("rounds"))  # fmt: skip
+                   r.numbers("rounds"), r.opt_number("host_last_seen"), on_battery)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -128,53 +143,3 @@ class DeviceConfigsRecord:
         r = start(cls.KIND, cls.VERSION, data)
         return cls(tuple(ConfigBackup.read(Reader(cls.KIND, item, f"devices[{i}]"))
                          for i, item in enumerate(r.items("devices"))))  # fmt: skip
-
-
-@dataclass(frozen=True)
-class DevicesRoundUpdate:
-    """One polling round: its results merged with the other round's last ones (in config order,
-    a device no longer configured dropped), the outage book as it is now, the round's time."""
-
-    results: tuple[DeviceResult, ...]
-    order: tuple[str, ...]  # the configured SNMP devices, in config order
-    book: Mapping[str, Any]
-    round_: str
-    now: float
-    replace_all: bool  # a round of every device: the other round's results and times go
-
-    def record_type(self) -> type[DevicesRecord]:
-        return DevicesRecord
-
-    def apply(self, current: DevicesRecord | None) -> DevicesRecord:
-        keep = current is not None and not self.replace_all
-        kept = {d.name: d for d in current.devices} if current is not None and keep else {}
-        kept.update((r.name, r) for r in self.results)
-        polled = dict(current.rounds) if current is not None and keep else {}
-        polled[self.round_] = self.now
-        book = OutageBook.read(Reader(DevicesRecord.KIND, dict(self.book), "outages"))
-        return DevicesRecord(tuple(kept[n] for n in self.order if n in kept), book, polled)
-
-
-@dataclass(frozen=True)
-class DevicesPatch:
-    """A trap's news, in the daemon: the outage book as it is now, and `patch` applied to the
-    entry of `device` (added from `blank` when the device was never polled)."""
-
-    device: str
-    book: Mapping[str, Any]
-    patch: Callable[[dict[str, Any]], None] | None = None
-    blank: DeviceResult | None = None
-
-    def record_type(self) -> type[DevicesRecord]:
-        return DevicesRecord
-
-    def apply(self, current: DevicesRecord | None) -> DevicesRecord:
-        old = current or DevicesRecord()
-        entries = [d.to_dict() for d in old.devices]
-        if self.blank is not None and not any(e.get("name") == self.device for e in entries):
-            entries.append(self.blank.to_dict())
-        for entry in entries:
-            if self.patch is not None and entry.get("name") == self.device:
-                self.patch(entry)
-        book = OutageBook.read(Reader(DevicesRecord.KIND, dict(self.book), "outages"))
-        return DevicesRecord(tuple(result_from_dict(e) for e in entries), book, old.rounds)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from agent.records.base import Reader, malformed, start
+from collectors.inventory.diff import KINDS, Change, changes
 from collectors.inventory.model import identity
 
 
@@ -78,3 +79,44 @@ class InventoryRecord:
                 raise malformed(cls.KIND, f"last_changes[{i}]", "expected an object")
         return cls(r.text("host", ""), r.number("taken"), r.text("platform", ""), r.text("root", "/"),
                    r.flag("live", True), sections, totals, tuple(changes))  # fmt: skip
+
+
+def counts_after(previous: Mapping[str, Any] | None, found: list[Change]) -> dict[str, int]:
+    """The running totals by kind: the stored ones plus this run's changes (every kind present)."""
+    old = (previous or {}).get("changes_total")
+    totals = {k: int(old.get(k, 0)) if isinstance(old, Mapping) else 0 for k in KINDS}
+    for change in found:
+        totals[change.kind] += 1
+    return totals
+
+
+@dataclass(frozen=True)
+class InventoryUpdate:
+    """A register just read (its payload), compared with the stored one inside the transaction:
+    the job and `hostward inventory` storing at once count every change once. `keep`: sections
+    not read this time whose stored reading stays (the CLI without --devices keeps "devices")."""
+
+    payload: Mapping[str, Any]
+    keep: tuple[str, ...] = ()
+
+    def record_type(self) -> type[InventoryRecord]:
+        return InventoryRecord
+
+    def apply(self, current: InventoryRecord | None) -> InventoryRecord:
+        return self.outcome(current)[0]
+
+    def outcome(self, current: InventoryRecord | None) -> tuple[InventoryRecord, list[Change]]:
+        """The record stored, and the changes from `current` (none for the first register)."""
+        previous = current.to_json() if current is not None else None
+        payload = dict(self.payload)
+        sections = dict(payload.get("sections") or {})
+        for name in self.keep:
+            if name not in sections and previous is not None and name in previous["sections"]:
+                sections[name] = previous["sections"][name]
+        payload["sections"] = sections
+        found = changes(previous, payload) if previous is not None else []
+        payload["changes_total"] = counts_after(previous, found)
+        payload["last_changes"] = (
+            [c.to_payload() for c in found] if found else (previous or {}).get("last_changes", [])
+        )
+        return InventoryRecord.from_json(payload), found

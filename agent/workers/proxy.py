@@ -17,11 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agent.records.base import R, RecordUpdate
+from agent.records.base import KeyUpdate, R, RecordUpdate
 from agent.state import DB_FILE, JobRun, State, StateError
 
 # State methods a worker forwards to the daemon (the daemon refuses any other name).
-WRITES = frozenset({"put_record", "put", "record_run"})
+WRITES = frozenset({"put_record", "update_record", "update", "put", "record_run"})
 
 Call = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -54,6 +54,16 @@ class WorkerState(State):
         """A typed record, or an update the daemon applies in its transaction (it is pickled:
         an update that carries a function, as the trap receiver's do, stays in the daemon)."""
         found: R = self._call("put_record", (item,), {"taken": taken})
+        return found
+
+    def update_record(self, update: RecordUpdate[R], taken: float | None = None) -> tuple[R | None, R]:
+        """Applied by the daemon in its transaction; (the record before, the record stored)."""
+        found: tuple[R | None, R] = self._call("update_record", (update,), {"taken": taken})
+        return found
+
+    def update(self, update: KeyUpdate) -> tuple[Any, Any]:
+        """A key/value entry's update, applied by the daemon in its transaction; (before, after)."""
+        found: tuple[Any, Any] = self._call("update", (update,), {})
         return found
 
     def put(self, key: str, value: Any) -> None:

@@ -45,3 +45,17 @@ def test_the_power_round_alone_sets_the_allowed_gap(tmp_path: Path) -> None:
     )
     assert host_outages(config, tmp_path / "a", gap=400) == 0  # 3 x 150 s
     assert host_outages(config, tmp_path / "b", gap=460) == 1
+
+
+def test_after_an_upgrade_the_heartbeat_an_older_version_kept_as_a_key_still_counts(tmp_path: Path) -> None:
+    every_10m = Schedule(every=Duration(600), timeout=Duration(30))
+    config = Config(devices_schedule=DevicesSchedule(poll=every_10m))
+    state = State.open(tmp_path / "state")
+    try:
+        state.put("devices.host_last_seen", T0)  # where versions before the record field kept it
+        after = poll_and_record(config, state, now=T0 + 31 * 60, boot_time=0.0, round_=NETWORK)
+        assert after.book["totals"] == {"host": 1}
+        again = poll_and_record(config, state, now=T0 + 32 * 60, boot_time=0.0, round_=NETWORK)
+        assert again.book["totals"] == {"host": 1}  # the record's heartbeat now: the key is not read again
+    finally:
+        state.close()

@@ -138,12 +138,15 @@ def test_a_v3_authpriv_link_down_opens_an_outage_and_link_up_closes_it(receiving
     events = receiving.wait_events(before + 1)
     assert events.events[-1].text == "core-sw: link Gi0/7 down"
     assert "Gi0/7" in events.links_down["core-sw"]
-    book = receiving.state.get("devices.outages")
-    assert book["open"]["core-sw/Gi0/7"]["reason"] == "link down (trap)"
+    stored = receiving.state.record(DevicesRecord)
+    assert stored is not None
+    opened = {o.target: o.reason for o in stored.record.outages.open}
+    assert opened["core-sw/Gi0/7"] == "link down (trap)"
     receiving.v3(PRIV, LINK_UP, "1.3.6.1.2.1.2.2.1.1.7", "i", "7", "1.3.6.1.2.1.31.1.1.1.1.7", "s", "Gi0/7")
     events = receiving.wait_events(before + 2)
     assert events.events[-1].kind == "link_up" and "core-sw" not in events.links_down
-    assert "core-sw/Gi0/7" not in receiving.state.get("devices.outages")["open"]
+    stored = receiving.state.record(DevicesRecord)
+    assert stored is not None and "core-sw/Gi0/7" not in {o.target for o in stored.record.outages.open}
     assert events.received.get("link_down", 0) >= 1 and events.received.get("link_up", 0) >= 1
 
 

@@ -74,3 +74,28 @@ def test_the_collect_job_stores_the_host_record(tmp_path: Path) -> None:
     assert record is not None
     assert HostSnapshot.from_payload(record.payload).taken == record.taken
     state.close()
+
+
+def test_the_collect_command_stores_the_host_record_the_job_stores(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [str(HOSTWARD), "collect", "--json", "-c", str(write_config(tmp_path))],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    printed = json.loads(out.stdout)
+    state = State.open(tmp_path / "state")
+    record = state.snapshot().records.get("host")
+    state.close()
+    assert record is not None and record.taken == printed["taken"]
+    assert HostSnapshot.from_payload(record.payload) == HostSnapshot.from_payload(printed)
+
+
+def test_the_collect_command_without_a_state_prints_and_says_nothing_was_stored(tmp_path: Path) -> None:
+    (tmp_path / "state").write_text("not a directory")  # the state cannot be opened
+    out = subprocess.run(
+        [str(HOSTWARD), "collect", "--json", "-c", str(write_config(tmp_path))],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert HostSnapshot.from_payload(json.loads(out.stdout)).memory is not None
+    assert "collect: not stored" in out.stderr and "未保存" in out.stderr

@@ -16,10 +16,12 @@ import pytest
 from testkit import ROOT, agent_env, wait_for
 from worker_jobs import NoteRecord
 
+from agent.actions.devices import apply_trap_state
 from agent.config.limits import LimitsConfig, MiB
 from agent.config.schema import Config
 from agent.jobs import JobSpec, scheduled
 from agent.journal import Journal
+from agent.records.devices import DevicesRecord
 from agent.scheduler import RunResult, Scheduler
 from agent.state import State, StateError
 from agent.workers import runner
@@ -75,6 +77,23 @@ def test_a_worker_job_writes_through_the_daemon_and_reads_its_own_writes(state: 
     assert stored.record.pid != os.getpid()  # it ran in another process
     assert stored.record.read_back == {"pid": stored.record.pid}
     assert state.get("note.key") == {"pid": stored.record.pid}
+
+
+def test_a_worker_job_s_updates_are_applied_by_the_daemon_on_what_it_holds_and_say_what_was_there(
+    state: State,
+) -> None:
+    state.put("merged", {"daemon": 1})
+    apply_trap_state(state, "sw", 1.0, observed={"sw/1": (False, "link down (trap)")})  # the receiver's
+    results = by_job(make(state, ("updates", 60)).run_due_once())
+    assert results["updates"].success, results["updates"].error
+    answer = state.get("updates.answer")
+    assert answer["pid"] != os.getpid()
+    assert answer["before"] == {"daemon": 1} and answer["after"] == {"daemon": 1, "worker": answer["pid"]}
+    assert state.get("merged") == answer["after"]
+    assert answer["open_before"] == answer["open_after"] == ["sw/1"]
+    stored = state.record(DevicesRecord)
+    assert stored is not None and stored.record.rounds == {"devices": 5.0}
+    assert [o.target for o in stored.record.outages.open] == ["sw/1"]
 
 
 def test_a_pure_python_job_that_loops_forever_is_killed_at_its_timeout(state: State) -> None:

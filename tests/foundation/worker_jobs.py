@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 from agent.actions.base import JobContext, JobOutcome
 from agent.records.base import start
+from agent.records.devices_updates import DevicesRoundUpdate
+from agent.records.key_updates import MergeMapping
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,17 @@ def note(ctx: JobContext) -> JobOutcome:
     ctx.state.put_record(NoteRecord(os.getpid(), ctx.state.get("note.key")))
     stored = ctx.state.record(NoteRecord)
     return JobOutcome(stored is not None and stored.record.pid == os.getpid())
+
+
+def updates(ctx: JobContext) -> JobOutcome:
+    """A key/value update and a record update, applied by the daemon; what each saw before."""
+    before, after = ctx.state.update(MergeMapping("merged", {"worker": os.getpid()}))
+    seen, stored = ctx.state.update_record(DevicesRoundUpdate((), (), "devices", 5.0, False))
+    ctx.state.put("updates.answer", {
+        "before": before, "after": after, "pid": os.getpid(),
+        "open_before": [o.target for o in seen.outages.open] if seen is not None else None,
+        "open_after": [o.target for o in stored.outages.open]})  # fmt: skip
+    return JobOutcome(True)
 
 
 def hang(ctx: JobContext) -> JobOutcome:

@@ -17,7 +17,8 @@ from agent.records.backup_updates import (
     PruneUpdate,
     VerifyUpdate,
 )
-from agent.records.devices import DevicesRecord, DevicesRoundUpdate
+from agent.records.devices import DevicesRecord
+from agent.records.devices_updates import DevicesRoundUpdate, Legacy
 from agent.state import State
 from backup.coverage import Coverage
 from backup.drill import DrillResult
@@ -26,8 +27,7 @@ from backup.offline import OfflineResult
 from backup.outcome import RepoOutcome, RunResult
 from backup.retention import PruneResult
 from backup.verify import VerifyResult
-from collectors.devices.outages import update as outage_update
-from collectors.devices.records import DeviceResult
+from collectors.devices.records import DeviceResult, UpsStatus
 
 RUN = RunResult("20261205T000000Z-1", 100.0, 2.0, "partial", (
     RepoOutcome("primary", "ok", 100.0, 1.0),
@@ -72,16 +72,28 @@ def test_a_devices_round_keeps_the_other_rounds_devices_in_config_order(tmp_path
     state = State.open(tmp_path)
     ups = DeviceResult("ups", "ups", "", True, "", 0.1)
     switch = DeviceResult("switch", "switch", "", False, "no answer", 1.0)
-    book, _ = outage_update(None, {"switch": (False, "no answer")}, 10.0)
-    state.put_record(DevicesRoundUpdate((switch,), ("ups", "switch"), book, "devices", 10.0, False))
-    state.put_record(DevicesRoundUpdate((ups,), ("ups", "switch"), book, "devices_power", 20.0, False))
+    state.put_record(DevicesRoundUpdate((switch,), ("ups", "switch"), "devices", 10.0, False))
+    state.put_record(DevicesRoundUpdate((ups,), ("ups", "switch"), "devices_power", 20.0, False))
     stored = state.record(DevicesRecord)
     assert stored is not None
     assert [d.name for d in stored.record.devices] == ["ups", "switch"]
     assert stored.record.rounds == {"devices": 10.0, "devices_power": 20.0}
     assert [o.target for o in stored.record.outages.open] == ["switch"]
-    state.put_record(DevicesRoundUpdate((ups,), ("ups",), book, "all", 30.0, True))  # switch removed
+    state.put_record(DevicesRoundUpdate((ups,), ("ups",), "all", 30.0, True))  # switch removed
     stored = state.record(DevicesRecord)
     assert stored is not None and [d.name for d in stored.record.devices] == ["ups"]
     assert stored.record.rounds == {"all": 30.0}
     state.close()
+
+
+def test_a_ups_an_older_version_flagged_on_battery_does_not_start_a_second_backup_after_the_upgrade() -> None:
+    on_battery = UpsStatus(True, "battery", "low", None, None, None, None, None, (), (), ())
+    ups = DeviceResult("ups", "ups", "", True, "", 0.1, ups=on_battery)
+    upgraded = DevicesRoundUpdate((ups,), ("ups",), "devices_power", 10.0, False,
+                                  legacy=Legacy(on_battery={"ups": True}))  # fmt: skip
+    assert upgraded.outcome(None).went == ()
+    fresh = DevicesRoundUpdate((ups,), ("ups",), "devices_power", 10.0, False)
+    assert fresh.outcome(None).went == ("ups",)
+    assert fresh.outcome(None).record.on_battery == {"ups": True}
+    left = DevicesRoundUpdate((ups,), ("ups",), "cli", 10.0, False, battery=False)  # hostward devices poll
+    assert left.outcome(None).went == ("ups",) and left.outcome(None).record.on_battery == {}
