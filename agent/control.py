@@ -19,10 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.journal_verify import _builtin_sha256
+from common.digest import sha256  # not hashlib: libcrypto stays out of the daemon
 
-# CPython's own SHA-256, as the journal's: hashlib would map libcrypto (~3.5 MiB resident).
-_sha256 = _builtin_sha256()
 CONFIG_POLL = 3.0  # seconds between two looks at the config file
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 STOP_FILE = "stop-request"
@@ -36,7 +34,7 @@ def fingerprint(path: Path) -> str:
             data = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError:
         return MISSING
-    digest: str = _sha256(data).hexdigest()
+    digest: str = sha256(data).hexdigest()
     return digest
 
 

@@ -15,11 +15,12 @@ lost and written again from the file).
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from common.digest import sha256 as sha256
 
 GENESIS = "0" * 64
 QUARANTINED = "journal.torn_tail_quarantined"
@@ -28,17 +29,6 @@ ENTRIES_MISSING = "journal.entries_missing"
 _FIELDS = ("seq", "ts", "kind", "actor", "data", "prev")
 
 
-def _builtin_sha256() -> Any:
-    """CPython's own SHA-256: hashlib would map libcrypto (~3 MiB resident) into the daemon."""
-    for name in ("_sha2", "_sha256"):  # 3.12+, 3.11
-        try:
-            return importlib.import_module(name).sha256
-        except ImportError:
-            continue
-    return importlib.import_module("hashlib").sha256
-
-
-sha256 = _builtin_sha256()
 
 
 def entry_hash(body: Mapping[str, Any]) -> str:

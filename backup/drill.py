@@ -24,7 +24,6 @@ import stat
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from backup.errors import BackupError
@@ -32,37 +31,8 @@ from backup.model import Node
 from backup.plan import Plan
 from backup.restic import Repository
 from backup.restore import escape_pattern, resolve_snapshot
+from backup.results import DrillFile, DrillResult
 from collectors.system.runner import Runner
-
-
-@dataclass(frozen=True)
-class DrillFile:
-    path: str
-    size: int
-    sha256: str
-    verdict: (
-        str  # "same_as_live", "changed_since", "live_missing", "size_mismatch", "live_differs", "missing"
-    )
-
-
-@dataclass(frozen=True)
-class DrillResult:
-    repository: str
-    ok: bool
-    snapshot_id: str = ""
-    started: float = 0.0
-    duration: float = 0.0  # time to restore the sample, seconds
-    files: int = 0
-    bytes: int = 0
-    error: str = ""
-    error_kind: str = ""
-    checked: tuple[DrillFile, ...] = field(default_factory=tuple)
-
-    def as_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["checked"] = [asdict(f) for f in self.checked[:200]]
-        return data
-
 
 _BAD = {"size_mismatch", "live_differs", "missing"}
 _REPLACEMENT = "\ufffd"  # how restic's JSON spells each byte of a name that is not UTF-8

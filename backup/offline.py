@@ -18,7 +18,6 @@ import os
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +25,11 @@ from backup.errors import BackupError, RepositoryMissing, ResticFailed
 from backup.model import Snapshot
 from backup.plan import Plan
 from backup.restic import Repository
+from backup.results import OfflineResult
 from collectors.system.runner import Runner
 
 DIRNAME = "hostward-offline"
 LABEL = "MEDIA.json"
-
-
-@dataclass(frozen=True)
-class OfflineResult:
-    media_id: str
-    path: str
-    source: str
-    snapshot_id: str  # the newest source snapshot on the media
-    time: float
-    duration: float
-    check_ok: bool
-    snapshots: int = 0  # source snapshots on the media
-    copied: int = 0  # of which this run copied
-    subset: str = "100%"
 
 
 def offline_copy(

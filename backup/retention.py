@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from backup.config import RetentionConfig
 from backup.errors import BackupError
 from backup.locks import settle_locks
 from backup.mirror import mirror, sync_deletions
 from backup.plan import Plan
+from backup.results import PruneResult
 from collectors.system.runner import Runner
 
 
@@ -37,16 +37,6 @@ def keep_args(policy: RetentionConfig) -> tuple[str, ...]:
         if value:
             args += [flag, str(value)]
     return tuple(args)
-
-
-@dataclass(frozen=True)
-class PruneResult:
-    repository: str
-    status: str  # "ok", "skipped", "failed"
-    removed: int = 0
-    duration: float = 0.0
-    error: str = ""
-    error_kind: str = ""
 
 
 def run_prune(

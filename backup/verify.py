@@ -11,13 +11,13 @@ import dataclasses
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from backup.errors import BackupError
 from backup.locks import settle_locks
 from backup.model import CheckResult
 from backup.plan import Plan
 from backup.restic import Repository
+from backup.results import VerifyResult
 from collectors.system.runner import Runner
 
 
@@ -26,16 +26,6 @@ def next_part(previous: int | None, parts: int) -> int:
     if parts <= 1:
         return 1
     return (previous or 0) % parts + 1
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    checks: tuple[CheckResult, ...]
-    parts: Mapping[str, int]  # the slice read per repository (store it; pass it back next time)
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
 
 
 def verify_repository(

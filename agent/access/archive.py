@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import hashlib
 import json
 import os
 import zlib
@@ -33,6 +32,7 @@ from agent.access import archive_dir
 from collectors.access import AccessEvent
 from collectors.system import filelock
 from collectors.system.atomic import write_atomic
+from common.digest import sha256
 from common.errors import HostwardError
 
 SUMS = "SHA256SUMS"
@@ -133,7 +133,7 @@ class Archive:
         path = self.dir / name
         if not path.exists():
             return
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256(path.read_bytes()).hexdigest()
         listed = {line.split("  ", 1)[-1] for line in self._sums()}
         if name not in listed:
             with open(self.dir / SUMS, "a", encoding="utf-8", newline="\n") as fh:
@@ -164,7 +164,7 @@ class Archive:
             path = self.dir / name
             if not path.exists():
                 problems.append(f"{name}: missing")
-            elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            elif sha256(path.read_bytes()).hexdigest() != digest:
                 problems.append(f"{name}: changed since it was sealed")
         return problems
 

@@ -22,7 +22,7 @@ from agent.config.schema import Config
 from agent.journal import Journal, JournalError
 from agent.records.audit import STATUSES, AuditRecord, AuditSummary, UsbSeen
 from agent.records.key_updates import USB_KEY as USB_KEY  # where it always was
-from agent.records.key_updates import FirstValue, SetValue, UsbSeenMerge
+from agent.records.key_updates import FirstValue, SetValue, merge_usb_devices
 from agent.state import State
 from agent.watchdog import SetAsides, note_audit
 from collectors.system.linux import usb
@@ -135,11 +135,6 @@ def accept_network_baseline(config: Config, state: State, state_dir: Path) -> di
     change = {"before": before, "after": after}
     Journal(state_dir).append("audit.network_baseline", change)
     return change
-
-
-def merge_usb_devices(state: State, devices: list[Any], now: float) -> None:
-    """Merge `devices` seen at `now` into the USB storage history, in one transaction."""
-    state.update(UsbSeenMerge(tuple(d for d in devices if isinstance(d, dict)), now))
 
 
 def summary(results: list[CheckResult]) -> dict[str, int]:

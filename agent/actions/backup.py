@@ -31,13 +31,14 @@ from agent.records.backup_updates import (
 )
 from agent.records.key_updates import MergeMapping
 from agent.state import State
-from backup.drill import DrillResult, run_drill, write_report
+from backup.drill import run_drill, write_report
 from backup.errors import BackupError
-from backup.offline import OfflineResult, offline_copy
+from backup.offline import offline_copy
 from backup.outcome import RunResult
 from backup.plan import NotConfigured, Plan, run_backup
-from backup.retention import PruneResult, run_prune
-from backup.verify import VerifyResult, run_verify
+from backup.results import DrillResult, OfflineResult, PruneResult, VerifyResult
+from backup.retention import run_prune
+from backup.verify import run_verify
 from collectors.system.cancellable import CancellableRunner
 from collectors.system.runner import Runner, SubprocessRunner
 

@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from agent.access.archive import Archive, ArchiveError
-from agent.actions.audit import merge_usb_devices
 from agent.actions.base import JobContext, JobOutcome
 from agent.journal import Journal, JournalError
+from agent.records.key_updates import merge_usb_devices
 from agent.state import State
 from collectors.access import AccessEvent
 from collectors.system import filelock

@@ -12,9 +12,8 @@ from backup.model import Snapshot
 
 if TYPE_CHECKING:  # the result types, for the hints only: `backup restore` loads no backup job
     from backup.coverage import Coverage
-    from backup.drill import DrillResult
     from backup.outcome import RunResult
-    from backup.verify import VerifyResult
+    from backup.results import DrillResult, VerifyResult
 
 _STATUS = {"ok": "成功 ok", "partial": "部分 partial", "failed": "失败 failed"}
 

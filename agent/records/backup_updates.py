@@ -17,11 +17,8 @@ from agent.records.backup import (
     RepoDrill,
     RepoPrune,
 )
-from backup.drill import DrillResult
-from backup.offline import OfflineResult
 from backup.outcome import RepoOutcome, RunResult
-from backup.retention import PruneResult
-from backup.verify import VerifyResult
+from backup.results import DrillResult, OfflineResult, PruneResult, VerifyResult
 
 
 def _with(current: BackupRecord | None, repos: Mapping[str, RepoBackup], **changes: object) -> BackupRecord:

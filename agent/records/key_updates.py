@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.state import State
 
 USB_KEY = "audit.usb_devices"
 _USB_FIELDS = ("vendor", "product", "serial")
@@ -80,3 +83,8 @@ class MergeMapping:
 
     def apply(self, current: Any) -> Any:
         return {**(dict(current) if isinstance(current, Mapping) else {}), **self.values}
+
+
+def merge_usb_devices(state: State, devices: list[Any], now: float) -> None:
+    """Merge `devices` seen at `now` into the USB storage history, in one transaction."""
+    state.update(UsbSeenMerge(tuple(d for d in devices if isinstance(d, dict)), now))

@@ -21,7 +21,8 @@ from backup_kit import Env, restic_children, write_tree
 from backup.config import RetentionConfig
 from backup.mirror import mirror
 from backup.model import RUN_TAG
-from backup.retention import PruneResult, run_prune
+from backup.results import PruneResult
+from backup.retention import run_prune
 
 # label -> snapshot time (UTC); the newest is 2026-06-01, so "within 5y" starts 2021-06-01.
 DATED = {

@@ -71,7 +71,8 @@ def test_healthy_hosts_raise_no_alert(fleet: Fleet) -> None:
 
 def test_machine_room_and_backups_are_scraped_healthy(fleet: Fleet) -> None:
     """srv-room's UPS, room sensor and two backed-up repositories reach Prometheus, all in range."""
-    wait_for(lambda: fleet.query('hostward_device_up{host="srv-room"} == 1'), 30, "devices polled")
+    # the UPS (power round) and the sensor (network round) are polled apart: wait for both
+    wait_for(lambda: len(fleet.query('hostward_device_up{host="srv-room"} == 1')) == 2, 30, "devices polled")
     on_mains = fleet.query('hostward_ups_on_battery{host="srv-room", device="ups-a"}')
     assert [r["value"][1] for r in on_mains] == ["0"]
     temperature = fleet.query('hostward_device_temperature_celsius{host="srv-room"}')

@@ -127,8 +127,8 @@ def test_the_inventory_job_is_scheduled_daily_by_default(ctx: JobContext) -> Non
 
 
 def test_usb_storage_seen_by_the_audit_is_in_the_register_with_first_and_last_seen(ctx: JobContext) -> None:
-    from agent.actions.audit import merge_usb_devices
     from agent.actions.inventory import perform_inventory
+    from agent.records.key_updates import merge_usb_devices
 
     stick = {"vendor": "Kingston", "product": "DataTraveler 3.0", "serial": "E0D55EA573DCF450E97C104A"}
     merge_usb_devices(ctx.state, [stick], 1_760_000_000.0)

@@ -85,7 +85,7 @@ def round_writer(state_dir: Path, rounds: int, start: Any, done: Any) -> None:
 
 
 def usb_writer(name: str, state_dir: Path, rounds: int, start: Any, done: Any) -> None:
-    from agent.actions.audit import merge_usb_devices
+    from agent.records.key_updates import merge_usb_devices
     from agent.state import State
 
     slow_down()

@@ -14,8 +14,7 @@ from agent.records.backup import BackupRecord, RepoCheck, RepoPrune
 from agent.records.backup_updates import PruneUpdate, VerifyUpdate
 from agent.state import State
 from backup.model import CheckResult
-from backup.retention import PruneResult
-from backup.verify import VerifyResult
+from backup.results import PruneResult, VerifyResult
 
 PAUSE = 0.005  # between reading the record and writing it back: widens the race window
 

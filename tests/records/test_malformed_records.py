@@ -93,7 +93,7 @@ def test_a_record_cannot_be_stored_under_another_types_kind(tmp_path: Path) -> N
 
 def test_an_update_onto_a_malformed_record_keeps_it_aside_and_starts_afresh(tmp_path: Path) -> None:
     from agent.records.backup_updates import PruneUpdate
-    from backup.retention import PruneResult
+    from backup.results import PruneResult
 
     state = State.open(tmp_path)
     broken = _broken("backup", ("repositories", "primary", "check", "ok"), "yes")

@@ -21,12 +21,9 @@ from agent.records.devices import DevicesRecord
 from agent.records.devices_updates import DevicesRoundUpdate, Legacy
 from agent.state import State
 from backup.coverage import Coverage
-from backup.drill import DrillResult
 from backup.model import CheckResult
-from backup.offline import OfflineResult
 from backup.outcome import RepoOutcome, RunResult
-from backup.retention import PruneResult
-from backup.verify import VerifyResult
+from backup.results import DrillResult, OfflineResult, PruneResult, VerifyResult
 from collectors.devices.records import DeviceResult, UpsStatus
 
 RUN = RunResult("20261205T000000Z-1", 100.0, 2.0, "partial", (

@@ -1,0 +1,76 @@
+"""What the backup operations hand back: drill, verify, prune and offline results.
+
+Plain frozen data, apart from the operations that make them (backup/drill.py, verify.py,
+retention.py, offline.py): the daemon receives them from its workers inside state updates
+(agent/records/backup_updates.py) and must not load restic's plumbing, or hashlib, to read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+from backup.model import CheckResult
+
+
+@dataclass(frozen=True)
+class DrillFile:
+    path: str
+    size: int
+    sha256: str
+    verdict: (
+        str  # "same_as_live", "changed_since", "live_missing", "size_mismatch", "live_differs", "missing"
+    )
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    repository: str
+    ok: bool
+    snapshot_id: str = ""
+    started: float = 0.0
+    duration: float = 0.0  # time to restore the sample, seconds
+    files: int = 0
+    bytes: int = 0
+    error: str = ""
+    error_kind: str = ""
+    checked: tuple[DrillFile, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["checked"] = [asdict(f) for f in self.checked[:200]]
+        return data
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    checks: tuple[CheckResult, ...]
+    parts: Mapping[str, int]  # the slice read per repository (store it; pass it back next time)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    repository: str
+    status: str  # "ok", "skipped", "failed"
+    removed: int = 0
+    duration: float = 0.0
+    error: str = ""
+    error_kind: str = ""
+
+
+@dataclass(frozen=True)
+class OfflineResult:
+    media_id: str
+    path: str
+    source: str
+    snapshot_id: str  # the newest source snapshot on the media
+    time: float
+    duration: float
+    check_ok: bool
+    snapshots: int = 0  # source snapshots on the media
+    copied: int = 0  # of which this run copied
+    subset: str = "100%"
