@@ -44,6 +44,7 @@ from agent.state import State
 from agent.timing import Clocks, latest_occurrence, next_occurrence
 from agent.watchdog import SetAsides
 from collectors.clock import is_future
+from collectors.system import heap
 from common.errors import HostwardError
 from common.schema.common import Schedule
 from common.schema.fields import format_duration
@@ -364,6 +365,7 @@ class Scheduler:
                 log.info("job %s ended after %.1fs, past its timeout", run.job, took)
             run.finished.set()
             self._finished.set()
+            heap.release()  # what the run freed goes back to the system, not kept for later
 
     def _check_timeouts(self, now_mono: float) -> None:
         for entry in self._entries.values():

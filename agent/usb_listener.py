@@ -17,8 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.actions.usb_watch import read_attached, record_changes
-from agent.journal import Journal
 from agent.state import State
 
 log = logging.getLogger(__name__)
@@ -31,6 +29,11 @@ def start(enabled: bool, state: State, state_dir: Path, root: str = "/", sock: A
     from collectors.system.linux import uevent
 
     def on_change(event: uevent.Uevent) -> None:
+        # loaded at the first USB event: the journal, the access-log archive and the USB reader
+        # are not held by a daemon that sees none
+        from agent.actions.usb_watch import read_attached, record_changes
+        from agent.journal import Journal
+
         kinds = record_changes(state, Journal(state_dir), read_attached(root), time.time(), via="uevent")
         for kind in kinds:
             log.info("USB storage: %s (%s %s)", kind, event.action, event.devpath)

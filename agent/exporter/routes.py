@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from agent.exporter.http import Request, Response, accepts_gzip, gzipped, plain
 from agent.exporter.render import MetricsRenderer
 from agent.state import State
-from agent.web.status import pick_lang, render_status
 
 if TYPE_CHECKING:
     from agent.exporter.auth import BasicAuth
@@ -60,6 +59,10 @@ class Routes:
             )
             return Response(200, body, content_type)
         if request.path == "/":
+            # the page's code (sections, the rule library, markupsafe) loads at its first view:
+            # a daemon that is only scraped never holds it
+            from agent.web.status import pick_lang, render_status
+
             lang = pick_lang(request.query.get("lang", [""])[0], request.headers.get("accept-language", ""))
             html = render_status(self._state.snapshot(), lang)
             return Response(200, html.encode(), "text/html; charset=utf-8", _HTML_HEADERS)
