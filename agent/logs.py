@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 import os
 import re
 import sys
@@ -174,5 +173,7 @@ def _file_handler(path: str) -> logging.Handler:
     os.close(fd)
     if sys.platform == "win32":  # pragma: no cover - Windows has no logrotate
         return logging.FileHandler(path, encoding="utf-8")
-    # Reopens the file when logrotate moves it away.
-    return logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+    # only with a log file: a daemon that logs to stderr (the journal) never loads it
+    from logging.handlers import WatchedFileHandler
+
+    return WatchedFileHandler(path, encoding="utf-8")  # reopens the file when logrotate moves it

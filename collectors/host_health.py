@@ -23,7 +23,6 @@ from collectors.smart import DiskHealth, read_smart
 from collectors.system.files import SystemReadError
 from collectors.system.linux import systemd
 from collectors.system.runner import Runner
-from collectors.system.windows.stopped_services import read_stopped_automatic
 
 _T = TypeVar("_T")
 WINDOWS = sys.platform == "win32"
@@ -92,6 +91,8 @@ def collect_host_health(runner: Runner, smart: bool = True, windows: bool = WIND
     synced: bool | None = None
     stopped: tuple[str, ...] | None = None
     if windows:
+        from collectors.system.windows.stopped_services import read_stopped_automatic  # Windows only
+
         unavailable["systemd_units"] = "Windows has no systemd"
         unavailable["time_sync"] = "not read on Windows (w32tm /query /status shows it)"
         stopped = part("windows_services", lambda: read_stopped_automatic(runner), None)
