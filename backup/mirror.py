@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import threading
 import time
@@ -178,6 +177,8 @@ def _listing(root: Path, kind: str) -> Iterator[str]:
 
 
 def _copy(src: Path, dst: Path, work: Path, *, verify: bool) -> int:
+    import hashlib  # OpenSSL's SHA-256 for the pack files, loaded only when mirroring
+
     digest = hashlib.sha256()
     tmp = work / f"{dst.name}.{os.getpid()}.{threading.get_ident()}.tmp"  # unique per writer
     size = 0

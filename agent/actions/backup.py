@@ -33,9 +33,10 @@ from agent.records.key_updates import MergeMapping
 from agent.state import State
 from backup.drill import run_drill, write_report
 from backup.errors import BackupError
+from backup.night import run_backup
 from backup.offline import offline_copy
 from backup.outcome import RunResult
-from backup.plan import NotConfigured, Plan, run_backup
+from backup.plan import NotConfigured, Plan
 from backup.results import DrillResult, OfflineResult, PruneResult, VerifyResult
 from backup.retention import run_prune
 from backup.verify import run_verify

@@ -34,7 +34,8 @@ from typing import Any
 
 from backup.config import BackupConfig, RepositoriesConfig, RepositoryConfig
 from backup.mirror import create_mirror
-from backup.plan import build_plan, run_backup
+from backup.night import run_backup
+from backup.plan import build_plan
 from backup.restic import Repository, Restic
 from backup.restore import resolve_snapshot, restore
 from bench.backup.data import LARGE_FILES, SMALL_FILES, change_one_percent, generate, warm, work_dir

@@ -16,7 +16,7 @@ from agent.access.archive import Archive
 from agent.actions.backup_plan import plan_for
 from agent.config import load_config
 from agent.state import State
-from backup.plan import run_backup
+from backup.night import run_backup
 from collectors.access import AccessEvent
 from collectors.system.runner import SubprocessRunner
 

@@ -16,7 +16,7 @@ from backup_kit import Env, cli_argv, hold_lock, restic_children, run_cli, write
 from backup.config import RepositoriesConfig, RepositoryConfig
 from backup.errors import RepositoryLocked
 from backup.locks import settle_locks
-from backup.plan import run_backup
+from backup.night import run_backup
 from backup.restore import resolve_snapshot, restore
 from backup.verify import run_verify
 

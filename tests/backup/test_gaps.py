@@ -12,8 +12,8 @@ from backup_kit import Env, write_cli_config, write_tree
 from backup.config import RepositoriesConfig, RepositoryConfig
 from backup.coverage import coverage
 from backup.model import RUN_TAG, Snapshot
+from backup.night import run_backup
 from backup.offline import DIRNAME, LABEL, offline_copy
-from backup.plan import run_backup
 from collectors.system.cancellable import CancellableRunner
 from collectors.system.runner import CommandResult, SubprocessRunner
 from common.schema import Duration

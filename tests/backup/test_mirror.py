@@ -11,7 +11,7 @@ from backup_kit import Env, write_tree
 from backup.config import RepositoriesConfig, RepositoryConfig, RetentionConfig
 from backup.errors import RepositoryMissing
 from backup.mirror import STATE_DIR, MirrorMismatch, create_mirror, is_mirror_of, mirror
-from backup.plan import run_backup
+from backup.night import run_backup
 from backup.restore import resolve_snapshot, restore
 from backup.retention import run_prune
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from backup_kit import Env, write_tree
 
-from backup.plan import run_backup
+from backup.night import run_backup
 from backup.restore import resolve_snapshot, restore
 
 

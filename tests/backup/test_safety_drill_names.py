@@ -11,7 +11,7 @@ from pathlib import Path
 from backup_kit import Env, write_tree
 
 from backup.drill import restore_pattern, run_drill
-from backup.plan import run_backup
+from backup.night import run_backup
 
 GBK_DIR = "病历".encode("gbk")  # b"\xb2\xa1\xc0\xfa": a folder named by an old Windows tool
 ODD = {

@@ -19,8 +19,8 @@ import pytest
 from backup_kit import Env, cli_argv, run_cli, write_cli_config, write_tree
 
 from backup.mounts import MountTables, unmounted
+from backup.night import run_backup
 from backup.parse import backup_summary
-from backup.plan import run_backup
 from backup.sources import check_source
 
 UNREADABLE_FOR_ROOT = "/sys/bus/pci/rescan"  # mode 0200: open() for reading fails even for root
