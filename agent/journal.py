@@ -51,9 +51,9 @@ from agent.journal_verify import (
     VerifyResult,
     check_chain,
     entry_hash,
-    sha256,
 )
 from collectors.system import filelock
+from common.digest import sha256
 from common.errors import HostwardError
 
 __all__ = ["GENESIS", "Entry", "Journal", "JournalError", "VerifyResult", "entry_hash"]

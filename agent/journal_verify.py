@@ -20,15 +20,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from common.digest import sha256 as sha256
+from common.digest import sha256
 
 GENESIS = "0" * 64
 QUARANTINED = "journal.torn_tail_quarantined"
 HEAD_REBUILT = "journal.head_rebuilt"
 ENTRIES_MISSING = "journal.entries_missing"
 _FIELDS = ("seq", "ts", "kind", "actor", "data", "prev")
-
-
 
 
 def entry_hash(body: Mapping[str, Any]) -> str:

@@ -3,7 +3,7 @@
 Exit codes: 0 ok, 1 failed, 3 partial (some repository or some files not backed up, or a
 coverage gap). A missing repository is never created except by `hostward backup init`.
 
-Each handler's module is imported only when its command runs (`_handler`): `backup restore`
+Each handler is named "module:function" and imported only when its command runs: `backup restore`
 loads neither the backup jobs nor the state's record types, so a restore after a failure
 starts at once (its time is measured against restic's own in bench/backup/restore_speed.py).
 """
@@ -11,10 +11,10 @@ starts at once (its time is measured against restic's own in bench/backup/restor
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Callable
 
 from agent.commands import common
+from common.refs import resolve
 
 Handler = Callable[[argparse.Namespace], int]
 REPOS = ("primary", "secondary", "offline")
@@ -22,10 +22,8 @@ REPOS = ("primary", "secondary", "offline")
 
 def _handler(spec: str) -> Handler:
     """The handler "module:function" in agent.commands, imported when it is called."""
-    module, _, name = spec.partition(":")
-
     def run(args: argparse.Namespace) -> int:
-        handler: Handler = getattr(importlib.import_module(f"agent.commands.{module}"), name)
+        handler: Handler = resolve(f"agent.commands.{spec}")
         return handler(args)
 
     return run

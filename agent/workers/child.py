@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import logging
 import os
 import sys
@@ -28,6 +27,7 @@ from typing import Any
 
 from agent.workers.memory import apply_cap, peak_bytes, resident_bytes
 from agent.workers.wire import Channel, WorkerSpec
+from common.refs import resolve
 
 ORPHAN_GRACE = 5.0  # seconds a worker outlives its daemon, for the job to notice the cancel
 
@@ -97,12 +97,6 @@ class Forward(logging.Handler):
             self._outgoing.send(("log", record.name, record.levelno, self.format(record)))
         except Exception:
             self.handleError(record)
-
-
-def resolve(reference: str) -> Any:
-    """'package.module:function' -> the function (imports the module)."""
-    module, _, attr = reference.partition(":")
-    return getattr(importlib.import_module(module), attr)
 
 
 def serve(spec: WorkerSpec, link: Link) -> None:

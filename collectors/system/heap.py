@@ -9,27 +9,14 @@ the collection runs.
 
 from __future__ import annotations
 
-import functools
 import gc
-import sys
-from collections.abc import Callable
 
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-    return trim
+from collectors.system.libc import libc
 
 
 def release() -> None:
     gc.collect()
-    trim = _malloc_trim()
+    c = libc()
+    trim = getattr(c, "malloc_trim", None) if c is not None else None  # None: not glibc (musl)
     if trim is not None:
         trim(0)

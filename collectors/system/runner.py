@@ -7,7 +7,6 @@ agent never leaves a half-finished backup running on its own.
 
 from __future__ import annotations
 
-import functools
 import os
 import select
 import signal
@@ -19,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Protocol
 
+from collectors.system.libc import libc as load_libc
 from common.errors import CommandNotFound, CommandPermissionDenied
 
 if sys.platform != "win32":
@@ -97,20 +97,6 @@ def _child_setup(libc: ctypes.CDLL | None, memory_limit: int = 0) -> None:  # pr
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if memory_limit > 0:  # the watchdog's memory cap: an allocation past it fails in the child only
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    """The C library, for prctl: loaded at the first command (ctypes is not imported before),
-    from the process's own symbols (no `ldconfig -p` run, as ctypes.util.find_library does)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
 
 
 def exited_within(proc: subprocess.Popen[bytes], seconds: float) -> bool:
@@ -257,7 +243,7 @@ class SubprocessRunner:
     def _preexec(self) -> Callable[[], None] | None:
         if sys.platform == "win32":  # no preexec_fn there: the per-command memory cap is POSIX only
             return None
-        libc, limit = _libc(), self.memory_limit
+        libc, limit = load_libc(), self.memory_limit
         if libc is None and not limit:
             return None
         return lambda: _child_setup(libc, limit)

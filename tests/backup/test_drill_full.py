@@ -216,7 +216,7 @@ def test_the_scheduled_full_drill_is_off_by_default_and_when_enabled_runs_as_a_j
     from agent.actions.base import JobContext
     from agent.config.schema import Config
     from agent.jobs import JOBS, scheduled
-    from agent.workers.child import resolve
+    from common.refs import resolve
 
     [spec] = [s for s in JOBS if s.name == "backup_drill_full"]
     assert spec.schedule(Config()) is None  # no backups configured: no job at all
