@@ -122,13 +122,24 @@ class JobStatus:
 
 @dataclass(frozen=True)
 class Record:
-    """The latest record of a kind as stored: its JSON object, taken at `taken` (epoch seconds).
+    """The latest record of a kind as stored: its JSON text, taken at `taken` (epoch seconds).
     Readers use `Snapshot.get(RecordType)` (typed); this raw form serves the few that look at
-    every record alike (times from the future) and kinds this version does not know."""
+    every record alike (times from the future) and kinds this version does not know. The text
+    is decoded only into the typed record: the daemon holds no second, untyped copy (the
+    inventory's dicts alone are five times its JSON)."""
 
     kind: str
     taken: float
-    payload: Mapping[str, Any]
+    text: str
+
+    @classmethod
+    def of(cls, kind: str, taken: float, payload: Mapping[str, Any]) -> Record:
+        return cls(kind, taken, json.dumps(payload))
+
+    @property
+    def payload(self) -> Any:
+        """The JSON decoded afresh at each call (tests, tools): the agent reads `Snapshot.get`."""
+        return json.loads(self.text)
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,7 @@ class Snapshot:
             if raw is None:
                 return None
             try:
-                found = Stored(raw.taken, record_type.from_json(raw.payload))
+                found = Stored(raw.taken, record_type.from_json(_decoded(raw)))
             except StateError as exc:
                 found = exc
             self._typed[kind] = found
@@ -381,11 +392,18 @@ class State:
             known = jobs.get(job)
             jobs[job] = JobStatus(unsaved, known.last_success if known else None, known.runs if known else 0)
         records = {
-            kind: Record(kind, taken, json.loads(payload))
+            kind: Record(kind, taken, payload)
             for kind, taken, payload in conn.execute("SELECT kind, taken, payload FROM records")
         }
         self._version += 1
         self._snapshot = Snapshot(self._version, jobs, records)
+
+
+def _decoded(raw: Record) -> Any:
+    try:
+        return json.loads(raw.text)
+    except ValueError as exc:
+        raise StateError(f"state record {raw.kind!r} is not JSON: {exc}") from exc
 
 
 def _current(conn: sqlite3.Connection, record_type: type[R], text: str) -> R | None:

@@ -110,7 +110,7 @@ def test_a_rejected_policy_file_shows_in_the_metrics_and_the_evidence_report(lib
     from policies.audit import policy_error
 
     result = policy_error([Problem("/etc/hostward/policies/custom.yaml", 3, "checks[0].id", "bad")])
-    record = Record("audit", 1.0, {"results": [result.to_json()], "summary": {"error": 1}})
+    record = Record.of("audit", 1.0, {"results": [result.to_json()], "summary": {"error": 1}})
     metrics = {m.name: m for m in audit_families(Snapshot(1, records={"audit": record}))}
     (sample,) = metrics["hostward_check_status"].samples
     assert sample.labels == {"check": "policy.files_valid", "rule": "", "severity": "high"}

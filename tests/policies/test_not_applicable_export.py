@@ -24,7 +24,7 @@ def test_not_applicable_results_are_exported_with_their_reason_class(
     target = Target("pc-01", "office_pc", "linux", str(linux_root), False)  # an offline root
     report = run_audit(library, target, RecordedRunner({}), AuditInputs(), now=NOW)
     stored = AuditRecord(report.host, tuple(report.results), AuditSummary())
-    record = Record("audit", 1.0, stored.to_json())
+    record = Record.of("audit", 1.0, stored.to_json())
     metrics = {m.name: m for m in audit_families(Snapshot(1, records={"audit": record}))}
     reasons = {
         (s.labels["check"], s.labels["rule"]): s.labels["reason"]

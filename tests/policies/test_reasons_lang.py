@@ -97,6 +97,6 @@ def test_table_report_and_status_page_use_the_chosen_language(library: Library, 
     assert "PASS_MAX_DAYS 为 99999" in render_report(host, results, library, "zh")
     assert "PASS_MAX_DAYS is 99999" in render_report(host, results, library, "en")
     payload = {"results": [r.to_json() for r in results], "summary": {}}
-    snap = Snapshot(1, records={"audit": Record("audit", 0.0, payload)})
+    snap = Snapshot(1, records={"audit": Record.of("audit", 0.0, payload)})
     assert "PASS_MAX_DAYS 为 99999" in audit_section(snap, "zh")
     assert "PASS_MAX_DAYS is 99999" in audit_section(snap, "en")

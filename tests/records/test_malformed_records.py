@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -104,4 +105,21 @@ def test_an_update_onto_a_malformed_record_keeps_it_aside_and_starts_afresh(tmp_
     assert stored.record.repositories["primary"].check is None
     aside = state.get("record.malformed.backup")
     assert json.loads(aside["payload"]) == broken and "repositories.primary.check.ok" in aside["error"]
+    state.close()
+
+
+def test_a_record_whose_text_is_not_json_is_an_error_naming_the_kind(tmp_path: Path) -> None:
+    """The snapshot keeps each record's JSON text and decodes it only into the typed record;
+    text that is not JSON is a StateError for that kind at that point, and the other kinds read."""
+    state = State.open(tmp_path)
+    put_raw(state, "audit", LEGACY["audit"]["payload"])
+    db = sqlite3.connect(state.path)  # a payload damaged on disk: no writer of the agent stores one
+    with db:
+        db.execute("INSERT INTO records VALUES ('backup', 1.0, ?)", ('{"repositories": {',))
+    db.close()
+    snapshot = state.snapshot()
+    with pytest.raises(StateError, match="state record 'backup' is not JSON"):
+        snapshot.get(BackupRecord)
+    samples = [s for f in record_families(snapshot) for s in f.samples]
+    assert {(s.labels["kind"], s.value) for s in samples} == {("backup", 0.0), ("audit", 1.0)}
     state.close()

@@ -306,7 +306,7 @@ def test_the_status_page_shows_a_job_set_aside_in_both_languages() -> None:
     aside = {"sleeper": {"until": now + 300, "strikes": 2, "reason": "timed out after 1s"},
              "collect": {"until": now - 5, "strikes": 1, "reason": "timed out after 5s"}}
     snapshot = Snapshot(1, {"sleeper": JobStatus(run, None, 3), "collect": JobStatus(run, None, 3)},
-                        {WatchdogJobsRecord.KIND: Record(WatchdogJobsRecord.KIND, now, aside)})
+                        {WatchdogJobsRecord.KIND: Record.of(WatchdogJobsRecord.KIND, now, aside)})
     en, zh = jobs_section(snapshot, "en"), jobs_section(snapshot, "zh")
     assert en.count("set aside until") == 1 and zh.count("已暂停至") == 1  # the passed one is not shown
     assert f'data-set-aside="{now + 300:.0f}"' in en
