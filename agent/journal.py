@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import getpass
 import json
 import logging
 import os
@@ -85,6 +84,8 @@ class Entry:
 
 
 def _actor() -> str:
+    import getpass  # at first use: it loads termios
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry, no USER variable (containers)

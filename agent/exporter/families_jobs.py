@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import platform
+import sys
 from collections.abc import Iterator
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
@@ -17,8 +17,15 @@ def build_info(snapshot: Snapshot) -> Iterator[Metric]:
         "hostward version and Python version; always 1.",
         labels=("version", "python"),
     )
-    info.add_metric((__version__, platform.python_version()), 1)
+    info.add_metric((__version__, _python_version()), 1)
     yield info
+
+
+def _python_version() -> str:
+    """platform.python_version() without the platform module: "3.11.2", "3.13.0rc1"."""
+    major, minor, micro, level, serial = sys.version_info
+    tag = {"alpha": "a", "beta": "b", "candidate": "rc"}.get(level)
+    return f"{major}.{minor}.{micro}" + (f"{tag}{serial}" if tag else "")
 
 
 def job_families(snapshot: Snapshot) -> Iterator[Metric]:

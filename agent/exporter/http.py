@@ -192,9 +192,9 @@ def accepts_gzip(accept_encoding: str) -> bool:
 
 def gzipped(response: Response, body: bytes | None = None) -> Response:
     """`response` with its body gzip-compressed (`body`: the compressed bytes, when cached)."""
-    import gzip
+    import zlib  # wbits=31: a gzip stream with no file name and mtime 0 (gzip.compress, without gzip)
 
-    packed = body if body is not None else gzip.compress(response.body, compresslevel=6, mtime=0)
+    packed = body if body is not None else zlib.compress(response.body, 6, wbits=31)
     headers = {**response.headers, "Content-Encoding": "gzip"}
     return Response(response.status, packed, response.content_type, headers)
 

@@ -14,7 +14,6 @@ POSIX mechanisms do not exist: files are read by name, regular files only, withi
 from __future__ import annotations
 
 import errno
-import gzip
 import io
 import os
 import stat
@@ -136,6 +135,8 @@ def read_text(root: str | os.PathLike[str], path: str, limit: int = MAX_FILE_BYT
     if data is None:
         return None
     if path.endswith(".gz"):
+        import gzip  # only for a .gz file
+
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
                 data = fh.read(limit + 1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import errno
 import functools
 import os
@@ -198,6 +197,8 @@ class _Walker:
                 self.problem(key_node, sub, "duplicate key")
                 bad = True
             elif key not in fields:
+                import difflib  # only for an unknown key
+
                 near = difflib.get_close_matches(key, list(fields), n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
                 self.problem(key_node, sub, f"unknown key{hint}")
