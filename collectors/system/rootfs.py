@@ -45,7 +45,8 @@ _READ = os.O_RDONLY | _O_NONBLOCK | _O_NOCTTY | _O_CLOEXEC
 _DIR = os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC
 _RESOLVE_NO_MAGICLINKS = 0x02
 _RESOLVE_IN_ROOT = 0x10
-_SYS_OPENAT2 = {"x86_64": 437, "aarch64": 437, "amd64": 437, "arm64": 437}.get(os.uname().machine.lower() if hasattr(os, "uname") else "")
+_MACHINE = os.uname().machine.lower() if hasattr(os, "uname") else ""  # platform.machine(), without platform
+_SYS_OPENAT2 = {"x86_64": 437, "aarch64": 437, "amd64": 437, "arm64": 437}.get(_MACHINE)
 
 
 class _OpenHow(ctypes.Structure):

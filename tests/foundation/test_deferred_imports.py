@@ -55,7 +55,8 @@ def test_a_deferred_module_loads_at_first_use_and_then_is_the_real_one() -> None
         from common.deferred import defer
         defer(("inspect", "no_such_module_here"))
         import inspect
-        print("ast" in sys.modules, type(sys.modules["inspect"]).__name__, "no_such_module_here" in sys.modules)
+        missing = "no_such_module_here" in sys.modules
+        print("ast" in sys.modules, type(sys.modules["inspect"]).__name__, missing)
         from inspect import signature
         print(str(signature(lambda x, y=2: 0)), "ast" in sys.modules, sys.modules["inspect"] is not inspect)
         print(inspect.isfunction(signature), type(sys.modules["inspect"]).__name__)
