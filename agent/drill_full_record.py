@@ -27,6 +27,9 @@ KIND = FullDrillRecord.KIND
 
 @dataclass(frozen=True)
 class FullDrillView:
+    """One repository's full drills, with the size a full restore would bring back today (bytes) and
+    where that size came from."""
+
     last: FullDrillResult  # the latest full drill, passed or not
     last_ok: FullDrillResult | None  # the latest one that passed
     size_now: int  # bytes a full restore would bring back today

@@ -70,6 +70,9 @@ class JournalError(HostwardError):
 
 @dataclass(frozen=True)
 class Entry:
+    """One journal line: its sequence number, time, kind, actor and data, chained to the one before
+    by `prev` (that line's hash) and `hash` (this one's)."""
+
     seq: int
     ts: str
     kind: str

@@ -60,6 +60,9 @@ def _segment_day(name: str) -> date | None:
 
 @dataclass(frozen=True)
 class ReadStats:
+    """What one `Archive.read` went through: segments opened, events yielded, lines that were not an
+    event, and the segments whose compressed tail was torn."""
+
     segments: int
     events: int
     bad_lines: int

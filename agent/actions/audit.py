@@ -43,6 +43,9 @@ _STORE: dict[tuple[str, ...], PolicyStore] = {}  # the daemon keeps last good po
 
 @dataclass(frozen=True)
 class AuditOutcome:
+    """One audit: its report, the user policy files rejected, and the asked-for check ids that do not
+    exist (with the ids nearest to each)."""
+
     report: AuditReport
     problems: list[str]  # rejected user policy files, as FILE:LINE: messages
     unknown_checks: dict[str, list[str]] = field(default_factory=dict)  # asked-for id -> near ids

@@ -55,6 +55,9 @@ OnBatteryHook = Callable[[DeviceResult], object]  # returns what it did, for the
 
 @dataclass(frozen=True)
 class PollRound:
+    """One polling round: the devices' results, the outage book after it, the outages it opened or
+    closed, and the UPSes it saw leave mains power."""
+
     results: tuple[DeviceResult, ...]
     book: dict[str, Any]
     changes: outages.Changes

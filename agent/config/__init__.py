@@ -34,6 +34,8 @@ __all__ = ["Config", "LoadedConfig", "SchemaError", "default_text", "load_config
 
 @dataclass(frozen=True)
 class LoadedConfig:
+    """A validated config, where it came from, and the state directory it resolves to."""
+
     config: Config
     source: str  # the file it came from, or "<embedded default>"
     state_dir: Path

@@ -20,6 +20,9 @@ MiB = 1024 * 1024
 
 @dataclass(frozen=True)
 class LimitsConfig:
+    """The agent's own caps (memory, CPU priority) and the limits the watchdog puts on jobs, workers
+    and checks."""
+
     memory_max_bytes: int = setting(
         0,
         "The agent's own address-space cap (RLIMIT_AS) in bytes; 0: none. Children inherit it\n"

@@ -105,6 +105,8 @@ def _check_users(value: object) -> str | None:
 
 @dataclass(frozen=True)
 class HostConfig:
+    """This machine: its role (which rules apply), site, name and labels for reports."""
+
     role: Role = setting(
         "office_pc",
         "What this machine is; decides which written rules apply:\n"
@@ -119,6 +121,8 @@ class HostConfig:
 
 @dataclass(frozen=True)
 class TLSConfig:
+    """HTTPS for the exporter: certificate, key, and the client CA when clients must authenticate."""
+
     cert_file: str = setting(doc="PEM certificate (chain) served to Prometheus.")
     key_file: str = setting(doc="PEM private key (mode 0600).")
     client_ca_file: str = setting("", "If set, clients must present a certificate signed by this CA.")
@@ -127,6 +131,8 @@ class TLSConfig:
 
 @dataclass(frozen=True)
 class ExporterConfig:
+    """The /metrics endpoint and the status page: address, TLS, scrape users and request limits."""
+
     enabled: bool = setting(True, "Serve /metrics and the status page.")
     listen: str = setting(
         "127.0.0.1:9877",
@@ -154,6 +160,8 @@ class ExporterConfig:
 
 @dataclass(frozen=True)
 class CollectConfig:
+    """Host-health collection: its schedules, sensors, SMART, and the filesystems left out."""
+
     schedule: Schedule = setting(
         factory=lambda: Schedule(every=Duration(15), timeout=Duration(10)),
         doc="Host-health collection.",
@@ -180,6 +188,8 @@ class CollectConfig:
 
 @dataclass(frozen=True)
 class InventoryConfig:
+    """The asset register (ROOM-5) and the watch for USB storage."""
+
     schedule: Schedule = setting(
         factory=lambda: Schedule(at="03:40", jitter=Duration(1800), timeout=Duration(300)),
         doc="The asset register (ROOM-5): maker, model, serial numbers, disks, MAC addresses, OS,\n"
@@ -201,6 +211,8 @@ class InventoryConfig:
 
 @dataclass(frozen=True)
 class AccessLogConfig:
+    """User access logs (ROOM-6): when they are read, how long the archive keeps them, the USB listener."""
+
     schedule: Schedule = setting(
         factory=lambda: Schedule(every=Duration(300), timeout=Duration(120)),
         doc="User access logs (ROOM-6): logins, logouts, failed logins and privilege use, read\n"
@@ -220,6 +232,8 @@ class AccessLogConfig:
 
 @dataclass(frozen=True)
 class LogConfig:
+    """The agent's own log: level, format and destination."""
+
     level: Literal["debug", "info", "warning", "error"] = setting("info", "Least severe level logged.")
     format: Literal["text", "json"] = setting("text", "text for people, json for log shippers.")
     file: str = setting("", "Log file; empty means standard error (the journal under systemd).")
@@ -227,6 +241,8 @@ class LogConfig:
 
 @dataclass(frozen=True)
 class HistoryConfig:
+    """How much job-run history the state database keeps."""
+
     job_runs_per_job: int = setting(2000, "Job runs kept per job in the state database.", check=at_least(10))
 
 
@@ -291,6 +307,8 @@ devices:
 
 @dataclass(frozen=True)
 class Config:
+    """The whole config file: `version: 1`, the state directory and one section per concern."""
+
     version: int = setting(
         1, "Config format version. Only 1 exists.", check=lambda v: None if v == 1 else "must be 1"
     )

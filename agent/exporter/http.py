@@ -33,6 +33,8 @@ class ClientGone(Exception):
 
 @dataclass(frozen=True)
 class Request:
+    """A parsed request head: method, path, query, HTTP version and headers."""
+
     method: str
     path: str
     query: Mapping[str, list[str]]
@@ -49,6 +51,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
+    """What a handler answers: status, body, content type and extra headers."""
+
     status: int
     body: bytes = b""
     content_type: str = "text/plain; charset=utf-8"

@@ -25,6 +25,8 @@ HEAD = "head"  # the selector's tag for connections waiting here
 
 @dataclass
 class Waiting:
+    """A connection's request head so far, and when (monotonic clock) it is dropped if incomplete."""
+
     buffer: bytearray
     deadline: float
 

@@ -53,6 +53,8 @@ App = Callable[[Request], Response]
 
 @dataclass(frozen=True)
 class ExporterHandle:
+    """A running exporter: the address it is bound to, its URL, and how to stop it."""
+
     address: tuple[str, int]
     url: str
     close: Callable[[], None]

@@ -47,6 +47,9 @@ def _counts(r: Reader, key: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class AccessLogRecord:
+    """Running totals of the access-log archive: events by kind and by day, failed logins by source,
+    how each source read, the last run, and the recent USB connections."""
+
     KIND: ClassVar[str] = "access_log"
     VERSION: ClassVar[int] = 1
 

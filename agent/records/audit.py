@@ -56,6 +56,9 @@ class UsbSeen:
 
 @dataclass(frozen=True)
 class AuditRecord:
+    """The last whole audit: its target, every check's result, the counts, the rejected policy files
+    and the USB storage seen."""
+
     KIND: ClassVar[str] = "audit"
     VERSION: ClassVar[int] = 1
 

@@ -177,6 +177,9 @@ class OfflineCopy:
 
 @dataclass(frozen=True)
 class BackupRecord:
+    """The backup figures of this host: each repository's, the last run and its coverage, the offline
+    copy, and configuration warnings."""
+
     KIND: ClassVar[str] = KIND
     VERSION: ClassVar[int] = 1
 

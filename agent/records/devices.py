@@ -60,6 +60,9 @@ class OutageBook:
 
 @dataclass(frozen=True)
 class DevicesRecord:
+    """The last result of every SNMP device, the outage book, when each round last ran, this host's
+    heartbeat and the UPSes' on-battery flags."""
+
     KIND: ClassVar[str] = "devices"
     VERSION: ClassVar[int] = 1
 
@@ -130,6 +133,8 @@ class ConfigBackup:
 
 @dataclass(frozen=True)
 class DeviceConfigsRecord:
+    """The last SSH config backup of each device."""
+
     KIND: ClassVar[str] = "device_configs"
     VERSION: ClassVar[int] = 1
 

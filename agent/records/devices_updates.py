@@ -32,6 +32,9 @@ class Legacy:
 
 @dataclass(frozen=True)
 class RoundOutcome:
+    """What a round's update made: the new record, the device outages opened or closed, the outage of
+    this host its heartbeat gap shows (None: none), and the UPSes that moved to battery or back."""
+
     record: DevicesRecord
     changes: outages.Changes
     host_outage: outages.Outage | None

@@ -24,6 +24,8 @@ class FullDrills:
 
 @dataclass(frozen=True)
 class FullDrillRecord:
+    """The full disaster-recovery drills, by repository name."""
+
     KIND: ClassVar[str] = "drill_full"
     VERSION: ClassVar[int] = 1
 

@@ -18,6 +18,8 @@ MAX_EVENTS = 200
 
 @dataclass(frozen=True)
 class DeviceEvent:
+    """One machine-room event (Unix time), in English and Chinese, from a trap or a poll."""
+
     at: float
     device: str
     kind: str  # on_battery, on_mains, battery_low, link_down, cold_start, down, back, ...
@@ -40,6 +42,9 @@ class DeviceEvent:
 
 @dataclass(frozen=True)
 class DeviceEvents:
+    """The recent machine-room events, the trap counters, the links down and each device's last
+    restart (agent/device_events.py says what each holds)."""
+
     KIND: ClassVar[str] = "device_events"
     VERSION: ClassVar[int] = 1
 

@@ -38,6 +38,9 @@ class InventorySection:
 
 @dataclass(frozen=True)
 class InventoryRecord:
+    """The asset register of this host, section by section, when (Unix time) and from which root it
+    was taken, with the changes counted by kind and the last ones."""
+
     KIND: ClassVar[str] = "inventory"
     VERSION: ClassVar[int] = 1
 

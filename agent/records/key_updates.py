@@ -39,6 +39,8 @@ def merged_usb(seen: Any, devices: tuple[Mapping[str, Any], ...], now: float) ->
 
 @dataclass(frozen=True)
 class UsbSeenMerge:
+    """USB storage devices seen at `now`, merged into the USB-3 history."""
+
     devices: tuple[Mapping[str, Any], ...]
     now: float
 
@@ -51,6 +53,8 @@ class UsbSeenMerge:
 
 @dataclass(frozen=True)
 class FirstValue:
+    """`value` stored under `name` unless a value is there already."""
+
     name: str
     value: Any
 
@@ -63,6 +67,8 @@ class FirstValue:
 
 @dataclass(frozen=True)
 class SetValue:
+    """`value` stored under `name`, whatever was there."""
+
     name: str
     value: Any
 
@@ -75,6 +81,8 @@ class SetValue:
 
 @dataclass(frozen=True)
 class MergeMapping:
+    """The names of `values` set in the mapping under `name`; its other names kept."""
+
     name: str
     values: Mapping[str, Any]
 

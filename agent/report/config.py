@@ -12,6 +12,8 @@ from common.schema.fields import between
 
 @dataclass(frozen=True)
 class DailyReportConfig:
+    """When the daily inspection record is written, in which language, and how long it is kept."""
+
     schedule: Schedule = setting(
         factory=lambda: Schedule(at="23:55", timeout=Duration(120)),
         doc="When today's inspection record is written to <state_dir>/reports/daily-YYYY-MM-DD.html.\n"
@@ -25,6 +27,8 @@ class DailyReportConfig:
 
 @dataclass(frozen=True)
 class ReportConfig:
+    """The `report:` section: the reports the agent writes."""
+
     daily: DailyReportConfig = setting(
         factory=DailyReportConfig, doc="The daily inspection record of this host (ROOM-3)."
     )

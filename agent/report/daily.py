@@ -44,6 +44,8 @@ class Item:
 
 @dataclass(frozen=True)
 class Incident:
+    """A failed job run or a device outage of the day (Unix times)."""
+
     time: float
     kind: Literal["job", "outage"]
     what: str  # a job name or an outage target
@@ -53,6 +55,8 @@ class Incident:
 
 @dataclass(frozen=True)
 class JobDay:
+    """One job's runs today, and how many of them failed."""
+
     job: str
     runs: int
     failed: int

@@ -35,6 +35,9 @@ FEDERATE_JOB = "hostward-federate"  # the central Prometheus' job scraping each 
 
 @dataclass(frozen=True)
 class HostResult:
+    """One host of the fleet: its overall state (and why it has no data), each check's status and
+    rules, and when it was last audited (Unix time; None: unknown)."""
+
     instance: str
     labels: Mapping[str, str]  # target labels besides job and instance
     state: HostState
@@ -54,6 +57,9 @@ class HostResult:
 
 @dataclass(frozen=True)
 class RuleRow:
+    """One written rule across the fleet: the hosts where it passed, failed, erred, was waived or was
+    not applicable."""
+
     rule: str
     passing: tuple[str, ...]  # hosts (name) where every check of the rule passed
     failing: Mapping[str, tuple[str, ...]]  # host name -> failing check ids
@@ -67,6 +73,9 @@ class RuleRow:
 
 @dataclass(frozen=True)
 class FleetReport:
+    """The fleet's compliance at `at` (Unix time), read from the Prometheus at `source` for scrape
+    job `job`: host by host and rule by rule."""
+
     at: float
     source: str
     job: str

@@ -39,6 +39,9 @@ _BACKUP_WORDS = {"started": ("backup started", "已开始备份"),
 
 @dataclass(frozen=True)
 class Effects:
+    """What the trap receiver changes: the state, the journal in `state_dir` (None: not journaled),
+    and the scheduler's `run_now` for BAK-6 (None: no scheduler)."""
+
     state: State
     state_dir: Path | None
     request_run: Callable[[str], str] | None
