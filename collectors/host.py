@@ -50,6 +50,8 @@ _CPU_MODES_PER_CPU = (*_CPU_MODES, "interrupt", "dpc", "guest", "guest_nice")
 
 @dataclass(frozen=True)
 class Load:
+    """Load averages over 1, 5 and 15 minutes."""
+
     load1: float
     load5: float
     load15: float
@@ -57,6 +59,8 @@ class Load:
 
 @dataclass(frozen=True)
 class Memory:
+    """Physical memory in bytes (psutil's virtual_memory)."""
+
     total: int
     available: int
     used: int
@@ -67,6 +71,8 @@ class Memory:
 
 @dataclass(frozen=True)
 class Swap:
+    """Swap space in bytes."""
+
     total: int
     used: int
     free: int
@@ -76,6 +82,8 @@ class Swap:
 
 @dataclass(frozen=True)
 class Filesystem:
+    """One mounted filesystem: its size and free space in bytes, and its inodes."""
+
     device: str
     mountpoint: str
     fstype: str
@@ -88,6 +96,8 @@ class Filesystem:
 
 @dataclass(frozen=True)
 class Temperature:
+    """One temperature sensor in Celsius, with its high and critical marks where it has them."""
+
     sensor: str
     label: str
     celsius: float
@@ -97,6 +107,8 @@ class Temperature:
 
 @dataclass(frozen=True)
 class Fan:
+    """One fan's speed in revolutions per minute."""
+
     sensor: str
     label: str
     rpm: float

@@ -30,6 +30,9 @@ WINDOWS = sys.platform == "win32"
 
 @dataclass(frozen=True)
 class HostHealth:
+    """One reading of the host's health (Unix time `taken`): disks' SMART, failed units or stopped
+    services, clock synchronisation; what could not be read says why in `errors`/`unavailable`."""
+
     taken: float
     disks: tuple[DiskHealth, ...] = ()
     failed_units: tuple[str, ...] | None = None  # None: not known (see errors/unavailable)

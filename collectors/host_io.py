@@ -28,6 +28,9 @@ VIRTUAL_DISK_PREFIXES = ("loop", "ram", "zram", "dm-", "nbd", "fd")
 
 @dataclass(frozen=True)
 class DiskIO:
+    """One disk's I/O since boot: bytes, operations and times in seconds (None where the OS does not
+    count them)."""
+
     device: str
     read_bytes: int
     write_bytes: int
@@ -50,6 +53,8 @@ class DiskIO:
 
 @dataclass(frozen=True)
 class NetIO:
+    """One network interface's traffic since boot, its link state, speed and MTU (None where unknown)."""
+
     interface: str
     rx_bytes: int
     tx_bytes: int

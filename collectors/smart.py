@@ -43,6 +43,8 @@ class SmartUnavailable(Unavailable):
 
 @dataclass(frozen=True)
 class DiskHealth:
+    """One disk's SMART verdict, with the error counters smartctl reported."""
+
     device: str  # as smartctl names it: /dev/sda, /dev/nvme0
     protocol: str  # ATA, NVMe, SCSI
     model: str
@@ -52,6 +54,8 @@ class DiskHealth:
 
 @dataclass(frozen=True)
 class SmartReading:
+    """The disks smartctl could read, and why each other one could not."""
+
     disks: tuple[DiskHealth, ...]
     errors: Mapping[str, str]  # device -> why it could not be read
 

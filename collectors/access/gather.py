@@ -30,6 +30,9 @@ JOURNAL_MAX_OUTPUT = 4 << 20
 
 @dataclass
 class SourceResult:
+    """How one source read: its status (ok, error or absent), units read and malformed, why some may
+    be missing (`gap`), its new bookmark, and whether more is waiting past the cap."""
+
     name: str
     status: str = "ok"  # ok | error | absent
     error: str = ""
@@ -42,6 +45,8 @@ class SourceResult:
 
 @dataclass
 class Gathered:
+    """The events read from every source, and how each source read."""
+
     events: list[AccessEvent]
     sources: list[SourceResult]
 

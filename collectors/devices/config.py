@@ -51,6 +51,8 @@ class DevicesSchedule:
 
 @dataclass(frozen=True)
 class SnmpConfig:
+    """How a device is polled over SNMP: version, credentials (from files), budget and table size."""
+
     version: Literal["2c", "3"] = setting("3", "SNMP version; 3 with authPriv is the recommendation.")
     community_file: str = setting("", "v2c: file holding the community string (mode 0600).")
     user: str = setting("", "v3: the USM user name.")
@@ -112,6 +114,8 @@ class SnmpConfig:
 
 @dataclass(frozen=True)
 class SshConfig:
+    """How a device's configuration is backed up over SSH: platform, login, pinned host key, command."""
+
     platform: SshPlatform = setting(doc="cisco_ios, huawei, hp_comware (H3C), ruijie_os or linux.")
     username: str = setting(doc="Login name (not a secret; the password or key is).")
     password_file: str = setting("", "File holding the password (mode 0600).")
@@ -177,6 +181,8 @@ class TrapsConfig:
 
 @dataclass(frozen=True)
 class DeviceConfig:
+    """One entry of the `devices:` list: a machine-room device, where it is, and how it is read."""
+
     name: str = setting(doc="Unique name, used as the `device` label.")
     kind: DeviceKind = setting(doc="switch, router, ups, sensor, printer or bmc.")
     address: str = setting(doc='"host:port" (port 161 when omitted; 3493 for `nut:`).')

@@ -19,6 +19,9 @@ _VERSION = re.compile(r"^(\d{6})\.cfg$")
 
 @dataclass(frozen=True)
 class Stored:
+    """A configuration after it was stored: its version, whether it changed (and the diff), its file,
+    how many versions are kept, and when (mtime) the latest one changed."""
+
     version: int
     changed: bool
     diff: str  # empty when unchanged or first version

@@ -23,6 +23,8 @@ HOST_TARGET = "host"
 
 @dataclass(frozen=True)
 class Outage:
+    """A target down from `start` until `end` (Unix times; None: still down), and why."""
+
     target: str
     start: float
     end: float | None
@@ -34,6 +36,8 @@ class Outage:
 
 @dataclass(frozen=True)
 class Changes:
+    """The outages one update opened and closed."""
+
     started: tuple[Outage, ...]
     ended: tuple[Outage, ...]
 

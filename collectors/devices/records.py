@@ -10,6 +10,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class SystemInfo:
+    """The device's SNMPv2-MIB system group: description, name, location, object id, uptime."""
+
     descr: str
     name: str
     location: str
@@ -19,6 +21,9 @@ class SystemInfo:
 
 @dataclass(frozen=True)
 class Interface:
+    """One IF-MIB interface: its state, speed (bits per second) and byte, error and discard counters
+    (None where the device does not give them)."""
+
     index: str
     name: str
     alias: str
@@ -36,6 +41,8 @@ class Interface:
 
 @dataclass(frozen=True)
 class Storage:
+    """One HOST-RESOURCES-MIB storage area (memory or disk), in bytes."""
+
     index: str
     descr: str
     type: str  # ram, fixed_disk, ... or "other"
@@ -45,6 +52,9 @@ class Storage:
 
 @dataclass(frozen=True)
 class UpsStatus:
+    """A UPS's state (UPS-MIB or NUT): power source, battery, runtime, load, voltages and alarms
+    (None where the UPS does not say)."""
+
     on_battery: bool
     output_source: str  # normal, battery, bypass, booster, reducer, none, other, unknown
     battery_status: str  # normal, low, depleted, unknown
@@ -60,6 +70,8 @@ class UpsStatus:
 
 @dataclass(frozen=True)
 class Sensor:
+    """One environment sensor reading, and whether the device reports it as fine (status ok, no alarm)."""
+
     name: str
     kind: str  # temperature (Celsius) or humidity (ratio 0..1)
     value: float

@@ -17,6 +17,9 @@ MAX_ENGINES = 4
 
 @dataclass
 class Source:
+    """One source's token bucket (tokens left, as of `stamp`) and the SNMPv3 engine clocks seen
+    behind it (engine id -> boots, time, when seen)."""
+
     tokens: float
     stamp: float
     engines: OrderedDict[bytes, tuple[int, int, float]] = field(default_factory=OrderedDict)

@@ -53,6 +53,9 @@ class TrapDropped(Exception):
 
 @dataclass(frozen=True)
 class Trap:
+    """A decoded notification: its trap OID, variable bindings, and the v2c community or the v3 user,
+    engine id, boots and time, not yet checked against the device."""
+
     version: str  # "2c" or "3"
     trap_oid: str
     binds: tuple[Bind, ...]

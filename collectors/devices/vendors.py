@@ -26,6 +26,9 @@ class UnknownPlatform(HostwardError):
 
 @dataclass(frozen=True)
 class Platform:
+    """How one SSH platform is backed up: its netmiko device type, the command that prints the
+    configuration, the lines that change by themselves, and where the host name is."""
+
     netmiko_type: str
     command: str
     volatile: tuple[re.Pattern[str], ...]

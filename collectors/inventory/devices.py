@@ -21,6 +21,9 @@ from collectors.inventory.model import Section, error, ok, unavailable
 
 @dataclass(frozen=True)
 class DevicePart:
+    """One hardware part of a machine-room device, as entPhysicalTable describes it, with the device's
+    name, kind and site."""
+
     device: str
     kind: str
     site: str

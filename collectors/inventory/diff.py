@@ -26,6 +26,8 @@ KINDS = ("serial", "disk", "adapter", "mac", "software_installed", "software_rem
 
 @dataclass(frozen=True)
 class Change:
+    """One change in the register: its kind, the item, and the value before and after (None: absent)."""
+
     kind: str
     item: str
     before: Any

@@ -42,11 +42,15 @@ NAME_FIELD = {
 
 @dataclass(frozen=True)
 class Memory:
+    """The host's installed memory in bytes."""
+
     total_bytes: int
 
 
 @dataclass(frozen=True)
 class UsbSeen:
+    """A USB storage device, and when it was first and last seen (Unix time)."""
+
     vendor: str
     product: str
     serial: str
@@ -56,6 +60,9 @@ class UsbSeen:
 
 @dataclass(frozen=True)
 class Section:
+    """One section of the register, read or not: its status and items, and why it could not be read
+    (en, zh)."""
+
     name: str
     status: Status
     items: tuple[Any, ...] = ()  # frozen dataclasses (hardware.Disk, software.Software, ...)
@@ -83,6 +90,9 @@ def unavailable(name: str, en: str, zh: str) -> Section:
 
 @dataclass(frozen=True)
 class Inventory:
+    """The asset register of one host, section by section, when (Unix time) and from which root it was
+    taken; `live` is the running system, not a mounted image."""
+
     host: str
     taken: float
     platform: str  # "linux" or "windows"

@@ -37,6 +37,9 @@ MAX_LINE = 1 << 20  # a longer "line" is cut into units of this size (no unbound
 
 @dataclass(frozen=True)
 class Bookmark:
+    """Where reading stopped: the file read last (the hash of its first unit, its inode) and the
+    offset read up to, in uncompressed bytes."""
+
     inode: int
     offset: int
     head: str  # SHA-256 of the first unit (hex)
@@ -56,6 +59,9 @@ class Bookmark:
 
 @dataclass(frozen=True)
 class Tail:
+    """What one read of a rotating log brought: new units (lines or records) and the bookmark after
+    them."""
+
     units: list[bytes]
     bookmark: Bookmark | None  # None: nothing with a head was ever read
     gap: str = ""  # why units may be missing ("" when none are)
@@ -66,6 +72,8 @@ class Tail:
 
 @dataclass
 class _File:
+    """One file of a rotating log: path, inode, the hash of its first unit, and whether it is gzipped."""
+
     path: str
     inode: int
     head: str

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Reach:
+    """One probe of a target over TCP or DNS: the answer, what it said, and how long it took (seconds)."""
+
     target: str  # "HOST:PORT"
     kind: str  # "tcp" or "dns"
     reachable: bool | None  # None: no answer either way before the timeout (treated as unreachable)

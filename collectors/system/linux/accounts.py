@@ -16,6 +16,8 @@ NO_LOGIN_SHELLS = frozenset(
 
 @dataclass(frozen=True)
 class PasswdEntry:
+    """One /etc/passwd line (the fields the checks use)."""
+
     name: str
     uid: int
     gid: int

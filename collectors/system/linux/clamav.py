@@ -24,6 +24,8 @@ DATABASES = ("main", "daily", "bytecode")
 
 @dataclass(frozen=True)
 class CvdHeader:
+    """The header of one ClamAV database file: version, signature count, builder and build time."""
+
     path: str
     build_time_text: str
     version: int

@@ -14,6 +14,8 @@ _SHELL_FILES = ("/etc/profile", "/etc/bash.bashrc")
 
 @dataclass(frozen=True)
 class ScreenLock:
+    """The screen-lock settings found (None where none is set), and the files they came from."""
+
     idle_delay_seconds: int | None  # org/gnome/desktop/session idle-delay
     lock_enabled: bool | None  # org/gnome/desktop/screensaver lock-enabled
     shell_tmout_seconds: int | None  # TMOUT in system shell profiles

@@ -27,6 +27,8 @@ SECTOR = 512  # /sys/block/*/size counts 512-byte sectors whatever the device's 
 
 @dataclass(frozen=True)
 class SystemIdentity:
+    """The machine's maker, model, serial number and BIOS version (SMBIOS/DMI)."""
+
     vendor: str
     model: str
     serial: str
@@ -35,12 +37,16 @@ class SystemIdentity:
 
 @dataclass(frozen=True)
 class Cpu:
+    """The processor model and its number of logical CPUs."""
+
     model: str
     logical_cpus: int
 
 
 @dataclass(frozen=True)
 class Disk:
+    """One disk: its maker, model, serial, WWID, size in bytes, and whether it is removable."""
+
     name: str
     vendor: str
     model: str
@@ -52,6 +58,8 @@ class Disk:
 
 @dataclass(frozen=True)
 class Adapter:
+    """One network adapter and its MAC address."""
+
     name: str
     mac: str
     physical: bool  # backed by a device (not a bridge, veth, tunnel ...)
@@ -151,6 +159,8 @@ def read_adapters(root: str | os.PathLike[str] = "/") -> list[Adapter]:
 
 @dataclass(frozen=True)
 class OsRelease:
+    """The operating system's name, version, id and (Windows) build."""
+
     name: str  # "Debian GNU/Linux 12 (bookworm)", "Windows 10 Pro"
     version: str  # "12", "22H2"
     id: str  # "debian", "windows"

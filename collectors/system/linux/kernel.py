@@ -73,6 +73,8 @@ def read_boot_time(root: str | os.PathLike[str] = "/") -> float | None:
 
 @dataclass(frozen=True)
 class Mount:
+    """One line of /proc/mounts: device, mount point and filesystem type."""
+
     device: str
     mountpoint: str
     fstype: str

@@ -20,6 +20,8 @@ _TETHER_DRIVERS = frozenset({"rndis_host", "cdc_ether", "cdc_ncm", "ipheth", "cd
 
 @dataclass(frozen=True)
 class Interface:
+    """One network interface: MAC, state, kind and addresses (with prefix length)."""
+
     name: str
     mac: str
     up: bool
@@ -29,6 +31,8 @@ class Interface:
 
 @dataclass(frozen=True)
 class Route:
+    """One route: destination, gateway ("" for none) and interface."""
+
     destination: str  # "default" or a prefix
     gateway: str
     device: str

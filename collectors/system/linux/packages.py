@@ -12,6 +12,8 @@ from collectors.system.files import Unparsable, list_dir, read_text
 
 @dataclass(frozen=True)
 class Package:
+    """One installed package and its version."""
+
     name: str
     version: str
 
@@ -149,6 +151,8 @@ def parse_dpkg_log(text: str) -> list[datetime]:
 
 @dataclass(frozen=True)
 class UpdateHistory:
+    """When anything, and the whole system, was last upgraded, from how many runs in which logs."""
+
     last_upgrade: datetime | None  # naive local time of the last successful upgrade of anything
     sources: tuple[str, ...]  # log files read
     runs: int

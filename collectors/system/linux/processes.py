@@ -26,6 +26,8 @@ def read_process_names(root: str | os.PathLike[str] = "/") -> set[str] | None:
 
 @dataclass(frozen=True)
 class Listener:
+    """A listening TCP socket: local address and port."""
+
     address: str
     port: int
 

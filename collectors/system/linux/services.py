@@ -14,6 +14,8 @@ MAX_OUTPUT = 64 * 1024
 
 @dataclass(frozen=True)
 class UnitState:
+    """A systemd unit's load, active and unit-file state."""
+
     name: str
     load_state: str  # loaded, not-found, masked, ...
     active_state: str  # active, inactive, failed, activating, ...

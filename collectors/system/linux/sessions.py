@@ -21,6 +21,8 @@ _RECORD = struct.Struct("<h2xi32s4s32s256shhiii16s20x")
 
 @dataclass(frozen=True)
 class Session:
+    """One logged-in session: user, tty or seat, remote host, and where it was read."""
+
     user: str
     line: str  # tty or seat ("tty2", "pts/0", "seat0")
     host: str

@@ -25,6 +25,8 @@ RPM_DATABASES = ("/var/lib/rpm", "/usr/lib/sysimage/rpm")
 
 @dataclass(frozen=True)
 class Software:
+    """One installed program: version, install time, where it was listed, publisher and architecture."""
+
     name: str
     version: str
     installed: float | None  # Unix time of the install (or last upgrade); None when unknown

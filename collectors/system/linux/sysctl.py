@@ -33,6 +33,8 @@ def norm_value(value: str) -> str:
 
 @dataclass(frozen=True)
 class Configured:
+    """A kernel parameter's configured value, and the file that sets it."""
+
     value: str
     file: str
 

@@ -33,6 +33,8 @@ ACTIONS = frozenset({"add", "remove"})
 
 @dataclass(frozen=True)
 class Uevent:
+    """One kernel uevent: its action (add, remove, ...), device path and environment."""
+
     action: str
     devpath: str
     env: Mapping[str, str]

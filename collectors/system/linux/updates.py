@@ -46,6 +46,9 @@ _DNF5 = ("state_id", 2, "action_id", 2)
 
 @dataclass(frozen=True)
 class DnfHistory:
+    """What dnf's history database says: the last upgrade and the last full one, and how many
+    transactions succeeded or failed."""
+
     path: str
     last_upgrade: datetime | None  # aware (UTC): dnf stores unix time
     transactions: int  # successful transactions that upgraded at least one package
@@ -115,6 +118,8 @@ def _query_history(db: sqlite3.Connection, path: str) -> DnfHistory:
 
 @dataclass(frozen=True)
 class PendingUpdates:
+    """Updates not yet installed: the security ones by name, and how many others."""
+
     tool: str  # "apt" or "dnf"
     security: tuple[str, ...]  # package names (apt) or advisory ids (dnf)
     other: int  # pending non-security updates

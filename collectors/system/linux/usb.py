@@ -14,6 +14,8 @@ USBGUARD_RULES = "/etc/usbguard/rules.conf"
 
 @dataclass(frozen=True)
 class UsbStorageDevice:
+    """A USB storage device attached now: bus id, vendor and product ids and names, serial."""
+
     bus_id: str
     vendor_id: str
     product_id: str
@@ -49,6 +51,8 @@ def read_usb_storage_devices(root: str | os.PathLike[str] = "/") -> list[UsbStor
 
 @dataclass(frozen=True)
 class UsbGuardConfig:
+    """USBGuard as configured: installed or not, its implicit policy, and whether a rule lets storage in."""
+
     installed: bool
     implicit_policy: str  # "block", "reject", "allow" or "" when unset
     allows_storage: bool  # a rule allows any mass-storage interface

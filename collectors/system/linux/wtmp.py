@@ -25,6 +25,8 @@ _MIN_TIME = 631152000  # 1990-01-01
 
 @dataclass(frozen=True)
 class Utmp:
+    """One utmp record: type, pid, line, user, remote host and time (Unix time)."""
+
     type: int
     pid: int
     line: str

@@ -45,6 +45,8 @@ _USER_SID = re.compile(r"^S-1-5-21-[\d-]+$")  # a user's hive (not its _Classes 
 
 @dataclass(frozen=True)
 class WindowsHardware:
+    """The machine's identity and disks, as CIM reports them."""
+
     identity: SystemIdentity | None
     disks: list[Disk]
 

@@ -44,6 +44,8 @@ _USBSTOR = re.compile(
 
 @dataclass(frozen=True)
 class Insertion:
+    """A USB storage device plugged in at `ts` (Unix time), from a Kernel-PnP event."""
+
     ts: float
     vendor: str
     product: str

@@ -100,6 +100,9 @@ def read(runner: Runner, name: str) -> Any:
 
 @dataclass(frozen=True)
 class DefenderStatus:
+    """Microsoft Defender's state (Get-MpComputerStatus): protection on or off, signature and scan
+    ages in days (None: never or unknown)."""
+
     service_enabled: bool
     antivirus_enabled: bool
     realtime: bool
@@ -171,6 +174,8 @@ def parse_av_products(data: Any) -> list[AvProduct]:
 
 @dataclass(frozen=True)
 class LocalUser:
+    """A local Windows account: enabled, password required, when it was set and expires, its SID."""
+
     name: str
     enabled: bool
     password_required: bool

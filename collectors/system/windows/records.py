@@ -73,6 +73,8 @@ def parse_pending_updates(data: Any) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Service:
+    """One Windows service: its name, display name, whether it runs, and its start mode."""
+
     name: str
     display_name: str
     running: bool

@@ -26,6 +26,8 @@ class RegistryError(HostwardError):
 
 @dataclass(frozen=True)
 class RegValue:
+    """A registry value: its REG_* type and data."""
+
     kind: int  # REG_* type
     data: int | str | bytes | tuple[str, ...]
 

@@ -44,6 +44,9 @@ _PEOPLE_LOGON_TYPES = frozenset({"2", "3", "7", "8", "10", "11"})
 
 @dataclass(frozen=True)
 class SecurityRead:
+    """One read of the Security log: the access events, the record id to read after next time, why
+    some may be missing (`gap`), and whether more is waiting."""
+
     events: list[AccessEvent]
     last_record: int  # the new bookmark
     gap: str = ""

@@ -34,6 +34,8 @@ CLASSES = (CLASS_REMOVABLE_DISK, *CLASS_WPD, CLASS_CDROM, CLASS_FLOPPY)
 
 @dataclass(frozen=True)
 class RemovablePolicy:
+    """Group Policy's Removable Storage Access: Deny_All, and the device classes denied both ways."""
+
     deny_all: bool
     denied_classes: frozenset[str]  # lower-case GUIDs with Deny_Read and Deny_Write set
 
