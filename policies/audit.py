@@ -29,6 +29,9 @@ POLICY_CHECK = "policy.files_valid"  # the result standing for rejected policy f
 
 @dataclass(frozen=True)
 class AuditRun:
+    """One audit: its report, the user policy files rejected, and the asked-for check ids that do not
+    exist (with the ids nearest to each)."""
+
     report: AuditReport
     policy_problems: list[Problem]  # user policy files rejected (the rest stayed in force)
     unknown_checks: dict[str, list[str]] = field(default_factory=dict)  # --check id -> near ids

@@ -74,6 +74,8 @@ def _registry_key(value: object) -> str | None:
 
 @dataclass(frozen=True)
 class FileCondition:
+    """A file on the audited system: present or absent, its mode, owner, or lines it must (not) match."""
+
     path: str = setting(doc="Absolute path on the audited system (under --root).", check=_absolute)
     exists: bool = setting(True, "true: the file must exist; false: it must be absent.")
     mode: str | None = setting(None, 'Exact permission bits, e.g. "0600".', check=_mode)
@@ -91,6 +93,8 @@ class FileCondition:
 
 @dataclass(frozen=True)
 class CommandCondition:
+    """A program run (never through a shell): the exit code and the output it must give."""
+
     argv: tuple[str, ...] = setting(doc="The program and its arguments; never a shell.", check=_argv)
     exit_code: int | None = setting(0, "The exit code it must return (null: any).")
     output_matches: str | None = setting(None, "Regex its output must match.", check=_regex)
@@ -100,12 +104,16 @@ class CommandCondition:
 
 @dataclass(frozen=True)
 class PackageCondition:
+    """A package (or Windows program) installed or absent."""
+
     name: str = setting(doc="Package name (dpkg, rpm) or Windows program DisplayName (glob).")
     installed: bool = setting(True, "true: must be installed; false: must be absent.")
 
 
 @dataclass(frozen=True)
 class ServiceCondition:
+    """A service running and/or enabled at boot, or not."""
+
     name: str = setting(doc="systemd unit (sshd.service) or Windows service name.")
     active: bool | None = setting(None, "true: must be running; false: must not be.")
     enabled: bool | None = setting(None, "true: starts at boot; false: must not.")
@@ -117,6 +125,8 @@ class ServiceCondition:
 
 @dataclass(frozen=True)
 class KernelModuleCondition:
+    """A kernel module blocked from loading, blacklisted, or loaded now."""
+
     name: str = setting(doc="Module name (usb-storage and usb_storage are the same).")
     loadable: bool | None = setting(None, "false: an 'install NAME /bin/false' line must block it.")
     blacklisted: bool | None = setting(None, "true: a 'blacklist NAME' line must exist.")
@@ -129,6 +139,8 @@ class KernelModuleCondition:
 
 @dataclass(frozen=True)
 class SysctlCondition:
+    """A kernel parameter's value, running, configured or both."""
+
     key: str = setting(doc="The key, e.g. net.ipv4.ip_forward.", check=lambda v: _key(v))
     value: str = setting(doc="The value it must have (whitespace-insensitive).")
     source: Literal["both", "running", "configured"] = setting(
@@ -143,6 +155,8 @@ def _key(value: object) -> str | None:
 
 @dataclass(frozen=True)
 class PortCondition:
+    """A TCP port something listens on, or nothing does."""
+
     port: int = setting(doc="TCP port number.", check=_port)
     listening: bool = setting(True, "true: something must listen; false: nothing may.")
     loopback: bool = setting(True, "false: listeners on 127.0.0.1/::1 do not count.")
@@ -150,12 +164,16 @@ class PortCondition:
 
 @dataclass(frozen=True)
 class ProcessCondition:
+    """A process running, or not."""
+
     name: str = setting(doc="Process name (glob, case-insensitive).")
     running: bool = setting(True, "true: must be running; false: must not be.")
 
 
 @dataclass(frozen=True)
 class RegistryCondition:
+    """A Windows registry value: present or absent, and what it holds."""
+
     key: str = setting(doc="Key, e.g. HKLM\\SOFTWARE\\Policies\\...", check=_registry_key)
     name: str = setting(doc="Value name.")
     exists: bool = setting(True, "true: the value must exist; false: it must be absent.")
@@ -165,6 +183,8 @@ class RegistryCondition:
 
 @dataclass(frozen=True)
 class SecurityPolicyCondition:
+    """A Windows security policy setting (a secedit export): its value or its bounds."""
+
     section: str = setting(doc='INF section of a secedit export, e.g. "System Access".')
     key: str = setting(doc="Key in it, e.g. EnableGuestAccount.")
     equals: str | None = setting(None, "The value it must hold.")

@@ -34,6 +34,8 @@ def _check_targets(value: object) -> str | None:
 
 @dataclass(frozen=True)
 class Waiver:
+    """An approved exception to one check, with who approved it, why and until when."""
+
     check: str = setting(doc="The check id the waiver covers.")
     approver: str = setting(doc="Who approved it (name or role).")
     reason: str = setting(doc="Why.")
@@ -44,6 +46,8 @@ class Waiver:
 
 @dataclass(frozen=True)
 class PersonExemption:
+    """An approved exemption for a named person: checks waived while only their accounts are logged in."""
+
     person: str = setting(doc="The named person (e.g. a department manager), shown in reports.")
     accounts: tuple[str, ...] = setting(doc='Their login accounts: "zhangwei" or "DOMAIN\\zhangwei".')
     approver: str = setting(doc="Who approved it.")
@@ -55,6 +59,8 @@ class PersonExemption:
 
 @dataclass(frozen=True)
 class ParameterOverride:
+    """New parameter values for one check, for a role or a host."""
+
     check: str = setting(doc="The check id whose parameters change.")
     role: Role | None = setting(None, "Only for this role.")
     host: str = setting("", "Only for this host name.")
@@ -63,6 +69,9 @@ class ParameterOverride:
 
 @dataclass(frozen=True)
 class IsolationConfig:
+    """What the network isolation probes (NET-1..4) try: addresses that must not or must be reached,
+    the gateways and egress allowed, and their one timeout."""
+
     canaries: tuple[str, ...] = setting(
         (),
         'Internet "HOST:PORT" addresses an isolated host must NOT reach by TCP.',
@@ -93,6 +102,8 @@ class IsolationConfig:
 
 @dataclass(frozen=True)
 class AccessClass:
+    """A staff class and the destinations it must and must not reach (NET-7)."""
+
     name: str = setting(doc='Staff class, e.g. "A" (managers), "B" (department heads), "C" (staff).')
     allowed: tuple[str, ...] = setting(
         (),
@@ -106,6 +117,8 @@ class AccessClass:
 
 @dataclass(frozen=True)
 class InternetAccessConfig:
+    """Internet access by staff class (NET-7): the classes, each role's class, and this host's."""
+
     classes: tuple[AccessClass, ...] = setting((), "The staff classes and their probe destinations (NET-7).")
     class_by_role: dict[str, str] = setting(
         factory=dict, doc="Class of each role, e.g. {manager_pc: A, office_pc: C}.", example="{manager_pc: A}"
@@ -119,6 +132,9 @@ class InternetAccessConfig:
 
 @dataclass(frozen=True)
 class AuditConfig:
+    """The `audit:` section: when the audit runs, which checks and parameters, waivers and exemptions,
+    its inputs (leavers, assets, network probes), and what `hostward enforce` may change."""
+
     schedule: Schedule = setting(
         factory=lambda: Schedule(every=Duration(900), jitter=Duration(60), timeout=Duration(120)),
         doc="The compliance audit against the written rules.",

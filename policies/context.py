@@ -29,6 +29,8 @@ class Target:
 
 @dataclass(frozen=True)
 class Leaver:
+    """One line of the leavers list: a person who left, their account and the day they left (ACC-1)."""
+
     name: str
     account: str
     date_left: date
@@ -80,6 +82,9 @@ class Cache:
 
 @dataclass(frozen=True)
 class ProbeContext:
+    """Everything one probe runs with: the target, the runner, the time, its parameters, the shared
+    inputs and cache, and its deadline."""
+
     target: Target
     runner: Runner
     now: datetime  # timezone-aware

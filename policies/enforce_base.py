@@ -17,6 +17,9 @@ from policies.undo import UndoLog
 
 @dataclass(frozen=True)
 class Change:
+    """One enforcement step, Salt-style: `result` True done (or nothing to do), None would be done
+    (dry run), False failed; `changes` what it changed and `comment` what happened."""
+
     name: str
     check: str
     result: bool | None
@@ -39,6 +42,9 @@ class Change:
 
 @dataclass(frozen=True)
 class EnforceContext:
+    """Everything enforcement runs with: the target, the runner, the audit inputs, whether it is a dry
+    run, the undo log and the registry."""
+
     target: Target
     runner: Runner
     inputs: AuditInputs

@@ -33,6 +33,8 @@ MAX_WORKERS = 8
 
 @dataclass(frozen=True)
 class AuditReport:
+    """The audit's target (name, role, platform, root, live, time) and every check's result."""
+
     host: dict[str, Any]
     results: list[CheckResult]
 

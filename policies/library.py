@@ -25,6 +25,8 @@ BUILTIN_DIR = Path(__file__).parent / "library"
 
 @dataclass(frozen=True)
 class Library:
+    """The policy library in force: the rules by id, the checks, and the file each check came from."""
+
     rules: dict[str, RuleSpec]
     checks: tuple[CheckSpec, ...]
     origin: dict[str, str] = field(default_factory=dict)  # check id -> file
@@ -68,6 +70,9 @@ def _files(directory: str | os.PathLike[str]) -> list[Path]:
 
 @dataclass(frozen=True)
 class LoadedFile:
+    """One policy file accepted, with the line of each rule's and check's `id:` ((section, index) ->
+    line), to locate problems found across files."""
+
     policy: PolicyFile
     id_lines: dict[tuple[str, int], int]
 

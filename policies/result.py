@@ -83,6 +83,8 @@ def not_applicable(reason: Reason, **evidence: Any) -> Finding:
 
 @dataclass(frozen=True)
 class WaiverNote:
+    """The waiver that covered a failing check: who approved it, why, until when, and for whom."""
+
     approver: str
     reason: str
     expires: str  # YYYY-MM-DD

@@ -42,12 +42,16 @@ def _rule_ids(value: object) -> str | None:
 
 @dataclass(frozen=True)
 class Text:
+    """The same text in Chinese and English."""
+
     zh: str = setting(doc="Chinese text.")
     en: str = setting(doc="English text.")
 
 
 @dataclass(frozen=True)
 class RuleSpec:
+    """A written rule (RULES.md): its id, clause, source and the document's own wording."""
+
     id: str = setting(
         doc="Stable id from RULES.md, e.g. USB-1.",
         check=lambda v: None if _RULE_ID.match(v) else "must look like USB-1",
@@ -59,6 +63,8 @@ class RuleSpec:
 
 @dataclass(frozen=True)
 class ProbeSpec:
+    """The probe a check runs, and the conditions when that probe is `conditions`."""
+
     name: str = setting(doc="The probe (a function in policies/probes), e.g. usb_storage_blocked.")
     live_only: bool = setting(False, "Needs the running system; not_applicable when auditing a --root image.")
     all: tuple[Condition, ...] | None = setting(None, "Probe `conditions`: every one must hold.")
@@ -86,12 +92,17 @@ class ProbeSpec:
 
 @dataclass(frozen=True)
 class EnforcementSpec:
+    """What `hostward enforce` can do about a failing check."""
+
     action: EnforceAction = setting(doc="usb_lockdown, password_max_age, lock_leavers or wireless_down.")
     description: Text | None = setting(None, "What the enforcement changes, for people.")
 
 
 @dataclass(frozen=True)
 class CheckSpec:
+    """One check: what it proves (rules), how it is probed, where it applies, and how a failure is
+    fixed or enforced."""
+
     id: str = setting(doc="Stable dotted id, e.g. usb.storage_blocked.", check=_check_id)
     title: Text = setting(doc="Title in Chinese and English.")
     rationale: str = setting(doc="Why the check exists, citing the rule.")
@@ -120,6 +131,8 @@ class CheckSpec:
 
 @dataclass(frozen=True)
 class PolicyFile:
+    """One policy file: its rules and checks."""
+
     version: int = setting(
         1, "Policy format version; only 1.", check=lambda v: None if v == 1 else "must be 1"
     )

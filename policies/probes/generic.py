@@ -34,6 +34,9 @@ class Offline(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
+    """How a condition (or a combination of them) came out: whether it held, what was seen, and its
+    evidence and children."""
+
     held: bool
     seen: Msg  # what was observed, in both languages
     evidence: dict[str, Any] = field(default_factory=dict)
