@@ -38,6 +38,9 @@ class SnapshotNotFound(ResticFailed):
 
 @dataclass(frozen=True)
 class Entry:
+    """One file or directory of a snapshot: its name as shown (and the raw bytes when not UTF-8), type,
+    size in bytes and mtime (Unix time)."""
+
     path: str  # what to show: UTF-8, or the raw name decoded as GB18030, or escaped bytes
     type: str
     size: int
@@ -56,6 +59,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class Listing:
+    """One snapshot's files, as `ls` lists them."""
+
     repository: str
     snapshot: Snapshot
     entries: tuple[Entry, ...]
@@ -63,6 +68,8 @@ class Listing:
 
 @dataclass(frozen=True)
 class Match:
+    """A file `find` matched, with the repository and snapshot it is in."""
+
     repository: str
     snapshot_id: str
     entry: Entry

@@ -80,6 +80,8 @@ class RepositoryConfig:
 
 @dataclass(frozen=True)
 class RepositoriesConfig:
+    """Where the two copies go: the primary and the secondary repository."""
+
     primary: RepositoryConfig | None = setting(
         None,
         "The first copy, e.g. a local backup disk. Keys: url (a path, sftp:..., rest:...),\n"
@@ -152,6 +154,8 @@ class HookConfig:
 
 @dataclass(frozen=True)
 class HooksConfig:
+    """Commands run before and after each backup."""
+
     pre: tuple[HookConfig, ...] = setting(
         (),
         "Run in order before the backup; a failing hook fails the run visibly (no backup).",
@@ -164,6 +168,8 @@ class HooksConfig:
 
 @dataclass(frozen=True)
 class VerifyConfig:
+    """When both repositories are checked, and in how many slices their data is read."""
+
     schedule: Schedule = setting(
         factory=lambda: Schedule(at="03:30", jitter=Duration(1800), timeout=Duration(4 * 3600)),
         doc="`restic check` of both repositories plus one rotating slice of their data.",
@@ -177,6 +183,8 @@ class VerifyConfig:
 
 @dataclass(frozen=True)
 class DrillConfig:
+    """Restore drills (BAK-5): the sampled drill's schedule and size, and the full drill's."""
+
     schedule: Schedule = setting(
         factory=lambda: Schedule(every=Duration(7 * 86400), jitter=Duration(3600), timeout=Duration(3600)),
         doc="Restore drills (BAK-5): restore a sample, compare hashes, record the time to restore.",
@@ -206,6 +214,8 @@ class DrillConfig:
 
 @dataclass(frozen=True)
 class OfflineConfig:
+    """The monthly offline copy (BAK-1): how old it may get."""
+
     max_age: Duration = setting(
         Duration(31 * 86400),
         "An offline copy older than this is overdue (BAK-1: monthly).",
@@ -215,6 +225,9 @@ class OfflineConfig:
 
 @dataclass(frozen=True)
 class BackupConfig:
+    """The `backup:` section: what is backed up, when and where to, what is kept, and how the copies
+    are verified and drilled."""
+
     sources: tuple[str, ...] = setting((), "Paths to protect.", example="[/srv/his-data, /etc]")
     exclude: tuple[str, ...] = setting(
         (), "restic exclude patterns.", example='["*.tmp", /srv/his-data/cache]'

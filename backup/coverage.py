@@ -31,6 +31,8 @@ class RunRow:
 
 @dataclass(frozen=True)
 class Coverage:
+    """The recent hostward runs and, by repository, the run ids it holds no snapshot of (BAK-2)."""
+
     rows: tuple[RunRow, ...] = ()
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # repository -> run ids
 

@@ -46,6 +46,8 @@ class MirrorMismatch(ResticFailed):
 
 @dataclass(frozen=True)
 class MirrorResult:
+    """What one mirror copied: files, bytes, seconds, and the snapshots it brought."""
+
     files: int
     bytes: int
     duration: float

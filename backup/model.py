@@ -24,6 +24,8 @@ def parse_time(text: str) -> float:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """One restic snapshot: ids, time (Unix time), paths, host name and tags."""
+
     id: str
     short_id: str
     time: float
@@ -60,6 +62,9 @@ class BackupSummary:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One `restic check` of a repository: passed or not, the data subset read, how long it took, the
+    problems found, and why it could not run (`error_kind`)."""
+
     repository: str
     ok: bool
     subset: str

@@ -21,6 +21,9 @@ MEDIA_ROOTS = ("/mnt", "/media", "/run/media")
 
 @dataclass(frozen=True)
 class MountTables:
+    """Where the mount tables are read (fstab, the mounts now) and the roots removable media mount
+    under; tests point them at their own files."""
+
     fstab: str = "/etc/fstab"
     mounts: str = "/proc/self/mounts"
     media_roots: tuple[str, ...] = MEDIA_ROOTS

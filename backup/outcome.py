@@ -18,6 +18,8 @@ INTERRUPTED = "interrupted"  # error_kind of a repository whose backup was cance
 
 @dataclass(frozen=True)
 class HookResult:
+    """How one pre or post hook ran: its program, exit code, seconds, and what it said."""
+
     argv0: str
     phase: str  # "pre" | "post"
     ok: bool
@@ -53,6 +55,9 @@ class RepoOutcome:
 
 @dataclass(frozen=True)
 class RunResult:
+    """One backup run: when it started, how long it took, how it ended, each repository's outcome, the
+    hooks, the coverage, and the sources that could not be read."""
+
     run_id: str
     started: float
     duration: float

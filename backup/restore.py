@@ -36,6 +36,8 @@ _GLOB = str.maketrans({"*": r"\*", "?": r"\?", "[": r"\[", "]": r"\]", "\\": "\\
 
 @dataclass(frozen=True)
 class RestorePreview:
+    """What a restore would bring back: the snapshot, its paths, and how many files and bytes."""
+
     snapshot: Snapshot
     paths: tuple[str, ...]
     files: int
@@ -44,6 +46,8 @@ class RestorePreview:
 
 @dataclass(frozen=True)
 class RestoreResult:
+    """One restore done: where from and to, files and bytes restored, seconds, and how they were counted."""
+
     repository: str
     snapshot_id: str
     target: str

@@ -15,6 +15,8 @@ from backup.model import CheckResult
 
 @dataclass(frozen=True)
 class DrillFile:
+    """One file of a drill's sample: its path, size, SHA-256, and how it compares with the live file."""
+
     path: str
     size: int
     sha256: str
@@ -25,6 +27,9 @@ class DrillFile:
 
 @dataclass(frozen=True)
 class DrillResult:
+    """One restore drill from a repository (BAK-5): the snapshot, when and how fast the sample was
+    restored, and each file's verdict; `error`/`error_kind` when it failed."""
+
     repository: str
     ok: bool
     snapshot_id: str = ""
@@ -44,6 +49,8 @@ class DrillResult:
 
 @dataclass(frozen=True)
 class VerifyResult:
+    """A verification: each repository's check, and the data slice each one read."""
+
     checks: tuple[CheckResult, ...]
     parts: Mapping[str, int]  # the slice read per repository (store it; pass it back next time)
 
@@ -54,6 +61,8 @@ class VerifyResult:
 
 @dataclass(frozen=True)
 class PruneResult:
+    """One forget + prune of a repository: ok, skipped or failed, the snapshots it forgot, seconds."""
+
     repository: str
     status: str  # "ok", "skipped", "failed"
     removed: int = 0
@@ -64,6 +73,9 @@ class PruneResult:
 
 @dataclass(frozen=True)
 class OfflineResult:
+    """One offline copy to removable media: the media, the source repository, the newest snapshot it
+    holds, how many were copied, and whether the media's check passed."""
+
     media_id: str
     path: str
     source: str

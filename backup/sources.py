@@ -29,6 +29,8 @@ _DEAD_MOUNT = {getattr(errno, name, -1) for name in ("ENOTCONN", "ESTALE", "EIO"
 
 @dataclass(frozen=True)
 class SourceProblem:
+    """A backup source that cannot be read, and why."""
+
     path: str
     reason: str
 
