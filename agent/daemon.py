@@ -42,10 +42,14 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class TrapsHandle(Protocol):
+    """A running trap receiver, as the daemon stops it."""
+
     def close(self, timeout: float = ...) -> None: ...
 
 
 class ExporterHandle(Protocol):
+    """A running exporter, as the daemon shows and stops it."""
+
     @property
     def url(self) -> str: ...
 
@@ -108,6 +112,9 @@ def serve(
 
 
 class Daemon:
+    """The long-running agent: its state, exporter, trap receiver and scheduler, the config reloads
+    and the shutdown on a signal or a stop request."""
+
     def __init__(
         self,
         loaded: LoadedConfig,

@@ -99,6 +99,8 @@ if sys.platform == "win32":  # pragma: no cover - Windows (tested under Wine)
     import win32serviceutil
 
     class HostwardService(win32serviceutil.ServiceFramework):  # type: ignore[misc]
+        """The Windows service: the daemon in a worker thread, stopped through its stop event."""
+
         _svc_name_ = SERVICE_NAME
         _svc_display_name_ = DISPLAY_NAME
         _svc_description_ = DESCRIPTION

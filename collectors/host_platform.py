@@ -33,6 +33,8 @@ class Unavailable(Exception):
 
 
 class Usage(NamedTuple):
+    """A filesystem's size, free and available bytes, and inodes (0 where the platform has none)."""
+
     size: int
     free: int
     avail: int

@@ -70,6 +70,8 @@ class ReadStats:
 
 
 class Archive:
+    """The access-log archive of a state directory: append, read, seal, verify and prune its segments."""
+
     def __init__(self, state_dir: Path) -> None:
         self.dir = archive_dir(state_dir)
 

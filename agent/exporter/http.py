@@ -60,6 +60,8 @@ class Response:
 
 
 class BadRequest(Exception):
+    """A request head that cannot be served; `status` is the HTTP status to answer with."""
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status

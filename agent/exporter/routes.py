@@ -26,6 +26,9 @@ _VARY = {"Vary": "Accept-Encoding"}
 
 
 class Routes:
+    """The exporter's handler: /metrics, the status page and /healthz, behind basic auth when it is
+    configured, gzipped for clients that accept it."""
+
     def __init__(self, state: State, auth: BasicAuth | None) -> None:
         self._state = state
         self._auth = auth

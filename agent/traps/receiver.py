@@ -97,6 +97,8 @@ def _addresses(host: str) -> set[str]:
 
 
 class TrapReceiver:
+    """The trap receiver's socket and its two threads (receive, handle); `start` it, `close` it."""
+
     def __init__(
         self,
         config: Config,

@@ -36,6 +36,8 @@ _TRY_KEY_TYPES = (
 
 
 class SshError(HostwardError):
+    """A device's configuration could not be read over SSH, and why."""
+
     def __init__(self, device: str, reason: str) -> None:
         super().__init__(f"{device}: {reason}")
         self.device = device

@@ -20,6 +20,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 class UnknownPlatform(HostwardError):
+    """An SSH platform hostward has no handling for."""
+
     def __init__(self, platform: str) -> None:
         super().__init__(f"unknown SSH platform {platform!r}; supported: {', '.join(sorted(PLATFORMS))}")
 

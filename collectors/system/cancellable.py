@@ -25,6 +25,8 @@ POLL = 0.2  # seconds between looks at the cancel event (a command's exit is see
 
 
 class CancellableRunner(SubprocessRunner):
+    """A subprocess runner whose commands are interrupted, then killed, when `cancel` is set."""
+
     def __init__(
         self,
         cancel: threading.Event,

@@ -52,6 +52,8 @@ def dword(value: int) -> RegValue:
 
 
 class Registry(Protocol):
+    """Read and write access to the registry, as checks and enforcement use it (WinRegistry: the live one)."""
+
     def get(self, key: str, name: str) -> RegValue | None:
         """The value `name` of `key`; None when the key or the value does not exist."""
 
