@@ -29,7 +29,7 @@ _SAFETY = 5 * 60  # a lock this close to restic's 30 minutes is left to the wait
 
 @dataclass(frozen=True)
 class LockReport:
-    """The stale locks removed, and how long (seconds) was waited for live ones."""
+    """The stale locks removed, and how long (seconds) it took until the repository was usable."""
 
     removed: tuple[LockInfo, ...] = ()
     waited: float = 0.0

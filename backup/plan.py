@@ -26,7 +26,7 @@ class NotConfigured(HostwardError):
 @dataclass(frozen=True)
 class Plan:
     """The dual-copy plan from the config: sources and excludes, the repositories, hooks, restic's
-    limits, and how the secondary gets each night's snapshot."""
+    binary and time limits, and how the secondary gets each night's snapshot."""
 
     sources: tuple[str, ...]
     excludes: tuple[str, ...]

@@ -20,8 +20,8 @@ MiB = 1024 * 1024
 
 @dataclass(frozen=True)
 class LimitsConfig:
-    """The agent's own caps (memory, CPU priority) and the limits the watchdog puts on jobs, workers
-    and checks."""
+    """The agent's own caps (memory, CPU priority), the memory caps of workers and checks, and how
+    long the watchdog sets aside a job or check stopped at a limit."""
 
     memory_max_bytes: int = setting(
         0,

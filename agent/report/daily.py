@@ -55,7 +55,7 @@ class Incident:
 
 @dataclass(frozen=True)
 class JobDay:
-    """One job's runs today, and how many of them failed."""
+    """One job's runs that day, and how many of them failed."""
 
     job: str
     runs: int
