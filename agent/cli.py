@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from agent import __version__, console
 from agent.commands import common
@@ -34,9 +36,41 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _columns() -> int:
+    """shutil.get_terminal_size().columns without shutil, which loads bz2 and lzma (0.4 MiB)
+    into the daemon: argparse asks for the width at every argument it adds."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, told the terminal width (see `_columns`)."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ) -> None:
+        width = _columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help uses `_Formatter` unless told otherwise; subcommand parsers
+    are of the same class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; only the command named first in `argv` is loaded in full."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hostward",
         description="Keeps machine rooms and office PCs healthy, compliant and backed up.",
     )

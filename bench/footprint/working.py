@@ -18,8 +18,13 @@ a smoke run) and then until every job has run twice:
 - then the scrape comparison of bench/footprint/run.py (p50, CPU per 100 scrapes) with the
   jobs still running.
 
-HOSTWARD_BENCH_FOOTPRINT_SOURCE=/path/to/an/old/tree measures another source tree (before/after):
-the daemon runs as `python -m agent` with that tree first on PYTHONPATH.
+The daemon runs as deployed: the playbook installs hostward's wheel into a virtual environment
+of the host's python3 (`hostward_python`, /usr/bin/python3 on Debian) and systemd starts
+`bin/hostward run`. The bench does the same in its work directory (`pip install` of the tree,
+not an editable install, whose import hook and .pth files the daemon would carry), with
+/usr/bin/python3 where it exists and this Python otherwise.
+HOSTWARD_BENCH_FOOTPRINT_SOURCE=/path/to/an/old/tree installs and measures another source tree
+(before/after).
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ BUDGET_RSS_GOAL, BUDGET_RSS_LIMIT = 1.1, 1.3
 BUDGETS = f"goal <= {BUDGET_RSS_GOAL}x, limit {BUDGET_RSS_LIMIT}x"
 WORKER_LINE = re.compile(r"job (\S+) worker: started in (\d+) ms at ([\d.]+) MiB, peak ([\d.]+) MiB")
 TICK = os.sysconf("SC_CLK_TCK")
+DEPLOYED_PYTHON = "/usr/bin/python3"  # playbooks: hostward_python
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def config_text(work: Path, port: int, switches: list[int]) -> str:
@@ -187,6 +194,21 @@ def start_snmpsim(work: Path, ports: list[int]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def deployed(work: Path, source: Path) -> Path:
+    """`bin/hostward` of `source` installed as the playbook installs it (see the docstring)."""
+    python = DEPLOYED_PYTHON if Path(DEPLOYED_PYTHON).exists() else sys.executable
+    venv = work / "deployed"
+    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, str(source)], check=True, cwd=work)
+    where = "import sys, agent; print(sys.version.split()[0], agent.__file__)"
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", where], check=True, capture_output=True, text=True, cwd=work
+    )
+    print(f"hostward installed from {source} with Python {done.stdout.strip()}")
+    return venv / "bin" / "hostward"
+
+
 def udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -211,23 +233,19 @@ def main() -> int:
     if missing or not Path(scrape.NODE_EXPORTER).exists():
         print(f"footprint: needs restic, snmpsim and {scrape.NODE_EXPORTER} (scripts/debian-deps.sh bench)")
         return 1
-    source = os.environ.get("HOSTWARD_BENCH_FOOTPRINT_SOURCE", "")
-    if source:  # `python -m` puts the working directory first on sys.path: run from the tree
-        os.environ["PYTHONPATH"] = source + os.pathsep + os.environ.get("PYTHONPATH", "")
-        os.chdir(source)
+    source = Path(os.environ.get("HOSTWARD_BENCH_FOOTPRINT_SOURCE", "") or ROOT)
     work = Path(tempfile.mkdtemp(prefix="hostward-bench-footprint-"))
     procs: list[subprocess.Popen[bytes]] = []
     targets: list[scrape.Target] = []
     watch: Watch | None = None
     try:
+        agent = deployed(work, source)
         prepare(work)
         switches = [udp_port() for _ in range(SWITCHES)]
         procs.append(start_snmpsim(work, switches))
         port, full_port, comp_port = scrape.free_port(), scrape.free_port(), scrape.free_port()
         (work / "hostward.yaml").write_text(config_text(work, port, switches))
-        hostward = scrape.Target(
-            "hostward", [sys.executable, "-m", "agent", "run", "-c", str(work / "hostward.yaml")], port
-        )
+        hostward = scrape.Target("hostward", [str(agent), "run", "-c", str(work / "hostward.yaml")], port)
         full = scrape.Target(
             "node_exporter (full)",
             [scrape.NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{full_port}"],

@@ -72,3 +72,21 @@ def test_a_deferred_module_loads_at_first_use_and_then_is_the_real_one() -> None
         """
     )
     assert out == ["False", "_StandIn", "False", "(x,", "y=2)", "True", "True", "True", "module"]
+
+
+def test_the_daemon_loads_none_of_the_modules_it_never_calls() -> None:
+    """What `hostward run` imports before its first job: argparse's help width without shutil
+    (which brings bz2 and lzma), no difflib (only for an unknown config key), no gzip (zlib
+    compresses /metrics), no platform, no inspect."""
+    out = _python(
+        """
+        import sys
+        from agent.cli import build_parser
+        build_parser(["run"]).parse_args(["run", "-c", "hostward.yaml"])
+        from agent import daemon, jobs
+        from agent.exporter import routes, server
+        print(*sorted({"shutil", "bz2", "lzma", "difflib", "gzip", "platform", "ast"} & set(sys.modules)))
+        print("end")
+        """
+    )
+    assert out == ["end"]
