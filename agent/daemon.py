@@ -23,7 +23,8 @@ from types import FrameType
 from typing import Any, Protocol, TextIO
 
 from agent import __version__, faults
-from agent.config import LoadedConfig, SchemaError, load_config
+from agent.config import LoadedConfig, SchemaError
+from agent.config.apart import load_apart
 from agent.control import ConfigWatch, clear_stop, stop_path, stop_requested
 from agent.jobs import JobSpec, scheduled
 from agent.journal import Journal
@@ -248,7 +249,7 @@ class Daemon:
         self._watch.mark_loaded()
         old = self.loaded
         try:
-            new = load_config(self._config_arg)
+            new = load_apart(self._config_arg)
         except SchemaError as exc:
             log.error("reload refused: the config is invalid; keeping the running one")
             for problem in exc.problems:

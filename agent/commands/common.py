@@ -32,10 +32,16 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load(args: argparse.Namespace) -> LoadedConfig:
-    """The config named by `-c` (or the usual search); raises ConfigInvalid."""
+def load(args: argparse.Namespace, apart: bool = False) -> LoadedConfig:
+    """The config named by `-c` (or the usual search); raises ConfigInvalid. `apart`: the file
+    is read in a child process (the daemon: agent/config/apart.py)."""
     try:
-        loaded = load_config(getattr(args, "config", None))
+        if apart:
+            from agent.config.apart import load_apart
+
+            loaded = load_apart(getattr(args, "config", None))
+        else:
+            loaded = load_config(getattr(args, "config", None))
     except SchemaError as exc:
         raise ConfigInvalid(exc) from exc
     faults.record_to(loaded.state_dir)  # this command's write errors reach the daemon's /metrics

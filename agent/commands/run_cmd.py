@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = common.load(args)
+    loaded = common.load(args, apart=True)  # the daemon holds no YAML parser
     # Imported here so that other commands never load the scheduler and every job's module.
     from agent import daemon, jobs
 

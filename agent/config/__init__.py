@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.config.schema import Config
-from common.schema import SchemaError, load_file, render_default
+from common.schema import SchemaError
 
 
 def _program_data() -> Path:
@@ -42,6 +42,8 @@ class LoadedConfig:
 
 
 def default_text() -> str:
+    from common.schema import render_default
+
     return render_default(Config, HEADER)
 
 
@@ -56,12 +58,15 @@ def resolve_path(explicit: str | None) -> Path | None:
 
 
 def load_config(explicit: str | None = None) -> LoadedConfig:
-    """Load and validate; raises SchemaError listing every problem (file:line: path: message)."""
+    """Load and validate; raises SchemaError listing every problem (file:line: path: message).
+    The daemon reads its file in a child process instead: agent/config/apart.py."""
     path = resolve_path(explicit)
     if path is None:
         config = Config()
         source = "<embedded default>"
     else:
+        from common.schema import load_file
+
         config = load_file(Config, path)
         source = str(path)
     return LoadedConfig(config, source, state_dir_for(config))

@@ -75,7 +75,9 @@ def _secret_names(config: Any) -> set[str]:
     return {where for kind, where in secret_sources(config) if kind == "env"}
 
 
-def _environment(secret_names: set[str]) -> dict[str, str]:
+def child_environment(secret_names: set[str]) -> dict[str, str]:
+    """The environment of a child of the daemon (a worker, a config check): without the secrets
+    named in `secret_names`, able to import the agent from where this one runs."""
     env = {k: v for k, v in os.environ.items() if k not in secret_names}
     path = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = _ROOT + (os.pathsep + path if path else "")
@@ -126,7 +128,8 @@ class Worker:
             secret_env={name: os.environ[name] for name in secret_names if name in os.environ},
         )
         started = time.monotonic()
-        proc = start_piped([python_executable(), "-m", "agent.workers.child"], _environment(secret_names))
+        argv = [python_executable(), "-m", "agent.workers.child"]
+        proc = start_piped(argv, child_environment(secret_names))
         assert proc.stdin is not None and proc.stdout is not None
         to_child, from_child = Channel(cast(BinaryIO, proc.stdin)), Channel(cast(BinaryIO, proc.stdout))
         watcher = threading.Thread(

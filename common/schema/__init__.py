@@ -5,17 +5,19 @@ A schema is a tree of frozen dataclasses whose fields carry help text (`setting(
 problem at once as `FILE:LINE: key.path: message`; `render_default` prints the fully commented
 default. Only plain YAML is read: no tags beyond the core ones, no anchors or aliases, a size
 limit, duplicate keys refused.
+
+The reading and rendering load at their first use: defining a schema, or holding settings read
+by another process (the daemon's config, agent/config/apart.py), needs no YAML parser.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from common.schema.fields import Duration, parse_duration, setting
-from common.schema.loader import (
-    MAX_BYTES,
-    Problem,
-    SchemaError,
-    load_file,
-    load_text,
-)
-from common.schema.render import render_default
+from common.schema.problems import MAX_BYTES, Problem, SchemaError
+
+if TYPE_CHECKING:
+    from common.schema.loader import load_file, load_text
+    from common.schema.render import render_default
 
 __all__ = [
     "MAX_BYTES",
@@ -28,3 +30,15 @@ __all__ = [
     "render_default",
     "setting",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("load_file", "load_text"):
+        from common.schema import loader
+
+        return getattr(loader, name)
+    if name == "render_default":
+        from common.schema import render
+
+        return render.render_default
+    raise AttributeError(f"module 'common.schema' has no attribute {name!r}")

@@ -10,16 +10,15 @@ import stat
 import types
 import typing
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 
 from common.schema.events import MAX_DEPTH, node_at, scan
 from common.schema.fields import Duration, parse_duration
+from common.schema.problems import MAX_BYTES, Problem, SchemaError
 
 T = TypeVar("T")
-MAX_BYTES = 1024 * 1024
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _KIND = {
@@ -36,28 +35,6 @@ _INVALID = object()  # marks a subtree that had problems; the caller reports not
 # libyaml's parser where PyYAML has it (about 10x faster on a config of 200 devices); the same
 # Python resolver and constructors decide every value either way.
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One located problem: prints as `FILE:LINE: key.path: message`."""
-
-    file: str
-    line: int
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        return f"{self.file}:{self.line}: {where}{self.message}"
-
-
-class SchemaError(ValueError):
-    """A YAML file did not fit its schema. `problems` lists every one, in file order."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.line, p.path))
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def load_file(cls: type[T], path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> T:

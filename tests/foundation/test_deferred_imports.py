@@ -74,19 +74,24 @@ def test_a_deferred_module_loads_at_first_use_and_then_is_the_real_one() -> None
     assert out == ["False", "_StandIn", "False", "(x,", "y=2)", "True", "True", "True", "module"]
 
 
-def test_the_daemon_loads_none_of_the_modules_it_never_calls() -> None:
-    """What `hostward run` imports before its first job: argparse's help width without shutil
-    (which brings bz2 and lzma), no difflib (only for an unknown config key), no gzip (zlib
-    compresses /metrics), no platform, no inspect."""
+def test_the_daemon_loads_none_of_the_modules_it_never_calls(tmp_path: Path) -> None:
+    """What `hostward run -c FILE` imports before its first job: the config read in a child (no
+    PyYAML, no schema reader), argparse's help width without shutil (which brings bz2 and lzma),
+    no gzip (zlib compresses /metrics), no platform, no inspect."""
+    config = tmp_path / "hostward.yaml"
+    config.write_text(f"version: 1\nstate_dir: {tmp_path / 'state'}\n")
+    never = {"shutil", "bz2", "lzma", "difflib", "gzip", "platform", "ast", "yaml", "common.schema.loader"}
     out = _python(
-        """
+        f"""
         import sys
         from agent.cli import build_parser
-        build_parser(["run"]).parse_args(["run", "-c", "hostward.yaml"])
+        from agent.commands import common
+        args = build_parser(["run"]).parse_args(["run", "-c", {str(config)!r}])
+        loaded = common.load(args, apart=True)
         from agent import daemon, jobs
         from agent.exporter import routes, server
-        print(*sorted({"shutil", "bz2", "lzma", "difflib", "gzip", "platform", "ast"} & set(sys.modules)))
+        print(loaded.state_dir.name, *sorted({never!r} & set(sys.modules)))
         print("end")
         """
     )
-    assert out == ["end"]
+    assert out == ["state", "end"]

@@ -1,0 +1,70 @@
+"""The daemon reads its config file in a child process.
+
+PyYAML and the schema reader (1.2 MiB, a sixth of what the daemon may hold beyond
+node_exporter's size) are needed only while a file is read: at start and at each reload. So the
+daemon starts `python -m agent.config.apart FILE`, which loads and validates the file as every
+other command does (`load_config`) and writes the LoadedConfig, or the SchemaError with every
+located problem, pickled on its stdout. The daemon holds only the validated dataclasses. The
+embedded default is built in-process: it reads no file.
+
+A child that cannot run, fails or is silent is a SchemaError naming the file: the daemon refuses
+to start, or keeps its running config on a reload, exactly as for an invalid file.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+from agent.config import LoadedConfig, load_config, resolve_path
+from common.schema import Problem, SchemaError
+
+TIMEOUT = 120.0  # seconds: a 1 MiB file of 200 devices is read in well under one
+CHILD = "agent.config.apart"
+
+
+def load_apart(explicit: str | None) -> LoadedConfig:
+    """`load_config(explicit)`, the file read and validated in a child process."""
+    path = resolve_path(explicit)
+    if path is None:
+        return load_config(None)
+    from agent.workers.runner import child_environment, python_executable
+
+    argv = [python_executable(), "-m", CHILD, str(path)]
+    try:
+        done = subprocess.run(
+            argv, env=child_environment(set()), capture_output=True, timeout=TIMEOUT, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise _unchecked(path, str(exc)) from exc
+    if done.returncode != 0 or not done.stdout:
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise _unchecked(path, f"exit code {done.returncode}: {why[0]}")
+    result = pickle.loads(done.stdout)  # noqa: S301 - our own child, started just now
+    if isinstance(result, SchemaError):
+        raise result
+    if not isinstance(result, LoadedConfig):
+        raise _unchecked(path, f"it answered {type(result).__name__}")
+    return result
+
+
+def _unchecked(path: Path, why: str) -> SchemaError:
+    return SchemaError([Problem(str(path), 0, "", f"the config could not be checked: {why}")])
+
+
+def main(argv: list[str]) -> int:
+    """The child: `python -m agent.config.apart FILE`."""
+    result: LoadedConfig | SchemaError
+    try:
+        result = load_config(argv[0])
+    except SchemaError as exc:
+        result = exc
+    sys.stdout.buffer.write(pickle.dumps(result))
+    sys.stdout.buffer.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
