@@ -14,11 +14,12 @@ to start, or keeps its running config on a reload, exactly as for an invalid fil
 from __future__ import annotations
 
 import pickle
-import subprocess
 import sys
 from pathlib import Path
 
 from agent.config import LoadedConfig, load_config, resolve_path
+from collectors.system.runner import SubprocessRunner
+from common.errors import CommandError
 from common.schema import Problem, SchemaError
 
 TIMEOUT = 120.0  # seconds: a 1 MiB file of 200 devices is read in well under one
@@ -32,16 +33,15 @@ def load_apart(explicit: str | None) -> LoadedConfig:
         return load_config(None)
     from agent.workers.runner import child_environment, python_executable
 
-    argv = [python_executable(), "-m", CHILD, str(path)]
+    runner = SubprocessRunner(base_env=child_environment(set()))
     try:
-        done = subprocess.run(
-            argv, env=child_environment(set()), capture_output=True, timeout=TIMEOUT, check=False
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
+        done = runner.run([python_executable(), "-m", CHILD, str(path)], timeout=TIMEOUT)
+    except (CommandError, OSError) as exc:
         raise _unchecked(path, str(exc)) from exc
-    if done.returncode != 0 or not done.stdout:
-        why = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        raise _unchecked(path, f"exit code {done.returncode}: {why[0]}")
+    if not done.ok or done.truncated or not done.stdout:
+        why = done.stderr_tail().splitlines()[-1:] or ["no output"]
+        ended = f"no answer in {TIMEOUT:.0f} s" if done.timed_out else f"exit code {done.returncode}"
+        raise _unchecked(path, f"{ended}: {why[0]}")
     result = pickle.loads(done.stdout)  # noqa: S301 - our own child, started just now
     if isinstance(result, SchemaError):
         raise result

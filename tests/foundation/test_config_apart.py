@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load_config
-from agent.config import apart
+from agent.config import apart, load_config
 from common.schema import SchemaError
 
 
