@@ -1,9 +1,13 @@
 """Standard modules the agent's processes import but almost never call, loaded at first use.
 
-`dataclasses` imports `inspect` (and with it ast, dis, tokenize and token: 0.7 MiB of a
-daemon's memory) only to write a signature into the docstring of a dataclass that has none.
-Every record, result and config class here has a docstring, so a running agent never calls
-`inspect`; tests/foundation/test_deferred_imports.py keeps it that way.
+- `dataclasses` imports `inspect` (and with it ast, dis, tokenize and token: 0.7 MiB of a
+  daemon's memory) only to write a signature into the docstring of a dataclass that has none.
+  Every record, result and config class here has a docstring (ruff's D101, and the test).
+- `subprocess` imports `locale` (0.5 MiB: its alias tables) only for a pipe in text mode
+  without an encoding; the agent's pipes are bytes. argparse's gettext does call it, which is
+  why the daemon reads `run`'s arguments without argparse (agent/cli.py).
+
+tests/foundation/test_deferred_imports.py holds both out of the daemon.
 
 `defer` puts a stand-in module under the name. `import inspect` finds the stand-in (its
 `__spec__` is the real one's); the first attribute read anywhere loads the real module, puts it
@@ -18,7 +22,7 @@ import sys
 import types
 from typing import Any
 
-DEFERRED = ("inspect",)
+DEFERRED = ("inspect", "locale")
 
 
 class _StandIn(types.ModuleType):

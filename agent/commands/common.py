@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
+from typing import TYPE_CHECKING, Any
 
 from agent import faults
 from agent.config import LoadedConfig, SchemaError, load_config
@@ -23,6 +23,10 @@ class ConfigInvalid(Exception):
         self.error = error
 
 
+if TYPE_CHECKING:
+    import argparse
+
+
 def add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-c",
@@ -32,7 +36,7 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load(args: argparse.Namespace, apart: bool = False) -> LoadedConfig:
+def load(args: Any, apart: bool = False) -> LoadedConfig:
     """The config named by `-c` (or the usual search); raises ConfigInvalid. `apart`: the file
     is read in a child process (the daemon: agent/config/apart.py)."""
     try:

@@ -2,9 +2,56 @@
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from agent.commands import common
+
+if TYPE_CHECKING:
+    import argparse
+
+
+class RunOptions(Protocol):
+    """What `run` reads of its arguments: argparse's Namespace or `PlainArgs`."""
+
+    config: str | None
+    once: bool
+
+
+@dataclass(frozen=True)
+class PlainArgs:
+    """`run`'s options as read by `plain_args`."""
+
+    config: str | None = None
+    once: bool = False
+
+
+def plain_args(rest: Sequence[str]) -> PlainArgs | None:
+    """The arguments after `run`, read without argparse when they are one of the forms a service
+    uses: `-c FILE`, `-cFILE`, `--config FILE`, `--config=FILE` and `--once`, each at most once,
+    in any order. None for anything else (`-h`, an abbreviation, a mistake, an option twice):
+    argparse then reads them and answers as for every command."""
+    config: str | None = None
+    once = False
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg == "--once" and not once:
+            once = True
+        elif config is not None:
+            return None
+        elif arg in ("-c", "--config") and i + 1 < len(rest) and not rest[i + 1].startswith("-"):
+            i += 1
+            config = rest[i]
+        elif arg.startswith("--config="):
+            config = arg.removeprefix("--config=")
+        elif arg.startswith("-c") and not arg.startswith("--") and len(arg) > 2:
+            config = arg[2:]
+        else:
+            return None
+        i += 1
+    return PlainArgs(config, once)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: RunOptions) -> int:
     loaded = common.load(args, apart=True)  # the daemon holds no YAML parser
     # Imported here so that other commands never load the scheduler and every job's module.
     from agent import daemon, jobs

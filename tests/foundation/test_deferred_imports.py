@@ -75,23 +75,26 @@ def test_a_deferred_module_loads_at_first_use_and_then_is_the_real_one() -> None
 
 
 def test_the_daemon_loads_none_of_the_modules_it_never_calls(tmp_path: Path) -> None:
-    """What `hostward run -c FILE` imports before its first job: the config read in a child (no
-    PyYAML, no schema reader), argparse's help width without shutil (which brings bz2 and lzma),
-    no gzip (zlib compresses /metrics), no platform, no inspect."""
+    """What `hostward run -c FILE` imports before its first job: its arguments read without
+    argparse (which loads gettext and, through it, locale), the config read in a child (no
+    PyYAML, no schema reader), no gzip (zlib compresses /metrics), no platform, and `inspect`
+    and `locale` only stand-ins."""
     config = tmp_path / "hostward.yaml"
     config.write_text(f"version: 1\nstate_dir: {tmp_path / 'state'}\n")
-    never = {"shutil", "bz2", "lzma", "difflib", "gzip", "platform", "ast", "yaml", "common.schema.loader"}
+    never = {
+        "argparse", "gettext", "shutil", "bz2", "lzma", "difflib", "gzip", "platform", "ast",
+        "yaml", "common.schema.loader",
+    }  # fmt: skip
     out = _python(
         f"""
         import sys
-        from agent.cli import build_parser
-        from agent.commands import common
-        args = build_parser(["run"]).parse_args(["run", "-c", {str(config)!r}])
+        from agent.commands import common, run_cmd
+        args = run_cmd.plain_args(["-c", {str(config)!r}])
         loaded = common.load(args, apart=True)
         from agent import daemon, jobs
         from agent.exporter import routes, server
         print(loaded.state_dir.name, *sorted({never!r} & set(sys.modules)))
-        print("end")
+        print(type(sys.modules["inspect"]).__name__, type(sys.modules["locale"]).__name__)
         """
     )
-    assert out == ["state", "end"]
+    assert out == ["state", "_StandIn", "_StandIn"]
