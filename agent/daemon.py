@@ -33,7 +33,7 @@ from agent.scheduler import Scheduler
 from agent.secret_files import register_config_secrets
 from agent.state import State
 from agent.watchdog import apply_own_limits
-from agent.workers.memory import limit_malloc_arenas
+from collectors.system import heap
 from common.errors import HostwardError
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def recover(loaded: LoadedConfig) -> None:
 
 def run_once(loaded: LoadedConfig, specs: Sequence[JobSpec], out: TextIO = sys.stdout) -> int:
     """Run every due job once (no exporter) and print one line per job."""
-    limit_malloc_arenas()
+    heap.one_arena()
     setup_logging(loaded.config.log)
     register_config_secrets(loaded.config)
     apply_own_limits(loaded.config.limits)
@@ -140,7 +140,7 @@ class Daemon:
     def serve(self) -> int:
         # First: SIGHUP's default action would kill an agent reloaded right after its start.
         self._install_signals()
-        limit_malloc_arenas()
+        heap.one_arena()
         faults.include(self.loaded.state_dir)  # /metrics: this process's faults and the CLI's
         setup_logging(self.loaded.config.log)
         register_config_secrets(self.loaded.config)

@@ -74,6 +74,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: RunOptions) -> int:
+    from collectors.system import heap
+
+    heap.one_arena()  # first: reading the config starts threads (the child's pipes)
     loaded = common.load(args, apart=True)  # the daemon holds no YAML parser
     # Imported here so that other commands never load the scheduler and every job's module.
     from agent import daemon, jobs

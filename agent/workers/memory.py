@@ -91,19 +91,3 @@ def _psutil_memory(field: str) -> int:
         return int(getattr(psutil.Process().memory_info(), field, 0))
     except Exception:  # psutil missing or the field unknown on this platform: figures only
         return 0
-
-
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """glibc gives each thread that allocates an arena of its own (up to 8 per core), each
-    keeping freed memory resident: the daemon's job, watcher and exporter threads come and go.
-    Two arenas cost ~4 MiB less resident in the daemon (bench/footprint). Before any thread
-    starts; Linux with glibc only, a no-op elsewhere."""
-    if sys.platform != "linux":
-        return
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc (musl)
-        return
-    mallopt(-8, arenas)  # M_ARENA_MAX
