@@ -391,12 +391,22 @@ class State:
         for job, unsaved in self._unsaved.items():
             known = jobs.get(job)
             jobs[job] = JobStatus(unsaved, known.last_success if known else None, known.runs if known else 0)
-        records = {
-            kind: Record(kind, taken, payload)
-            for kind, taken, payload in conn.execute("SELECT kind, taken, payload FROM records")
-        }
+        # A record another write left as it was is the previous snapshot's, decoded typed record
+        # included: a job's run changes the snapshot, and the inventory (100 KB of JSON) must not
+        # be decoded again at each scrape after it.
+        before = self._snapshot
+        records: dict[str, Record] = {}
+        typed: dict[str, Stored[Any] | StateError] = {}
+        for kind, taken, payload in conn.execute("SELECT kind, taken, payload FROM records"):
+            kept = before.records.get(kind)
+            if kept is not None and kept.taken == taken and kept.text == payload:
+                records[kind] = kept
+                if kind in before._typed:
+                    typed[kind] = before._typed[kind]
+            else:
+                records[kind] = Record(kind, taken, payload)
         self._version += 1
-        self._snapshot = Snapshot(self._version, jobs, records)
+        self._snapshot = Snapshot(self._version, jobs, records, typed)
 
 
 def _decoded(raw: Record) -> Any:

@@ -7,7 +7,10 @@
   without an encoding; the agent's pipes are bytes. argparse's gettext does call it, which is
   why the daemon reads `run`'s arguments without argparse (agent/cli.py).
 
-tests/foundation/test_deferred_imports.py holds both out of the daemon.
+- `logging` imports `traceback` (with linecache, tokenize and textwrap: 0.3 MiB) only to format
+  an exception, which a healthy daemon logs rarely.
+
+tests/foundation/test_deferred_imports.py holds them out of the daemon.
 
 `defer` puts a stand-in module under the name. `import inspect` finds the stand-in (its
 `__spec__` is the real one's); the first attribute read anywhere loads the real module, puts it
@@ -22,7 +25,7 @@ import sys
 import types
 from typing import Any
 
-DEFERRED = ("inspect", "locale")
+DEFERRED = ("inspect", "locale", "traceback")
 
 
 class _StandIn(types.ModuleType):

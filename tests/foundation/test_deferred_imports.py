@@ -77,13 +77,13 @@ def test_a_deferred_module_loads_at_first_use_and_then_is_the_real_one() -> None
 def test_the_daemon_loads_none_of_the_modules_it_never_calls(tmp_path: Path) -> None:
     """What `hostward run -c FILE` imports before its first job: its arguments read without
     argparse (which loads gettext and, through it, locale), the config read in a child (no
-    PyYAML, no schema reader), no gzip (zlib compresses /metrics), no platform, and `inspect`
-    and `locale` only stand-ins."""
+    PyYAML, no schema reader), no gzip (zlib compresses /metrics), no platform, and `inspect`,
+    `locale` and `traceback` only stand-ins."""
     config = tmp_path / "hostward.yaml"
     config.write_text(f"version: 1\nstate_dir: {tmp_path / 'state'}\n")
     never = {
         "argparse", "gettext", "shutil", "bz2", "lzma", "difflib", "gzip", "platform", "ast",
-        "yaml", "common.schema.loader",
+        "yaml", "common.schema.loader", "tokenize", "textwrap",
     }  # fmt: skip
     out = _python(
         f"""
@@ -94,7 +94,7 @@ def test_the_daemon_loads_none_of_the_modules_it_never_calls(tmp_path: Path) -> 
         from agent import daemon, jobs
         from agent.exporter import routes, server
         print(loaded.state_dir.name, *sorted({never!r} & set(sys.modules)))
-        print(type(sys.modules["inspect"]).__name__, type(sys.modules["locale"]).__name__)
+        print(*(type(sys.modules[name]).__name__ for name in ("inspect", "locale", "traceback")))
         """
     )
-    assert out == ["state", "_StandIn", "_StandIn"]
+    assert out == ["state", "_StandIn", "_StandIn", "_StandIn"]
