@@ -10,6 +10,9 @@ from agent.config import LoadedConfig, SchemaError, load_config
 from agent.logs import escape_controls
 from agent.state import State, StateError
 
+if TYPE_CHECKING:
+    import argparse
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2  # also: invalid config
@@ -21,10 +24,6 @@ class ConfigInvalid(Exception):
     def __init__(self, error: SchemaError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-if TYPE_CHECKING:
-    import argparse
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
