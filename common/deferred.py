@@ -9,6 +9,8 @@
 
 - `logging` imports `traceback` (with linecache, tokenize and textwrap: 0.3 MiB) only to format
   an exception, which a healthy daemon logs rarely.
+- `pathlib` imports `urllib.parse`, which imports `ipaddress` (0.4 MiB) for a URL with a
+  bracketed host; the daemon checks addresses only while its config is read, in a child.
 
 tests/foundation/test_deferred_imports.py holds them out of the daemon.
 
@@ -25,7 +27,7 @@ import sys
 import types
 from typing import Any
 
-DEFERRED = ("inspect", "locale", "traceback")
+DEFERRED = ("inspect", "locale", "traceback", "ipaddress")
 
 
 class _StandIn(types.ModuleType):

@@ -4,6 +4,7 @@ still works in full for whoever does use it."""
 
 from __future__ import annotations
 
+import site
 import subprocess
 import sys
 import textwrap
@@ -13,9 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _python(code: str) -> list[str]:
+    """`code` run as an installed agent runs: the tree and the libraries on the path, without
+    site's start-up hooks (an editable install's import hook loads pathlib, and ipaddress with
+    it, before the agent's first line)."""
+    head = f"import sys; sys.path[1:1] = {site.getsitepackages()!r}\n"
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, "-S", "-c", head + textwrap.dedent(code)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
 
@@ -78,7 +84,7 @@ def test_the_daemon_loads_none_of_the_modules_it_never_calls(tmp_path: Path) -> 
     """What `hostward run -c FILE` imports before its first job: its arguments read without
     argparse (which loads gettext and, through it, locale), the config read in a child (no
     PyYAML, no schema reader), no gzip (zlib compresses /metrics), no platform, and `inspect`,
-    `locale` and `traceback` only stand-ins."""
+    `locale`, `traceback` and `ipaddress` only stand-ins."""
     config = tmp_path / "hostward.yaml"
     config.write_text(f"version: 1\nstate_dir: {tmp_path / 'state'}\n")
     never = {
@@ -94,7 +100,7 @@ def test_the_daemon_loads_none_of_the_modules_it_never_calls(tmp_path: Path) -> 
         from agent import daemon, jobs
         from agent.exporter import routes, server
         print(loaded.state_dir.name, *sorted({never!r} & set(sys.modules)))
-        print(*(type(sys.modules[name]).__name__ for name in ("inspect", "locale", "traceback")))
+        print(*(type(sys.modules[name]).__name__ for name in ("inspect", "locale", "traceback", "ipaddress")))
         """
     )
-    assert out == ["state", "_StandIn", "_StandIn", "_StandIn"]
+    assert out == ["state", "_StandIn", "_StandIn", "_StandIn", "_StandIn"]
