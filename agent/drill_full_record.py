@@ -13,19 +13,19 @@ own size stands in. Light on purpose: the exporter and the status page import it
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from agent.records.backup import BackupRecord
 from agent.records.base import StateError
 from agent.records.drill_full import FullDrillRecord
 from agent.state import Snapshot
 from backup.drill_full_result import FullDrillResult
+from common.frozen import frozen
 
 log = logging.getLogger(__name__)
 KIND = FullDrillRecord.KIND
 
 
-@dataclass(frozen=True)
+@frozen
 class FullDrillView:
     """One repository's full drills, with the size a full restore would bring back today (bytes) and
     where that size came from."""

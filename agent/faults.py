@@ -22,10 +22,10 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from collectors.system import filelock
+from common.frozen import frozen
 
 KINDS = ("journal_write", "state_write")
 CLI_FILE = "faults-cli.json"
@@ -34,7 +34,7 @@ _BINARY = getattr(os, "O_BINARY", 0)
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@frozen
 class Fault:
     """How many faults of a kind, when the last happened (Unix time) and what it said."""
 

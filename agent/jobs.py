@@ -13,17 +13,17 @@ injects. Schedules come from agent.job_schedules, which imports no action module
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from agent import job_schedules as when
 from agent.actions.base import JobAction
 from agent.actions.collect import collect_job
 from agent.config.schema import Config
 from agent.scheduler import ScheduledJob
+from common.frozen import frozen
 from common.schema.common import Schedule
 
 
-@dataclass(frozen=True)
+@frozen
 class JobSpec:
     """A named job: `schedule(config)` gives its schedule, or None when not configured.
     `action`: "module:function" (a worker process) or a callable (the daemon's thread).

@@ -34,7 +34,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ from agent.journal_verify import (
 from collectors.system import filelock
 from common.digest import sha256
 from common.errors import HostwardError
+from common.frozen import frozen
 
 __all__ = ["GENESIS", "Entry", "Journal", "JournalError", "VerifyResult", "entry_hash"]
 
@@ -68,7 +69,7 @@ class JournalError(HostwardError):
     """The journal cannot be read or written."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Entry:
     """One journal line: its sequence number, time, kind, actor and data, chained to the one before
     by `prev` (that line's hash) and `hash` (this one's)."""
@@ -99,7 +100,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
+@frozen
 class _Tail:
     """The end of the journal file: its size, where the last whole line ends, and the (seq,
     hash) of that line (None: no line, or not an entry)."""

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from common.digest import sha256
+from common.frozen import frozen
 
 GENESIS = "0" * 64
 QUARANTINED = "journal.torn_tail_quarantined"
@@ -35,7 +35,7 @@ def entry_hash(body: Mapping[str, Any]) -> str:
     return str(sha256(canonical.encode("utf-8")).hexdigest())
 
 
-@dataclass(frozen=True)
+@frozen
 class VerifyResult:
     """`ok` and the number of intact entries, or the first problem found (with its line).
     `notes`: recorded events an operator should see even when the chain is intact."""

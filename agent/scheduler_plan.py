@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 from agent.actions.base import JobAction
+from common.frozen import frozen
 from common.schema.common import Schedule
 
 
-@dataclass(frozen=True)
+@frozen
 class ScheduledJob:
     """A job as the scheduler sees it: a name, an enabled schedule and an action."""
 
@@ -19,7 +19,7 @@ class ScheduledJob:
     in_worker: bool = False  # runs in a worker process, killed at its timeout (agent.workers)
 
 
-@dataclass(frozen=True)
+@frozen
 class RunResult:
     """How one run ended, as recorded in the state."""
 

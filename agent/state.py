@@ -33,13 +33,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from agent import faults
 from agent.records.base import KeyUpdate, RecordUpdate, StateRecord
 from agent.records.base import StateError as StateError  # the state's error, where it always was
+from common.frozen import frozen
 
 R = TypeVar("R", bound=StateRecord)
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def connect(state_dir: Path) -> sqlite3.Connection:
     return conn
 
 
-@dataclass(frozen=True)
+@frozen
 class JobRun:
     """One finished run of a named job. `started` is wall-clock epoch seconds."""
 
@@ -111,7 +112,7 @@ class JobRun:
         return self.started + self.duration
 
 
-@dataclass(frozen=True)
+@frozen
 class JobStatus:
     """What the exporter and the status page show per job."""
 
@@ -120,7 +121,7 @@ class JobStatus:
     runs: int  # runs kept in history
 
 
-@dataclass(frozen=True)
+@frozen
 class Record:
     """The latest record of a kind as stored: its JSON text, taken at `taken` (epoch seconds).
     Readers use `Snapshot.get(RecordType)` (typed); this raw form serves the few that look at
@@ -142,7 +143,7 @@ class Record:
         return json.loads(self.text)
 
 
-@dataclass(frozen=True)
+@frozen
 class Stored(Generic[R]):
     """A typed record and when it was taken (epoch seconds)."""
 
@@ -150,7 +151,7 @@ class Stored(Generic[R]):
     record: R
 
 
-@dataclass(frozen=True)
+@frozen
 class Snapshot:
     """An immutable view for the scrape path and the status page."""
 

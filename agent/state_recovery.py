@@ -15,12 +15,12 @@ import logging
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.records.watchdog import StateRecoveredRecord
 from common.errors import HostwardError
+from common.frozen import frozen
 
 if TYPE_CHECKING:
     from agent.state import State
@@ -35,7 +35,7 @@ class Damaged(HostwardError):
     """The state database is not an intact SQLite database."""
 
 
-@dataclass(frozen=True)
+@frozen
 class SetAside:
     """Where the damaged files went, when, and why."""
 

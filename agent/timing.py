@@ -13,15 +13,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta, tzinfo
+
+from common.frozen import frozen
 
 
 def _wait(event: threading.Event, seconds: float) -> bool:
     return event.wait(max(0.0, seconds))
 
 
-@dataclass(frozen=True)
+@frozen
 class Clocks:
     """The time sources of the scheduler. The defaults are the real ones.
 

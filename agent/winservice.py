@@ -19,9 +19,10 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import Any
+
+from common.frozen import frozen
 
 SERVICE_NAME = "hostward"
 DISPLAY_NAME = "hostward agent"
@@ -32,7 +33,7 @@ STOP_WAIT_HINT_MS = 30_000  # the service manager waits this long for a clean st
 RESTART_DELAYS_MS = (10_000, 60_000, 300_000)  # after the 1st, 2nd, later failures
 
 
-@dataclass(frozen=True)
+@frozen
 class InstallSpec:
     """What `hostward service install` registers."""
 

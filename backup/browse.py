@@ -19,13 +19,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from backup import parse
 from backup.errors import ResticFailed
 from backup.model import Node, Snapshot
 from backup.restic import Restic
+from common.frozen import frozen
 
 _REPLACED = "\ufffd"
 _RUNS = re.compile(_REPLACED + "+")
@@ -36,7 +36,7 @@ class SnapshotNotFound(ResticFailed):
     """No snapshot (or more than one) matches the id the user gave."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Entry:
     """One file or directory of a snapshot: its name as shown (and the raw bytes when not UTF-8), type,
     size in bytes and mtime (Unix time)."""
@@ -57,7 +57,7 @@ class Entry:
         return out
 
 
-@dataclass(frozen=True)
+@frozen
 class Listing:
     """One snapshot's files, as `ls` lists them."""
 
@@ -66,7 +66,7 @@ class Listing:
     entries: tuple[Entry, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Match:
     """A file `find` matched, with the repository and snapshot it is in."""
 

@@ -8,16 +8,16 @@ retention, hooks, drill.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Literal
 
 from backup.sftp import sftp_url_problem, unsafe_path
+from common.frozen import frozen
 from common.schema import Duration, setting
 from common.schema.common import Schedule
 from common.schema.fields import at_least, between
 
 
-@dataclass(frozen=True)
+@frozen
 class SshConfig:
     """How hostward reaches an `sftp:` repository: its own ssh command, host key pinned."""
 
@@ -42,7 +42,7 @@ class SshConfig:
                 yield key, problem
 
 
-@dataclass(frozen=True)
+@frozen
 class RepositoryConfig:
     """One restic repository. The password lives in a file (0600) or an environment variable."""
 
@@ -78,7 +78,7 @@ class RepositoryConfig:
             yield "ssh", "only an sftp: repository takes ssh settings"
 
 
-@dataclass(frozen=True)
+@frozen
 class RepositoriesConfig:
     """Where the two copies go: the primary and the secondary repository."""
 
@@ -107,7 +107,7 @@ class RepositoriesConfig:
             yield "secondary.url", "the two copies must live in different places (BAK-2)"
 
 
-@dataclass(frozen=True)
+@frozen
 class RetentionConfig:
     """What `forget` keeps. The default meets BAK-3: every snapshot of the last five years,
     and one snapshot per year for good."""
@@ -135,7 +135,7 @@ class RetentionConfig:
             yield "keep_within", "a retention policy that keeps nothing is refused"
 
 
-@dataclass(frozen=True)
+@frozen
 class HookConfig:
     """A command run before or after the backup, e.g. a database dump. Never a shell string."""
 
@@ -152,7 +152,7 @@ class HookConfig:
             yield "argv", "must name a program"
 
 
-@dataclass(frozen=True)
+@frozen
 class HooksConfig:
     """Commands run before and after each backup."""
 
@@ -166,7 +166,7 @@ class HooksConfig:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class VerifyConfig:
     """When both repositories are checked, and in how many slices their data is read."""
 
@@ -181,7 +181,7 @@ class VerifyConfig:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class DrillConfig:
     """Restore drills (BAK-5): the sampled drill's schedule and size, and the full drill's."""
 
@@ -212,7 +212,7 @@ class DrillConfig:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class OfflineConfig:
     """The monthly offline copy (BAK-1): how old it may get."""
 
@@ -223,7 +223,7 @@ class OfflineConfig:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class BackupConfig:
     """The `backup:` section: what is backed up, when and where to, what is kept, and how the copies
     are verified and drilled."""

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from backup.model import Snapshot
 from collectors.clock import is_future
+from common.frozen import frozen
 
 DEFAULT_WINDOW = 35 * 86400.0
 
 
-@dataclass(frozen=True)
+@frozen
 class RunRow:
     """One hostward run and the snapshot id it left in each repository ("" where missing)."""
 
@@ -29,7 +30,7 @@ class RunRow:
     snapshot_ids: Mapping[str, str]
 
 
-@dataclass(frozen=True)
+@frozen
 class Coverage:
     """The recent hostward runs and, by repository, the run ids it holds no snapshot of (BAK-2)."""
 

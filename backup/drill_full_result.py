@@ -7,13 +7,15 @@ stored record without loading the backup machinery.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
+
+from common.frozen import frozen
 
 RECORD_VERSION = 1
 
 
-@dataclass(frozen=True)
+@frozen
 class FullDrillResult:
     """One full drill of one repository (the payload of the state record kind "drill_full")."""
 

@@ -15,19 +15,19 @@ import logging
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from backup.errors import RepositoryLocked, ResticFailed
 from backup.model import LockInfo
 from backup.restic import Restic
 from collectors.system.live_processes import live_process
+from common.frozen import frozen
 
 log = logging.getLogger(__name__)
 _RESTIC_STALE_AFTER = 30 * 60
 _SAFETY = 5 * 60  # a lock this close to restic's 30 minutes is left to the waiting loop
 
 
-@dataclass(frozen=True)
+@frozen
 class LockReport:
     """The stale locks removed, and how long (seconds) it took until the repository was usable."""
 

@@ -28,10 +28,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from backup.errors import BackupError, Interrupted, NoSpace, RepositoryMissing, ResticFailed
+from common.frozen import frozen
 
 KINDS = ("keys", "data", "index", "snapshots")  # the order that keeps the copy consistent
 STATE_DIR = "hostward-mirror"
@@ -44,7 +44,7 @@ class MirrorMismatch(ResticFailed):
     """A file of the primary does not hash to its name: the primary is damaged."""
 
 
-@dataclass(frozen=True)
+@frozen
 class MirrorResult:
     """What one mirror copied: files, bytes, seconds, and the snapshots it brought."""
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+
+from common.frozen import frozen
 
 RUN_TAG = "hostward-run:"
 Status = Literal["ok", "partial", "failed"]
@@ -22,7 +23,7 @@ def parse_time(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-@dataclass(frozen=True)
+@frozen
 class Snapshot:
     """One restic snapshot: ids, time (Unix time), paths, host name and tags."""
 
@@ -43,7 +44,7 @@ class Snapshot:
         return ""
 
 
-@dataclass(frozen=True)
+@frozen
 class BackupSummary:
     """restic backup's summary line for one repository."""
 
@@ -60,7 +61,7 @@ class BackupSummary:
     unreadable: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckResult:
     """One `restic check` of a repository: passed or not, the data subset read, how long it took, the
     problems found, and why it could not run (`error_kind`)."""
@@ -74,7 +75,7 @@ class CheckResult:
     size_bytes: int | None = None  # what the repository stores, measured after the check
 
 
-@dataclass(frozen=True)
+@frozen
 class LockInfo:
     """A lock file's content (`restic cat lock ID`)."""
 
@@ -85,7 +86,7 @@ class LockInfo:
     pid: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Node:
     """One entry of `restic ls --json`."""
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+from common.frozen import frozen
 
 MEDIA_ROOTS = ("/mnt", "/media", "/run/media")
 
 
-@dataclass(frozen=True)
+@frozen
 class MountTables:
     """Where the mount tables are read (fstab, the mounts now) and the roots removable media mount
     under; tests point them at their own files."""

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from backup.catchup import catch_up
@@ -37,6 +37,7 @@ from backup.restic import Repository, Restic
 from backup.sources import SourceProblem, check_sources
 from collectors.system.runner import Runner
 from common.errors import CommandError
+from common.frozen import frozen
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def _status(
     return "ok" if all(o.status == "ok" for o in outcomes) and not problems else "partial"
 
 
-@dataclass(frozen=True)
+@frozen
 class _Night:
     """One run's backups: the context every repository's step shares."""
 

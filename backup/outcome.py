@@ -6,17 +6,18 @@ page, `hostward backup show`) depend on data only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from backup.coverage import Coverage
 from backup.model import BackupSummary, Snapshot, Status
 from backup.sources import SourceProblem
+from common.frozen import frozen
 
 INTERRUPTED = "interrupted"  # error_kind of a repository whose backup was cancelled
 
 
-@dataclass(frozen=True)
+@frozen
 class HookResult:
     """How one pre or post hook ran: its program, exit code, seconds, and what it said."""
 
@@ -28,7 +29,7 @@ class HookResult:
     message: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class RepoOutcome:
     """How one repository fared in one run.
 
@@ -53,7 +54,7 @@ class RepoOutcome:
     caught_up: tuple[str, ...] = ()  # run ids it missed earlier, copied in this run (catchup.py)
 
 
-@dataclass(frozen=True)
+@frozen
 class RunResult:
     """One backup run: when it started, how long it took, how it ended, each repository's outcome, the
     hooks, the coverage, and the sources that could not be read."""

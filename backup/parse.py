@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from backup.errors import ResticFailed
 from backup.model import BackupSummary, LockInfo, Node, Snapshot, Status, parse_time
+from common.frozen import frozen
 
 _HEX = re.compile(r"[0-9a-f]{8,64}")
 _ID = re.compile(r"[0-9a-f]{64}")
@@ -32,7 +32,7 @@ class ResticOutputInvalid(ResticFailed):
     """restic's output could not be read as what the command must print."""
 
 
-@dataclass(frozen=True)
+@frozen
 class RestoreCount:
     """What restic itself says it restored. `bytes` is None when restic did not say (0.14)."""
 

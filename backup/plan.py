@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from backup.config import BackupConfig, HookConfig
 from backup.coverage import DEFAULT_WINDOW
@@ -15,6 +14,7 @@ from backup.restic import Repository, Restic
 from backup.sftp import ssh_options
 from collectors.system.runner import Runner
 from common.errors import HostwardError
+from common.frozen import frozen
 
 NAMES = ("primary", "secondary")
 
@@ -23,7 +23,7 @@ class NotConfigured(HostwardError):
     """`backup.sources` or `backup.repositories` is empty."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Plan:
     """The dual-copy plan from the config: sources and excludes, the repositories, hooks, restic's
     binary and time limits, and how the secondary gets each night's snapshot."""

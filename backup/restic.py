@@ -15,7 +15,6 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from backup import parse
@@ -31,6 +30,7 @@ from backup.secret_acl import windows_password_file_problem
 from backup.sftp import SshOptions, restic_options, ssh_argv, ssh_failure
 from collectors.system.runner import CommandResult, Runner
 from common.errors import CommandError
+from common.frozen import frozen
 
 log = logging.getLogger(__name__)
 MIN_VERSION = (0, 14, 0)
@@ -39,7 +39,7 @@ _SFTP_START = re.compile(r"unable to start the sftp session|ssh command exited|f
 StatusCallback = Callable[[Mapping[str, Any]], None]
 
 
-@dataclass(frozen=True)
+@frozen
 class Repository:
     """Where one copy lives. `name` is "primary"/"secondary" (or a label for offline media)."""
 

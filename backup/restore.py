@@ -19,7 +19,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 
 from backup import parse
@@ -27,6 +26,7 @@ from backup.browse import find_snapshot
 from backup.errors import BackupError, ResticFailed, RestoreRefused
 from backup.model import Node, Snapshot
 from backup.restic import Restic
+from common.frozen import frozen
 
 ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
 _RESTORING = re.compile(rb"restoring <Snapshot ([0-9a-f]{8,64}) of ")
@@ -34,7 +34,7 @@ _VERIFYING = b"verifying files in "  # restic's line once every file is written,
 _GLOB = str.maketrans({"*": r"\*", "?": r"\?", "[": r"\[", "]": r"\]", "\\": "\\\\"})
 
 
-@dataclass(frozen=True)
+@frozen
 class RestorePreview:
     """What a restore would bring back: the snapshot, its paths, and how many files and bytes."""
 
@@ -44,7 +44,7 @@ class RestorePreview:
     bytes: int
 
 
-@dataclass(frozen=True)
+@frozen
 class RestoreResult:
     """One restore done: where from and to, files and bytes restored, seconds, and how they were counted."""
 
@@ -94,7 +94,7 @@ def _below(path: PurePosixPath, top: PurePosixPath) -> bool:
     return path == top or top in path.parents
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     """A restore target as restic will use it (`lexical`: Go's filepath.Abs/Clean, the string
     restic is given) and where the OS will really write (`physical`: that string with every

@@ -8,12 +8,13 @@ retention.py, offline.py): the daemon receives them from its workers inside stat
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 
 from backup.model import CheckResult
+from common.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class DrillFile:
     """One file of a drill's sample: its path, size, SHA-256, and how it compares with the live file."""
 
@@ -25,7 +26,7 @@ class DrillFile:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class DrillResult:
     """One restore drill from a repository (BAK-5): the snapshot, when and how fast the sample was
     restored, and each file's verdict; `error`/`error_kind` when it failed."""
@@ -47,7 +48,7 @@ class DrillResult:
         return data
 
 
-@dataclass(frozen=True)
+@frozen
 class VerifyResult:
     """A verification: each repository's check, and the data slice each one read."""
 
@@ -59,7 +60,7 @@ class VerifyResult:
         return all(c.ok for c in self.checks)
 
 
-@dataclass(frozen=True)
+@frozen
 class PruneResult:
     """One forget + prune of a repository: ok, skipped or failed, the snapshots it forgot, seconds."""
 
@@ -71,7 +72,7 @@ class PruneResult:
     error_kind: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class OfflineResult:
     """One offline copy to removable media: the media, the source repository, the newest snapshot it
     holds, how many were copied, and whether the media's check passed."""

@@ -18,10 +18,10 @@ for that repository only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backup.errors import Exit
+from common.frozen import frozen
 
 if TYPE_CHECKING:
     from backup.config import SshConfig
@@ -32,7 +32,7 @@ _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)$")
 _UNSAFE = re.compile(r"[\s\"'\\\x00-\x1f\x7f]")
 
 
-@dataclass(frozen=True)
+@frozen
 class SshOptions:
     """The ssh settings of one sftp repository (from `backup.repositories.*.ssh`)."""
 

@@ -20,14 +20,14 @@ import os
 import stat
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from backup.mounts import MountTables, unmounted
+from common.frozen import frozen
 
 _DEAD_MOUNT = {getattr(errno, name, -1) for name in ("ENOTCONN", "ESTALE", "EIO", "EHOSTDOWN")}
 
 
-@dataclass(frozen=True)
+@frozen
 class SourceProblem:
     """A backup source that cannot be read, and why."""
 

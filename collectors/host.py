@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any, TypeVar
 
 import psutil
@@ -28,6 +28,7 @@ from collectors import host_platform
 from collectors.host_io import DiskIO, NetIO, read_disks, read_networks
 from collectors.host_platform import Unavailable
 from collectors.system.files import SystemReadError
+from common.frozen import frozen
 
 __all__ = ["DiskIO", "HostSnapshot", "NetIO", "collect_host"]
 LINUX = sys.platform.startswith("linux")
@@ -48,7 +49,7 @@ _CPU_MODES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "ste
 _CPU_MODES_PER_CPU = (*_CPU_MODES, "interrupt", "dpc", "guest", "guest_nice")
 
 
-@dataclass(frozen=True)
+@frozen
 class Load:
     """Load averages over 1, 5 and 15 minutes."""
 
@@ -57,7 +58,7 @@ class Load:
     load15: float
 
 
-@dataclass(frozen=True)
+@frozen
 class Memory:
     """Physical memory in bytes (psutil's virtual_memory)."""
 
@@ -69,7 +70,7 @@ class Memory:
     cached: int | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Swap:
     """Swap space in bytes."""
 
@@ -80,7 +81,7 @@ class Swap:
     sout: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Filesystem:
     """One mounted filesystem: its size and free space in bytes, and its inodes."""
 
@@ -94,7 +95,7 @@ class Filesystem:
     files_free: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Temperature:
     """One temperature sensor in Celsius, with its high and critical marks where it has them."""
 
@@ -105,7 +106,7 @@ class Temperature:
     critical: float | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Fan:
     """One fan's speed in revolutions per minute."""
 
@@ -114,7 +115,7 @@ class Fan:
     rpm: float
 
 
-@dataclass(frozen=True)
+@frozen
 class HostSnapshot:
     """One reading of the host. Parts that could not be read are None/empty, with a reason in
     `errors` (part name -> message)."""

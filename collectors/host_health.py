@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any, TypeVar
 
 from collectors.host_platform import Unavailable
@@ -23,12 +23,13 @@ from collectors.smart import DiskHealth, read_smart
 from collectors.system.files import SystemReadError
 from collectors.system.linux import systemd
 from collectors.system.runner import Runner
+from common.frozen import frozen
 
 _T = TypeVar("_T")
 WINDOWS = sys.platform == "win32"
 
 
-@dataclass(frozen=True)
+@frozen
 class HostHealth:
     """One reading of the host's health (Unix time `taken`): disks' SMART, failed units or stopped
     services, clock synchronisation; what could not be read says why in `errors`/`unavailable`."""

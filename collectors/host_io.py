@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 
 import psutil
+
+from common.frozen import frozen
 
 LINUX = sys.platform.startswith("linux")
 VIRTUAL_DISK_PREFIXES = ("loop", "ram", "zram", "dm-", "nbd", "fd")
 
 
-@dataclass(frozen=True)
+@frozen
 class DiskIO:
     """One disk's I/O since boot: bytes, operations and times in seconds (None where the OS does not
     count them)."""
@@ -51,7 +52,7 @@ class DiskIO:
     flush_time: float | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class NetIO:
     """One network interface's traffic since boot, its link state, speed and MTU (None where unknown)."""
 

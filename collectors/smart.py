@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from collectors.host_platform import Unavailable
 from collectors.system.runner import Runner
 from common.errors import CommandError
+from common.frozen import frozen
 
 SMARTCTL = "smartctl"
 TIMEOUT = 60.0  # one disk; a disk in standby spins up within this
@@ -41,7 +42,7 @@ class SmartUnavailable(Unavailable):
     """No SMART reading on this host (smartctl missing, or no disk it can read)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class DiskHealth:
     """One disk's SMART verdict, with the error counters smartctl reported."""
 
@@ -52,7 +53,7 @@ class DiskHealth:
     errors: Mapping[str, int] = field(default_factory=dict)  # counter name -> value
 
 
-@dataclass(frozen=True)
+@frozen
 class SmartReading:
     """The disks smartctl could read, and why each other one could not."""
 

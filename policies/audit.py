@@ -9,11 +9,12 @@ import difflib
 import socket
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import datetime
 from typing import Any
 
 from collectors.system.runner import Runner, SubprocessRunner
+from common.frozen import frozen
 from common.schema import Problem
 from policies.assets import AssetsError, read_assets
 from policies.config import AuditConfig
@@ -27,7 +28,7 @@ from policies.schema import Platform, Role
 POLICY_CHECK = "policy.files_valid"  # the result standing for rejected policy files
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditRun:
     """One audit: its report, the user policy files rejected, and the asked-for check ids that do not
     exist (with the ids nearest to each)."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Literal
 
+from common.frozen import frozen
 from common.schema import setting
 
 KINDS = (
@@ -72,7 +73,7 @@ def _registry_key(value: object) -> str | None:
     return None if ok else "must be a key under HKLM or HKCU, e.g. HKLM\\SOFTWARE\\..."
 
 
-@dataclass(frozen=True)
+@frozen
 class FileCondition:
     """A file on the audited system: present or absent, its mode, owner, or lines it must (not) match."""
 
@@ -91,7 +92,7 @@ class FileCondition:
             yield "exists", "an absent file has no mode, owner or content to check"
 
 
-@dataclass(frozen=True)
+@frozen
 class CommandCondition:
     """A program run (never through a shell): the exit code and the output it must give."""
 
@@ -102,7 +103,7 @@ class CommandCondition:
     timeout: int = setting(10, "Seconds before it is stopped (an error, never a pass).", check=_timeout)
 
 
-@dataclass(frozen=True)
+@frozen
 class PackageCondition:
     """A package (or Windows program) installed or absent."""
 
@@ -110,7 +111,7 @@ class PackageCondition:
     installed: bool = setting(True, "true: must be installed; false: must be absent.")
 
 
-@dataclass(frozen=True)
+@frozen
 class ServiceCondition:
     """A service running and/or enabled at boot, or not."""
 
@@ -123,7 +124,7 @@ class ServiceCondition:
             yield "", "say active and/or enabled"
 
 
-@dataclass(frozen=True)
+@frozen
 class KernelModuleCondition:
     """A kernel module blocked from loading, blacklisted, or loaded now."""
 
@@ -137,7 +138,7 @@ class KernelModuleCondition:
             yield "", "say loadable, blacklisted and/or loaded"
 
 
-@dataclass(frozen=True)
+@frozen
 class SysctlCondition:
     """A kernel parameter's value, running, configured or both."""
 
@@ -153,7 +154,7 @@ def _key(value: object) -> str | None:
     return None if ok else "must be a sysctl key such as net.ipv4.ip_forward"
 
 
-@dataclass(frozen=True)
+@frozen
 class PortCondition:
     """A TCP port something listens on, or nothing does."""
 
@@ -162,7 +163,7 @@ class PortCondition:
     loopback: bool = setting(True, "false: listeners on 127.0.0.1/::1 do not count.")
 
 
-@dataclass(frozen=True)
+@frozen
 class ProcessCondition:
     """A process running, or not."""
 
@@ -170,7 +171,7 @@ class ProcessCondition:
     running: bool = setting(True, "true: must be running; false: must not be.")
 
 
-@dataclass(frozen=True)
+@frozen
 class RegistryCondition:
     """A Windows registry value: present or absent, and what it holds."""
 
@@ -181,7 +182,7 @@ class RegistryCondition:
     matches: str | None = setting(None, "Regex the value must match.", check=_regex)
 
 
-@dataclass(frozen=True)
+@frozen
 class SecurityPolicyCondition:
     """A Windows security policy setting (a secedit export): its value or its bounds."""
 
@@ -192,7 +193,7 @@ class SecurityPolicyCondition:
     at_most: int | None = setting(None, "Largest acceptable number.")
 
 
-@dataclass(frozen=True)
+@frozen
 class Condition:
     """Exactly one kind, or a combination (`all`, `any`, `none`) of conditions."""
 

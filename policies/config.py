@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 
+from common.frozen import frozen
 from common.schema import Duration, setting
 from common.schema.common import Schedule
 from common.schema.fields import between
@@ -32,7 +32,7 @@ def _check_targets(value: object) -> str | None:
     return f'not "HOST:PORT": {", ".join(bad)}' if bad else None
 
 
-@dataclass(frozen=True)
+@frozen
 class Waiver:
     """An approved exception to one check, with who approved it, why and until when."""
 
@@ -44,7 +44,7 @@ class Waiver:
     person: str = setting("", "The named person it is for (e.g. a USB exemption), shown in reports.")
 
 
-@dataclass(frozen=True)
+@frozen
 class PersonExemption:
     """An approved exemption for a named person: checks waived while only their accounts are logged in."""
 
@@ -57,7 +57,7 @@ class PersonExemption:
     checks: tuple[str, ...] = setting(("usb.storage_blocked",), "Check ids it exempts (never USB-2 checks).")
 
 
-@dataclass(frozen=True)
+@frozen
 class ParameterOverride:
     """New parameter values for one check, for a role or a host."""
 
@@ -67,7 +67,7 @@ class ParameterOverride:
     parameters: Parameters = setting(factory=Parameters, doc="The values that replace the check's defaults.")
 
 
-@dataclass(frozen=True)
+@frozen
 class IsolationConfig:
     """What the network isolation probes (NET-1..4) try: addresses that must not or must be reached,
     the gateways and egress allowed, and their one timeout."""
@@ -100,7 +100,7 @@ class IsolationConfig:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class AccessClass:
     """A staff class and the destinations it must and must not reach (NET-7)."""
 
@@ -115,7 +115,7 @@ class AccessClass:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class InternetAccessConfig:
     """Internet access by staff class (NET-7): the classes, each role's class, and this host's."""
 
@@ -130,7 +130,7 @@ class InternetAccessConfig:
         return next((c for c in self.classes if c.name == name), None) if name else None
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditConfig:
     """The `audit:` section: when the audit runs, which checks and parameters, waivers and exemptions,
     its inputs (leavers, assets, network probes), and what `hostward enforce` may change."""

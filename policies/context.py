@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from collectors.system.runner import Runner
 from collectors.system.windows.registry import Registry
+from common.frozen import frozen
 from policies.config import InternetAccessConfig, IsolationConfig
 from policies.schema import Parameters, Platform, ProbeSpec, Role
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     """The system audited. `live` is False for an offline root (mounted disk image)."""
 
@@ -27,7 +28,7 @@ class Target:
     live: bool = True
 
 
-@dataclass(frozen=True)
+@frozen
 class Leaver:
     """One line of the leavers list: a person who left, their account and the day they left (ACC-1)."""
 
@@ -36,7 +37,7 @@ class Leaver:
     date_left: date
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditInputs:
     """Inputs beyond the host itself. `leavers` None means no leavers list is configured."""
 
@@ -80,7 +81,7 @@ class Cache:
         return value  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True)
+@frozen
 class ProbeContext:
     """Everything one probe runs with: the target, the runner, the time, its parameters, the shared
     inputs and cache, and its deadline."""

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from collectors.system.linux import changes
 from collectors.system.runner import Runner
 from collectors.system.windows.registry import Registry, RegValue
 from common.errors import HostwardError
+from common.frozen import frozen
 from policies.context import AuditInputs, Target
 from policies.schema import CheckSpec, Parameters
 from policies.undo import UndoLog
 
 
-@dataclass(frozen=True)
+@frozen
 class Change:
     """One enforcement step, Salt-style: `result` True done (or nothing to do), None would be done
     (dry run), False failed; `changes` what it changed and `comment` what happened."""
@@ -40,7 +41,7 @@ class Change:
         return out
 
 
-@dataclass(frozen=True)
+@frozen
 class EnforceContext:
     """Everything enforcement runs with: the target, the runner, the audit inputs, whether it is a dry
     run, the undo log and the registry."""

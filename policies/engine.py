@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from collectors.system.evidence import NoEvidence
 from collectors.system.runner import Runner
 from collectors.system.windows.registry import Registry
 from common.errors import HostwardError
+from common.frozen import frozen
 from policies.config import ParameterOverride, PersonExemption, Waiver
 from policies.context import AuditInputs, Cache, ProbeContext, Target
 from policies.exemptions import apply_exemptions
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 MAX_WORKERS = 8
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditReport:
     """The audit's target (name, role, platform, root, live, time) and every check's result."""
 

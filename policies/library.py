@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 import yaml
 
+from common.frozen import frozen
 from common.schema import MAX_BYTES, Problem, SchemaError, load_text
 from common.schema.loader import read_regular
 from policies.conditions import kinds_in
@@ -23,7 +24,7 @@ from policies.schema import CheckSpec, PolicyFile, RuleSpec
 BUILTIN_DIR = Path(__file__).parent / "library"
 
 
-@dataclass(frozen=True)
+@frozen
 class Library:
     """The policy library in force: the rules by id, the checks, and the file each check came from."""
 
@@ -68,7 +69,7 @@ def _files(directory: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in path.glob("*.yaml") if p.is_file())
 
 
-@dataclass(frozen=True)
+@frozen
 class LoadedFile:
     """One policy file accepted, with the line of each rule's and check's `id:` ((section, index) ->
     line), to locate problems found across files."""

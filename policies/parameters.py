@@ -5,9 +5,10 @@ does not load the condition language of the checks."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Literal
 
+from common.frozen import frozen
 from common.schema import setting
 
 Role = Literal[
@@ -44,7 +45,7 @@ def _positive(value: object) -> str | None:
     return None if value is None or (isinstance(value, int) and value > 0) else "must be positive"
 
 
-@dataclass(frozen=True)
+@frozen
 class Parameters:
     """Every tunable a probe reads. All optional: a check sets defaults, config overrides them."""
 

@@ -8,8 +8,10 @@ with `waived=True` and who approved it until when, so it remains visible in ever
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
+
+from common.frozen import frozen
 
 Status = Literal["pass", "fail", "error", "not_applicable"]
 Lang = Literal["zh", "en"]
@@ -24,7 +26,7 @@ STOPPED: tuple[Stopped, ...] = ("", "timeout", "memory", "set_aside")
 STOPPED_EVIDENCE = "watchdog"
 
 
-@dataclass(frozen=True)
+@frozen
 class Msg:
     """A reason in both languages. Probes build one per problem; `joined` makes the sentence."""
 
@@ -48,7 +50,7 @@ def joined(parts: Sequence[Reason]) -> Msg:
     return Msg("; ".join(m.en for m in items), "；".join(m.zh for m in items))
 
 
-@dataclass(frozen=True)
+@frozen
 class Finding:
     """What a probe returns: a status, a one-line reason (en, and zh) and the evidence it read."""
 
@@ -81,7 +83,7 @@ def not_applicable(reason: Reason, **evidence: Any) -> Finding:
     return finding("not_applicable", reason, evidence)
 
 
-@dataclass(frozen=True)
+@frozen
 class WaiverNote:
     """The waiver that covered a failing check: who approved it, why, until when, and for whom."""
 
@@ -91,7 +93,7 @@ class WaiverNote:
     person: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckResult:
     """One check's verdict on one host. `evidence` holds JSON values only."""
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Literal
 
+from common.frozen import frozen
 from common.schema import setting
 from policies.conditions import LINUX_ONLY, WINDOWS_ONLY, Condition, kinds_in
 from policies.parameters import ROLES as ROLES
@@ -40,7 +40,7 @@ def _rule_ids(value: object) -> str | None:
     return f"not rule ids: {', '.join(bad)}" if bad else None
 
 
-@dataclass(frozen=True)
+@frozen
 class Text:
     """The same text in Chinese and English."""
 
@@ -48,7 +48,7 @@ class Text:
     en: str = setting(doc="English text.")
 
 
-@dataclass(frozen=True)
+@frozen
 class RuleSpec:
     """A written rule (RULES.md): its id, clause, source and the document's own wording."""
 
@@ -61,7 +61,7 @@ class RuleSpec:
     key_phrase: str = setting("", "The document's own Chinese wording, as people know it.")
 
 
-@dataclass(frozen=True)
+@frozen
 class ProbeSpec:
     """The probe a check runs, and the conditions when that probe is `conditions`."""
 
@@ -90,7 +90,7 @@ class ProbeSpec:
                 yield name, "list at least one condition"
 
 
-@dataclass(frozen=True)
+@frozen
 class EnforcementSpec:
     """What `hostward enforce` can do about a failing check."""
 
@@ -98,7 +98,7 @@ class EnforcementSpec:
     description: Text | None = setting(None, "What the enforcement changes, for people.")
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckSpec:
     """One check: what it proves (rules), how it is probed, where it applies, and how a failure is
     fixed or enforced."""
@@ -129,7 +129,7 @@ class CheckSpec:
             )
 
 
-@dataclass(frozen=True)
+@frozen
 class PolicyFile:
     """One policy file: its rules and checks."""
 

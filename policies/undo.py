@@ -26,7 +26,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from collectors.system.linux.changes import remove_file, sync_dir, write_bytes_a
 from collectors.system.windows.registry import Registry, RegValue, parents
 from collectors.system.windows.registry import local as local_registry
 from common.errors import HostwardError
+from common.frozen import frozen
 
 MAX_UNDO_BYTES = 16 * 1024 * 1024  # a file larger than this is not changed (it could not be put back)
 
@@ -45,7 +45,7 @@ class UndoError(HostwardError):
     """The undo log cannot be written: the change must not be made."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Rollback:
     """What recovery did with a pending undo log."""
 

@@ -23,7 +23,6 @@ import json
 import os
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from collectors.system import filelock
 from collectors.system.atomic import write_atomic
 from common.digest import sha256
 from common.errors import HostwardError
+from common.frozen import frozen
 
 SUMS = "SHA256SUMS"
 CURRENT = "current.json"
@@ -58,7 +58,7 @@ def _segment_day(name: str) -> date | None:
         return None
 
 
-@dataclass(frozen=True)
+@frozen
 class ReadStats:
     """What one `Archive.read` went through: segments opened, events yielded, lines that were not an
     event, and the segments whose compressed tail was torn."""

@@ -13,7 +13,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from agent.watchdog import SetAsides, note_audit
 from collectors.system.linux import usb
 from collectors.system.runner import Runner, SubprocessRunner
 from common.errors import HostwardError
+from common.frozen import frozen
 from policies import audit as policy_audit
 from policies.engine import AuditReport
 from policies.library import PolicyStore
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 _STORE: dict[tuple[str, ...], PolicyStore] = {}  # the daemon keeps last good policy files per dir list
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditOutcome:
     """One audit: its report, the user policy files rejected, and the asked-for check ids that do not
     exist (with the ids nearest to each)."""

@@ -6,14 +6,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from agent.config.schema import Config
 from agent.state import State
+from common.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class JobContext:
     """Everything an action may use. `deadline` is on the monotonic clock."""
 
@@ -32,7 +32,7 @@ class JobContext:
         return max(0.0, self.deadline - time.monotonic())
 
 
-@dataclass(frozen=True)
+@frozen
 class JobOutcome:
     """How a run ended. An action may also raise; the scheduler records that as a failure."""
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from collectors.devices import outages
 from collectors.devices.config import DeviceConfig
 from collectors.devices.records import DeviceResult
 from collectors.devices.rounds import plan_round, rounds
+from common.frozen import frozen
 from common.schema.common import Schedule
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ CLI = "cli"  # `hostward devices poll`: every device, the scheduled rounds' time
 OnBatteryHook = Callable[[DeviceResult], object]  # returns what it did, for the event
 
 
-@dataclass(frozen=True)
+@frozen
 class PollRound:
     """One polling round: the devices' results, the outage book after it, the outages it opened or
     closed, and the UPSes it saw leave mains power."""

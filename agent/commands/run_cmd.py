@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from agent.commands import common
+from common.frozen import frozen
 
 if TYPE_CHECKING:
     import argparse
@@ -19,7 +19,7 @@ class RunOptions(Protocol):
     once: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class PlainArgs:
     """`run`'s options as read by `plain_args`."""
 

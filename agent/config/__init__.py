@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from agent.config.schema import Config
+from common.frozen import frozen
 from common.schema import SchemaError
 
 
@@ -32,7 +32,7 @@ Check a file with: hostward config validate -c FILE"""
 __all__ = ["Config", "LoadedConfig", "SchemaError", "default_text", "load_config", "resolve_path"]
 
 
-@dataclass(frozen=True)
+@frozen
 class LoadedConfig:
     """A validated config, where it came from, and the state directory it resolves to."""
 

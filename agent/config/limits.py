@@ -10,15 +10,14 @@ packaging/systemd/hostward.service).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from common.frozen import frozen
 from common.schema import Duration, setting
 from common.schema.fields import at_least, between
 
 MiB = 1024 * 1024
 
 
-@dataclass(frozen=True)
+@frozen
 class LimitsConfig:
     """The agent's own caps (memory, CPU priority), the memory caps of workers and checks, and how
     long the watchdog sets aside a job or check stopped at a limit."""

@@ -12,7 +12,6 @@ import posixpath
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import PureWindowsPath
 from typing import Literal
 
@@ -21,6 +20,7 @@ from agent.report.config import ReportConfig
 from backup.config import BackupConfig
 from collectors.devices.config import DeviceConfig, DevicesSchedule, TrapsConfig
 from collectors.devices.rounds import round_problems
+from common.frozen import frozen
 from common.schema import Duration, setting
 from common.schema.common import Schedule
 from common.schema.fields import at_least, between
@@ -103,7 +103,7 @@ def _check_users(value: object) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class HostConfig:
     """This machine: its role (which rules apply), site, name and labels for reports."""
 
@@ -119,7 +119,7 @@ class HostConfig:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class TLSConfig:
     """HTTPS for the exporter: certificate, key, and the client CA when clients must authenticate."""
 
@@ -129,7 +129,7 @@ class TLSConfig:
     min_version: Literal["TLS12", "TLS13"] = setting("TLS12", "Oldest TLS version accepted.")
 
 
-@dataclass(frozen=True)
+@frozen
 class ExporterConfig:
     """The /metrics endpoint and the status page: address, TLS, scrape users and request limits."""
 
@@ -158,7 +158,7 @@ class ExporterConfig:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class CollectConfig:
     """Host-health collection: its schedules, sensors, SMART, and the filesystems left out."""
 
@@ -186,7 +186,7 @@ class CollectConfig:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class InventoryConfig:
     """The asset register (ROOM-5) and the watch for USB storage."""
 
@@ -209,7 +209,7 @@ class InventoryConfig:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class AccessLogConfig:
     """User access logs (ROOM-6): when they are read, how long the archive keeps them, the USB listener."""
 
@@ -230,7 +230,7 @@ class AccessLogConfig:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class LogConfig:
     """The agent's own log: level, format and destination."""
 
@@ -239,7 +239,7 @@ class LogConfig:
     file: str = setting("", "Log file; empty means standard error (the journal under systemd).")
 
 
-@dataclass(frozen=True)
+@frozen
 class HistoryConfig:
     """How much job-run history the state database keeps."""
 
@@ -305,7 +305,7 @@ devices:
   # the device's snmp user and keys, authPriv unless the device is configured without privacy."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Config:
     """The whole config file: `version: 1`, the state directory and one section per concern."""
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from urllib.parse import parse_qs, urlsplit
+
+from common.frozen import frozen
 
 MAX_HEADER_BYTES = 16 * 1024
 _REASONS = {
@@ -31,7 +33,7 @@ class ClientGone(Exception):
     """The client closed the connection or did not send its request in time."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Request:
     """A parsed request head: method, path, query, HTTP version and headers."""
 
@@ -49,7 +51,7 @@ class Request:
         return conn != "close"
 
 
-@dataclass(frozen=True)
+@frozen
 class Response:
     """What a handler answers: status, body, content type and extra headers."""
 

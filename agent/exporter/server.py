@@ -21,7 +21,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from agent.config import LoadedConfig
@@ -38,6 +37,7 @@ from agent.exporter.http import (
 )
 from agent.exporter.pending import HEAD, LINGER, PendingHeads, Refusals, Waiting
 from agent.state import State
+from common.frozen import frozen
 
 log = logging.getLogger(__name__)
 _LINGER_SECONDS = 1.0
@@ -51,7 +51,7 @@ __all__ = ["ExporterError", "ExporterHandle", "start_exporter"]
 App = Callable[[Request], Response]
 
 
-@dataclass(frozen=True)
+@frozen
 class ExporterHandle:
     """A running exporter: the address it is bound to, its URL, and how to stop it."""
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, ClassVar
 
 from agent.records.base import Reader, malformed, start
 from collectors.access import KINDS, AccessEvent
+from common.frozen import frozen
 
 DAYS_KEPT = 14
 USB_RECENT = 50
 
 
-@dataclass(frozen=True)
+@frozen
 class AccessSource:
     """How one source (wtmp, auth.log, journal, security, ...) read on the last run."""
 
@@ -45,7 +46,7 @@ def _counts(r: Reader, key: str) -> dict[str, int]:
     return {name: int(value) for name, value in r.numbers(key).items()}
 
 
-@dataclass(frozen=True)
+@frozen
 class AccessLogRecord:
     """Running totals of the access-log archive: events by kind and by day, failed logins by source,
     how each source read, the last run, and the recent USB connections."""
@@ -100,7 +101,7 @@ class AccessLogRecord:
         )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class AccessLogUpdate:
     """Count `events` in; with `run` (the job's end) also the sources and the run's times."""
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from agent.records.base import Reader, malformed, start, wrap
+from common.frozen import frozen
 from policies.result import CheckResult
 
 STATUSES = ("pass", "fail", "error", "not_applicable", "waived")
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditSummary:
     """Counts by status; `waived` counts failing checks under a waiver (also in `fail`)."""
 
@@ -34,7 +34,7 @@ class AuditSummary:
         return cls(*(r.integer(s, 0) for s in STATUSES))
 
 
-@dataclass(frozen=True)
+@frozen
 class UsbSeen:
     """A USB storage device seen on this host (USB-3), first and last seen (Unix time)."""
 
@@ -54,7 +54,7 @@ class UsbSeen:
                    r.opt_number("first_seen"), r.opt_number("last_seen"))  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditRecord:
     """The last whole audit: its target, every check's result, the counts, the rejected policy files
     and the USB storage seen."""

@@ -6,15 +6,16 @@ through an update of agent/records/backup_updates.py, applied in one transaction
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar
 
 from agent.records.base import Reader, start
+from common.frozen import frozen
 
 KIND = "backup"
 
 
-@dataclass(frozen=True)
+@frozen
 class RepoCheck:
     """The last `restic check` of a repository (with the data slice it read)."""
 
@@ -37,7 +38,7 @@ class RepoCheck:
                    r.texts("problems"), r.text("error_kind", ""), r.opt_integer("size_bytes"))  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class RepoDrill:
     """The last restore drill from a repository (BAK-5)."""
 
@@ -63,7 +64,7 @@ class RepoDrill:
                    r.text("error_kind", ""), r.text("report", ""))  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class RepoPrune:
     """The last forget + prune of a repository by the retention policy."""
 
@@ -80,7 +81,7 @@ class RepoPrune:
         return cls(r.number("time"), r.text("status"), r.integer("removed", 0), r.text("error", ""))
 
 
-@dataclass(frozen=True)
+@frozen
 class RepoBackup:
     """Everything known about one repository ("primary", "secondary")."""
 
@@ -139,7 +140,7 @@ _REPO_SCALARS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class Coverage:
     """BAK-2 over the recent runs: `gap` missing (run, repository) pairs, `missing` by repository."""
 
@@ -155,7 +156,7 @@ class Coverage:
         return cls(r.integer("gap"), r.integer("runs", 0), dict(r.mapping("missing")))
 
 
-@dataclass(frozen=True)
+@frozen
 class OfflineCopy:
     """The last verified copy on removable media (BAK-1)."""
 
@@ -175,7 +176,7 @@ class OfflineCopy:
                    r.text("source", ""))  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class BackupRecord:
     """The backup figures of this host: each repository's, the last run and its coverage, the offline
     copy, and configuration warnings."""

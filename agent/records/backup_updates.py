@@ -6,7 +6,7 @@ the daemon's backup job never loses either's figures."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from agent.records.backup import (
     BackupRecord,
@@ -19,6 +19,7 @@ from agent.records.backup import (
 )
 from backup.outcome import RepoOutcome, RunResult
 from backup.results import DrillResult, OfflineResult, PruneResult, VerifyResult
+from common.frozen import frozen
 
 
 def _with(current: BackupRecord | None, repos: Mapping[str, RepoBackup], **changes: object) -> BackupRecord:
@@ -50,7 +51,7 @@ def _after_run(entry: RepoBackup, o: RepoOutcome, result: RunResult) -> RepoBack
     return replace(entry, **changes)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
+@frozen
 class BackupRunUpdate:
     """A backup run: each repository's figures, the run and its coverage, the warnings."""
 
@@ -76,7 +77,7 @@ class BackupRunUpdate:
         )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class VerifyUpdate:
     """A `restic check` of each repository."""
 
@@ -96,7 +97,7 @@ class VerifyUpdate:
         return _with(current, repos)
 
 
-@dataclass(frozen=True)
+@frozen
 class DrillUpdate:
     """A restore drill from one repository, with the path of its report."""
 
@@ -114,7 +115,7 @@ class DrillUpdate:
         return _with(current, {r.repository: replace(base.repository(r.repository), drill=drill)})
 
 
-@dataclass(frozen=True)
+@frozen
 class PruneUpdate:
     """Forget + prune of each repository."""
 
@@ -135,7 +136,7 @@ class PruneUpdate:
         return _with(current, repos)
 
 
-@dataclass(frozen=True)
+@frozen
 class OfflineUpdate:
     """A verified copy on removable media."""
 

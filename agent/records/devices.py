@@ -5,15 +5,16 @@ config backup of each device). Its writers are updates (agent/records/devices_up
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar
 
 from agent.records.base import Reader, malformed, start, wrap
 from collectors.devices.outages import Outage
 from collectors.devices.records import DeviceResult, result_from_dict
+from common.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class ClosedOutage:
     """An outage that ended; `over` names the thresholds (2h, 4h) it lasted past."""
 
@@ -25,7 +26,7 @@ class ClosedOutage:
     over: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class OutageBook:
     """ROOM-2 bookkeeping of devices and of this host (collectors/devices/outages.py keeps it as
     JSON between rounds; this is its typed, read-only view)."""
@@ -58,7 +59,7 @@ class OutageBook:
                    r.numbers("last_restore_seconds"), dict(r.data))  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class DevicesRecord:
     """The last result of every SNMP device, the outage book, when each round last ran, this host's
     heartbeat and the UPSes' on-battery flags."""
@@ -104,7 +105,7 @@ class DevicesRecord:
                    r.numbers("rounds"), r.opt_number("host_last_seen"), on_battery)  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class ConfigBackup:
     """The last SSH config backup of one device."""
 
@@ -131,7 +132,7 @@ class ConfigBackup:
                    r.text("diff_file", ""))  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class DeviceConfigsRecord:
     """The last SSH config backup of each device."""
 

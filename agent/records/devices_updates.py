@@ -12,16 +12,17 @@ closed, UPSes that left or regained mains power), exactly as the transaction saw
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from agent.records.base import Reader
 from agent.records.devices import DevicesRecord, OutageBook
 from collectors.devices import outages
 from collectors.devices.records import DeviceResult, result_from_dict
+from common.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Legacy:
     """The heartbeat and on-battery flags as older versions kept them (key/value entries
     `devices.host_last_seen`, `devices.ups_on_battery`): used while the record has none."""
@@ -30,7 +31,7 @@ class Legacy:
     on_battery: Mapping[str, bool] | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class RoundOutcome:
     """What a round's update made: the new record, the device outages opened or closed, the outage of
     this host its heartbeat gap shows (None: none), and the UPSes that moved to battery or back."""
@@ -56,7 +57,7 @@ def _flags(current: DevicesRecord | None, legacy: Legacy) -> dict[str, bool]:
     return dict(legacy.on_battery or {})
 
 
-@dataclass(frozen=True)
+@frozen
 class DevicesRoundUpdate:
     """One polling round: its results merged with the other round's last ones (in config order,
     a device no longer configured dropped), the outages it saw, this host's heartbeat (a gap
@@ -107,7 +108,7 @@ class DevicesRoundUpdate:
         return RoundOutcome(record, changes, host_outage, went, back)
 
 
-@dataclass(frozen=True)
+@frozen
 class DevicesPatch:
     """A trap's news, in the daemon: outages of the `observed` targets opened or closed, `patch`
     applied to the entry of `device` (added from `blank` when the device was never polled), the

@@ -4,14 +4,15 @@ one that passed (agent/actions/backup_drill_full.py writes it through `FullDrill
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar
 
 from agent.records.base import malformed, start, wrap
 from backup.drill_full_result import FullDrillResult
+from common.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class FullDrills:
     """One repository's drills: the latest (passed or not) and the latest that passed."""
 
@@ -22,7 +23,7 @@ class FullDrills:
         return {**self.last.to_json(), "last_ok": self.last_ok.to_json() if self.last_ok else None}
 
 
-@dataclass(frozen=True)
+@frozen
 class FullDrillRecord:
     """The full disaster-recovery drills, by repository name."""
 
@@ -52,7 +53,7 @@ class FullDrillRecord:
         return cls(repos)
 
 
-@dataclass(frozen=True)
+@frozen
 class FullDrillUpdate:
     """One drill's result into its repository's entry (a pass also becomes `last_ok`)."""
 

@@ -8,15 +8,16 @@ receiver (in the daemon) and the device jobs (in worker processes) both add to i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, ClassVar
 
 from agent.records.base import start, wrap
+from common.frozen import frozen
 
 MAX_EVENTS = 200
 
 
-@dataclass(frozen=True)
+@frozen
 class DeviceEvent:
     """One machine-room event (Unix time), in English and Chinese, from a trap or a poll."""
 
@@ -40,7 +41,7 @@ class DeviceEvent:
                    str(data.get("source", "trap")), str(data.get("text_zh", "")))  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class DeviceEvents:
     """The recent machine-room events, the trap counters, the links down and each device's last
     restart (agent/device_events.py says what each holds)."""
@@ -87,7 +88,7 @@ class DeviceEvents:
 
 
 
-@dataclass(frozen=True)
+@frozen
 class DeviceEventsUpdate:
     """`events` appended (the last MAX_EVENTS kept), after `change` (a trap's counters, links,
     restarts; the receiver's own, never sent between processes)."""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from agent.records.base import start, wrap
 from collectors.host import PAYLOAD_VERSION, HostSnapshot
 from collectors.host_health import HostHealth
+from common.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class HostRecord:
     """One host snapshot. Its JSON is the collector's payload (which has carried `version`
     since the first release), so VERSION follows collectors.host.PAYLOAD_VERSION."""
@@ -32,7 +32,7 @@ class HostRecord:
             raise wrap(exc, cls.KIND, "snapshot") from exc
 
 
-@dataclass(frozen=True)
+@frozen
 class HostHealthRecord:
     """SMART, failed systemd units / stopped services and clock synchronisation."""
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar
 
 from agent.records.base import Reader, malformed, start
 from collectors.inventory.diff import KINDS, Change, changes
 from collectors.inventory.model import identity
+from common.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class InventorySection:
     """One section of the register (system, os, disks, ...): `status` ok|error, its items."""
 
@@ -36,7 +37,7 @@ class InventorySection:
         return cls(r.text("status"), tuple(items), texts)
 
 
-@dataclass(frozen=True)
+@frozen
 class InventoryRecord:
     """The asset register of this host, section by section, when (Unix time) and from which root it
     was taken, with the changes counted by kind and the last ones."""
@@ -93,7 +94,7 @@ def counts_after(previous: Mapping[str, Any] | None, found: list[Change]) -> dic
     return totals
 
 
-@dataclass(frozen=True)
+@frozen
 class InventoryUpdate:
     """A register just read (its payload), compared with the stored one inside the transaction:
     the job and `hostward inventory` storing at once count every change once. `keep`: sections

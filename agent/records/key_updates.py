@@ -13,8 +13,9 @@ it to the daemon). Frozen and picklable; `apply` is pure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from common.frozen import frozen
 
 if TYPE_CHECKING:
     from agent.state import State
@@ -37,7 +38,7 @@ def merged_usb(seen: Any, devices: tuple[Mapping[str, Any], ...], now: float) ->
     return merged
 
 
-@dataclass(frozen=True)
+@frozen
 class UsbSeenMerge:
     """USB storage devices seen at `now`, merged into the USB-3 history."""
 
@@ -51,7 +52,7 @@ class UsbSeenMerge:
         return merged_usb(current, self.devices, self.now)
 
 
-@dataclass(frozen=True)
+@frozen
 class FirstValue:
     """`value` stored under `name` unless a value is there already."""
 
@@ -65,7 +66,7 @@ class FirstValue:
         return self.value if current is None else current
 
 
-@dataclass(frozen=True)
+@frozen
 class SetValue:
     """`value` stored under `name`, whatever was there."""
 
@@ -79,7 +80,7 @@ class SetValue:
         return self.value
 
 
-@dataclass(frozen=True)
+@frozen
 class MergeMapping:
     """The names of `values` set in the mapping under `name`; its other names kept."""
 

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar, Self
 
 from agent.records.base import Reader, start
+from common.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class SetAside:
     """One job or check set aside: `until` (Unix time), stops in a row, and why."""
 
@@ -33,7 +34,7 @@ def _entries(reader: Reader) -> dict[str, SetAside]:
     return out
 
 
-@dataclass(frozen=True)
+@frozen
 class _SetAsideRecord:
     """Set-asides by name (the watchdog's, agent/watchdog): one record kind each for jobs and checks."""
 
@@ -50,21 +51,21 @@ class _SetAsideRecord:
         return cls(_entries(start(cls.KIND, cls.VERSION, data)))
 
 
-@dataclass(frozen=True)
+@frozen
 class WatchdogJobsRecord(_SetAsideRecord):
     """Jobs the scheduler has set aside, by job name."""
 
     KIND: ClassVar[str] = "watchdog.jobs"
 
 
-@dataclass(frozen=True)
+@frozen
 class WatchdogChecksRecord(_SetAsideRecord):
     """Checks the audit job has set aside, by check id."""
 
     KIND: ClassVar[str] = "watchdog.checks"
 
 
-@dataclass(frozen=True)
+@frozen
 class StateRecoveredRecord:
     """A damaged state database was set aside (as `damaged`) and a fresh one started."""
 

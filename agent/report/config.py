@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
+from common.frozen import frozen
 from common.schema import Duration, setting
 from common.schema.common import Schedule
 from common.schema.fields import between
 
 
-@dataclass(frozen=True)
+@frozen
 class DailyReportConfig:
     """When the daily inspection record is written, in which language, and how long it is kept."""
 
@@ -25,7 +25,7 @@ class DailyReportConfig:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class ReportConfig:
     """The `report:` section: the reports the agent writes."""
 

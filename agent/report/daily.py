@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Literal, TypeVar
 
@@ -21,6 +21,7 @@ from agent.records.devices import DevicesRecord, OutageBook
 from agent.records.host import HostRecord
 from agent.state import State, Stored
 from collectors.clock import is_future
+from common.frozen import frozen
 
 R = TypeVar("R", bound=StateRecord)
 
@@ -32,7 +33,7 @@ RECORD_STALE = 24 * 3600.0
 RUNS_READ = 10_000  # per job; the state keeps at most history.job_runs_per_job anyway
 
 
-@dataclass(frozen=True)
+@frozen
 class Item:
     """One line of the inspection summary."""
 
@@ -42,7 +43,7 @@ class Item:
     en: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Incident:
     """A failed job run or a device outage of the day (Unix times)."""
 
@@ -53,7 +54,7 @@ class Incident:
     end: float | None = None  # outages: when it ended, None if still open
 
 
-@dataclass(frozen=True)
+@frozen
 class JobDay:
     """One job's runs that day, and how many of them failed."""
 

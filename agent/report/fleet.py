@@ -16,11 +16,12 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from agent.report import fleet_rules
 from agent.report.prometheus import PrometheusClient, Sample
+from common.frozen import frozen
 
 HostState = Literal["non_compliant", "errors", "no_data", "compliant"]
 NoData = Literal["", "down", "absent", "site_unreachable", "no_audit"]
@@ -33,7 +34,7 @@ _OWN_LABELS = {"__name__", "job", "instance"}
 FEDERATE_JOB = "hostward-federate"  # the central Prometheus' job scraping each site's /federate
 
 
-@dataclass(frozen=True)
+@frozen
 class HostResult:
     """One host of the fleet: its overall state (and why it has no data), each check's status and
     rules, and when it was last audited (Unix time; None: unknown)."""
@@ -55,7 +56,7 @@ class HostResult:
         return sum(1 for s in self.checks.values() if s == status)
 
 
-@dataclass(frozen=True)
+@frozen
 class RuleRow:
     """One written rule across the fleet: the hosts where it passed, failed, erred, was waived or was
     not applicable."""
@@ -71,7 +72,7 @@ class RuleRow:
     not_applicable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@frozen
 class FleetReport:
     """The fleet's compliance at `at` (Unix time), read from the Prometheus at `source` for scrape
     job `job`: host by host and rule by rule."""

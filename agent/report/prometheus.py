@@ -15,11 +15,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from common.errors import HostwardError
+from common.frozen import frozen
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
@@ -28,7 +28,7 @@ class PrometheusError(HostwardError):
     """Prometheus cannot be reached, refused the request, or answered something unusable."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Sample:
     """One series of an instant vector: its labels and its value at the query time."""
 

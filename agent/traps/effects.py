@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from agent.state import State
 from collectors.devices.config import DeviceConfig
 from collectors.devices.records import DeviceResult, UpsStatus
 from collectors.devices.traps import TrapEvent
+from common.frozen import frozen
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ _BACKUP_WORDS = {"started": ("backup started", "已开始备份"),
                  "unknown": ("no backup is configured on this host", "本机未配置备份")}  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class Effects:
     """What the trap receiver changes: the state, the journal in `state_dir` (None: not journaled),
     and the scheduler's `run_now` for BAK-6 (None: no scheduler)."""

@@ -22,7 +22,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from agent.config.schema import Config, parse_listen
@@ -44,6 +43,7 @@ from collectors.devices.traps import (  # fmt: skip
     open_v3,
     parse,
 )
+from common.frozen import frozen
 from common.secrets import SecretFileError, read_secret
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ FLUSH_SECONDS = 5.0
 _FLUSH, _STOP = "flush", "stop"
 
 
-@dataclass(frozen=True)
+@frozen
 class Sender:
     """A configured device as a trap source: its community (v2c) or USM user (v3)."""
 

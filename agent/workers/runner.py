@@ -24,7 +24,6 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -39,6 +38,7 @@ from collectors.system.piped_process import (
     start_piped,
     wait_exit,
 )
+from common.frozen import frozen
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ CALLS = WRITES | {"request_run"}
 _ROOT = str(Path(__file__).resolve().parents[2])  # the directory that holds the `agent` package
 
 
-@dataclass(frozen=True)
+@frozen
 class WorkerFigures:
     """What one worker cost: ms from start until its job began, its resident memory then and
     at its peak (bytes; 0 when unknown)."""

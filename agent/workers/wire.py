@@ -13,8 +13,9 @@ import contextlib
 import pickle
 import struct
 import threading
-from dataclasses import dataclass
 from typing import Any, BinaryIO
+
+from common.frozen import frozen
 
 _HEADER = struct.Struct(">I")
 MAX_FRAME = 256 * 1024 * 1024  # a frame claiming more is a broken pipe, not a message
@@ -24,7 +25,7 @@ class WireError(Exception):
     """The other end sent something that is not a frame."""
 
 
-@dataclass(frozen=True)
+@frozen
 class WorkerSpec:
     """What the child needs to run one job. `action` is "module:function"."""
 

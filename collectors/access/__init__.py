@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from common.frozen import frozen
 
 KINDS = ("login", "logout", "failed_login", "privilege", "usb")
 
 
-@dataclass(frozen=True)
+@frozen
 class AccessEvent:
     """One access event. `ts` is Unix time; `source` the log it came from (wtmp, btmp, auth.log,
     journal, security, uevent, kernel-pnp, poll); `detail` small strings (target user, program,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Literal
 
+from common.frozen import frozen
 from common.schema import Duration, setting
 from common.schema.common import Schedule
 from common.schema.fields import at_least, between
@@ -29,7 +29,7 @@ WEAK_PRIV = frozenset({"DES", "3DES", "none"})
 _FINGERPRINT = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}$")
 
 
-@dataclass(frozen=True)
+@frozen
 class DevicesSchedule:
     """When the device jobs run (top-level key `devices_schedule`, next to the `devices` list)."""
 
@@ -49,7 +49,7 @@ class DevicesSchedule:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class SnmpConfig:
     """How a device is polled over SNMP: version, credentials (from files), budget and table size."""
 
@@ -112,7 +112,7 @@ class SnmpConfig:
         return "authNoPriv" if self.priv_protocol == "none" else "authPriv"
 
 
-@dataclass(frozen=True)
+@frozen
 class SshConfig:
     """How a device's configuration is backed up over SSH: platform, login, pinned host key, command."""
 
@@ -143,7 +143,7 @@ class SshConfig:
             yield "host_key_fingerprint", 'must look like "SHA256:" + 43 base64 characters'
 
 
-@dataclass(frozen=True)
+@frozen
 class NutConfig:
     """A UPS behind Network UPS Tools: upsd's TCP protocol (LIST VAR), local or networked."""
 
@@ -159,7 +159,7 @@ class NutConfig:
             yield "ups", "the UPS name in upsd: letters, digits, '-', '_' and '.'"
 
 
-@dataclass(frozen=True)
+@frozen
 class TrapsConfig:
     """The SNMP trap receiver (top-level key `devices_traps`); off unless `listen` is set."""
 
@@ -179,7 +179,7 @@ class TrapsConfig:
                          check=between(1, 65536))  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class DeviceConfig:
     """One entry of the `devices:` list: a machine-room device, where it is, and how it is read."""
 

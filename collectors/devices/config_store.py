@@ -10,14 +10,15 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+
+from common.frozen import frozen
 
 MAX_VERSIONS = 200
 _VERSION = re.compile(r"^(\d{6})\.cfg$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Stored:
     """A configuration after it was stored: its version, whether it changed (and the diff), its file,
     how many versions are kept, and when (mtime) the latest one changed."""

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from collectors.clock import is_future
+from common.frozen import frozen
 
 THRESHOLDS_SECONDS = {"2h": 7200.0, "4h": 14400.0}
 HISTORY_KEPT = 500
 HOST_TARGET = "host"
 
 
-@dataclass(frozen=True)
+@frozen
 class Outage:
     """A target down from `start` until `end` (Unix times; None: still down), and why."""
 
@@ -34,7 +34,7 @@ class Outage:
         return max(0.0, (self.end if self.end is not None else now) - self.start)
 
 
-@dataclass(frozen=True)
+@frozen
 class Changes:
     """The outages one update opened and closed."""
 

@@ -4,11 +4,12 @@ ratios 0..1). No pysnmp object travels past the client."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import Any
 
+from common.frozen import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class SystemInfo:
     """The device's SNMPv2-MIB system group: description, name, location, object id, uptime."""
 
@@ -19,7 +20,7 @@ class SystemInfo:
     uptime_seconds: float | None
 
 
-@dataclass(frozen=True)
+@frozen
 class Interface:
     """One IF-MIB interface: its state, speed (bits per second) and byte, error and discard counters
     (None where the device does not give them)."""
@@ -39,7 +40,7 @@ class Interface:
     counters_64bit: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class Storage:
     """One HOST-RESOURCES-MIB storage area (memory or disk), in bytes."""
 
@@ -50,7 +51,7 @@ class Storage:
     used_bytes: int
 
 
-@dataclass(frozen=True)
+@frozen
 class UpsStatus:
     """A UPS's state (UPS-MIB or NUT): power source, battery, runtime, load, voltages and alarms
     (None where the UPS does not say)."""
@@ -68,7 +69,7 @@ class UpsStatus:
     alarms: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Sensor:
     """One environment sensor reading, and whether the device reports it as fine (status ok, no alarm)."""
 
@@ -79,7 +80,7 @@ class Sensor:
     source: str  # entity-sensor, apc-uio
 
 
-@dataclass(frozen=True)
+@frozen
 class EntityPart:
     """An ENTITY-MIB entPhysicalTable row worth registering (ROOM-5): chassis, modules, power
     supplies, stacks, and any part that carries a serial number."""
@@ -96,7 +97,7 @@ class EntityPart:
     software_rev: str
 
 
-@dataclass(frozen=True)
+@frozen
 class DeviceResult:
     """One device in one round. `up` is False with a `reason` when nothing could be read."""
 

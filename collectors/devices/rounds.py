@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 from collectors.devices.config import DeviceConfig, DevicesSchedule
+from common.frozen import frozen
 
 POWER_KINDS = frozenset({"ups", "sensor"})
 DEFAULT_CONCURRENCY = 64  # enough for 200 answering devices in one 10 s round
@@ -27,7 +27,7 @@ MAX_CONCURRENCY = 512  # UDP sockets open at once (one per device in flight)
 MARGIN = 0.7  # share of the job timeout a round of silent devices may use
 
 
-@dataclass(frozen=True)
+@frozen
 class RoundPlan:
     """How a round runs: `devices` SNMP devices, `concurrency` at once, `worst_seconds` when
     none answers; `problem` says why it cannot fit its job timeout ("" when it fits)."""

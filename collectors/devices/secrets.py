@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from collectors.devices.config import SnmpConfig
+from common.frozen import frozen
 from common.secrets import SecretFileError, read_secret
 
 
-@dataclass(frozen=True)
+@frozen
 class Credentials:
     """SNMP secrets read from their files. repr hides them."""
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from collectors.devices import oids
 from collectors.devices.ber import OCTET_STRING, SEQUENCE, BerError, decode_pdu, read_tlv
 from collectors.devices.snmp_session import Bind, oid_text
 from collectors.devices.snmp_usm import AUTH, UsmMessage, localize
 from collectors.devices.trap_names import KINDS, REASONS
+from common.frozen import frozen
 
 _TRAP_V2 = 0xA7
 _AUTH_FLAG, _PRIV_FLAG = 0x01, 0x02
@@ -51,7 +51,7 @@ class TrapDropped(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
+@frozen
 class Trap:
     """A decoded notification: its trap OID, variable bindings, and the v2c community or the v3 user,
     engine id, boots and time, not yet checked against the device."""
@@ -66,7 +66,7 @@ class Trap:
     time: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class TrapEvent:
     """What a trap says. `detail`: interface index/name, alarm name or minutes remaining."""
 
@@ -104,7 +104,7 @@ def check_community(trap: Trap, accepted: Sequence[bytes]) -> None:
         raise TrapDropped("bad_community")
 
 
-@dataclass(frozen=True)
+@frozen
 class UsmUser:
     """A device's SNMPv3 user as the receiver checks it (repr hides the pass phrases)."""
 

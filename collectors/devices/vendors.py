@@ -9,9 +9,9 @@ platform raises an error that lists the supported ones.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from common.errors import HostwardError
+from common.frozen import frozen
 from common.text import utf8_else_gb18030
 
 # Paging prompts and the cursor moves some CLIs leave behind even with paging off.
@@ -26,7 +26,7 @@ class UnknownPlatform(HostwardError):
         super().__init__(f"unknown SSH platform {platform!r}; supported: {', '.join(sorted(PLATFORMS))}")
 
 
-@dataclass(frozen=True)
+@frozen
 class Platform:
     """How one SSH platform is backed up: its netmiko device type, the command that prints the
     configuration, the lines that change by themselves, and where the host name is."""
@@ -37,7 +37,7 @@ class Platform:
     hostname: re.Pattern[str] | None
 
 
-@dataclass(frozen=True)
+@frozen
 class RunningConfig:
     """A configuration as stored: normalised text, and the host name the device calls itself."""
 

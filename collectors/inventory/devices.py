@@ -10,16 +10,17 @@ small gear) is registered by its system group alone (`klass` "system", sysDescr,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from collectors.devices.config import DeviceConfig
 from collectors.devices.poll import poll_devices
 from collectors.devices.records import DeviceResult, EntityPart
 from collectors.devices.rounds import DEFAULT_CONCURRENCY
 from collectors.inventory.model import Section, error, ok, unavailable
+from common.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class DevicePart:
     """One hardware part of a machine-room device, as entPhysicalTable describes it, with the device's
     name, kind and site."""

@@ -18,13 +18,14 @@ hostward_inventory_changes_total, a fixed, small set):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from common.frozen import frozen
 
 KINDS = ("serial", "disk", "adapter", "mac", "software_installed", "software_removed", "os", "device")
 
 
-@dataclass(frozen=True)
+@frozen
 class Change:
     """One change in the register: its kind, the item, and the value before and after (None: absent)."""
 

@@ -9,8 +9,10 @@ error together (the DMI vendor read, its serial number denied to a normal user).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any, Literal
+
+from common.frozen import frozen
 
 Status = Literal["ok", "error", "unavailable"]
 
@@ -40,14 +42,14 @@ NAME_FIELD = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Memory:
     """The host's installed memory in bytes."""
 
     total_bytes: int
 
 
-@dataclass(frozen=True)
+@frozen
 class UsbSeen:
     """A USB storage device, and when it was first and last seen (Unix time)."""
 
@@ -58,7 +60,7 @@ class UsbSeen:
     last_seen: float
 
 
-@dataclass(frozen=True)
+@frozen
 class Section:
     """One section of the register, read or not: its status and items, and why it could not be read
     (en, zh)."""
@@ -88,7 +90,7 @@ def unavailable(name: str, en: str, zh: str) -> Section:
     return Section(name, "unavailable", (), en, zh)
 
 
-@dataclass(frozen=True)
+@frozen
 class Inventory:
     """The asset register of one host, section by section, when (Unix time) and from which root it was
     taken; `live` is the running system, not a mounted image."""

@@ -7,14 +7,15 @@ group is interrupted); any other number terminates the process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from common.frozen import frozen
 
 if TYPE_CHECKING:
     import psutil
 
 
-@dataclass(frozen=True)
+@frozen
 class LiveProcess:
     """`name` without a Windows `.exe`; None for either field when the OS would not tell us."""
 

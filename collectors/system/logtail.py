@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from collectors.system.files import SystemReadError
+from common.frozen import frozen
 
 if os.name == "posix":  # pragma: no branch - Linux logs only; the module imports on Windows
     from collectors.system import rootfs
@@ -35,7 +36,7 @@ CHUNK = 64 * 1024
 MAX_LINE = 1 << 20  # a longer "line" is cut into units of this size (no unbounded buffer)
 
 
-@dataclass(frozen=True)
+@frozen
 class Bookmark:
     """Where reading stopped: the file read last (the hash of its first unit, its inode) and the
     offset read up to, in uncompressed bytes."""
@@ -57,7 +58,7 @@ class Bookmark:
             return None
 
 
-@dataclass(frozen=True)
+@frozen
 class Tail:
     """What one read of a rotating log brought: new units (lines or records) and the bookmark after
     them."""

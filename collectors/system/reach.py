@@ -11,10 +11,11 @@ import os
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+
+from common.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Reach:
     """One probe of a target over TCP or DNS: the answer, what it said, and how long it took (seconds)."""
 

@@ -15,11 +15,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Protocol
 
 from collectors.system.libc import libc as load_libc
 from common.errors import CommandNotFound, CommandPermissionDenied
+from common.frozen import frozen
 
 if sys.platform != "win32":
     import resource
@@ -39,7 +39,7 @@ _OOM_MARKS = (b"MemoryError", b"Cannot allocate memory", b"out of memory", b"Out
 LineCallback = Callable[[bytes], None]
 
 
-@dataclass(frozen=True)
+@frozen
 class CommandResult:
     """What a finished (or killed) command left behind.
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from common.frozen import frozen
 from common.schema.fields import Duration, at_least, setting
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Schedule:
     """When a job runs: every N (monotonic clock) or daily at a local time, plus jitter."""
 

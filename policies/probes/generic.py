@@ -13,13 +13,14 @@ import re
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from collectors.system import files
 from collectors.system.evidence import NoEvidence
 from collectors.system.files import SystemReadError
 from common.errors import CommandError
+from common.frozen import frozen
 from policies.conditions import CommandCondition, Condition, FileCondition
 from policies.context import ProbeContext
 from policies.result import Finding, Msg, errored, failed, joined, msg, not_applicable, passed
@@ -32,7 +33,7 @@ class Offline(Exception):
     """The condition needs the running system; the audit reads an offline root."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Outcome:
     """How a condition (or a combination of them) came out: whether it held, what was seen, and its
     evidence and children."""

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from collectors.system.files import SystemReadError, Unparsable, read_text
+from common.frozen import frozen
 
 NO_LOGIN_SHELLS = frozenset(
     {"/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false", "/bin/sync", ""}
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class PasswdEntry:
     """One /etc/passwd line (the fields the checks use)."""
 
@@ -30,7 +30,7 @@ class PasswdEntry:
         return self.shell not in NO_LOGIN_SHELLS
 
 
-@dataclass(frozen=True)
+@frozen
 class ShadowEntry:
     """One /etc/shadow line. Day counts are days since 1970-01-01; None where the field is empty."""
 
@@ -62,7 +62,7 @@ T = TypeVar("T", covariant=True)
 _KEY = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
-@dataclass(frozen=True)
+@frozen
 class Parsed(Generic[T]):
     """Records read from a file, and the numbers (from 1) of the lines that did not parse:
     a reader reports them, it never drops them silently."""

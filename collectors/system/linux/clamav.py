@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from collectors.system.files import SystemReadError, list_dir, read_bytes, read_text
+from common.frozen import frozen
 
 HEADER_SIZE = 512
 DATABASES = ("main", "daily", "bytecode")
 
 
-@dataclass(frozen=True)
+@frozen
 class CvdHeader:
     """The header of one ClamAV database file: version, signature count, builder and build time."""
 

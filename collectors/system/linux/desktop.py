@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from collectors.system.files import list_dir, read_dir_texts, read_text
+from common.frozen import frozen
 
 _TMOUT = re.compile(r"^\s*(?:readonly\s+|export\s+|declare\s+-r\s+)*TMOUT=(\d+)", re.M)
 _SHELL_FILES = ("/etc/profile", "/etc/bash.bashrc")
 
 
-@dataclass(frozen=True)
+@frozen
 class ScreenLock:
     """The screen-lock settings found (None where none is set), and the files they came from."""
 

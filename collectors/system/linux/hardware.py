@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from collectors.system.files import exists, list_dir, read_text
+from common.frozen import frozen
 
 DMI = "/sys/class/dmi/id"
 # Placeholders firmware writes where the maker left a field empty: not a serial number.
@@ -25,7 +25,7 @@ _SKIPPED_DISKS = ("loop", "ram", "zram", "fd", "sr")
 SECTOR = 512  # /sys/block/*/size counts 512-byte sectors whatever the device's own sector size
 
 
-@dataclass(frozen=True)
+@frozen
 class SystemIdentity:
     """The machine's maker, model, serial number and BIOS version (SMBIOS/DMI)."""
 
@@ -35,7 +35,7 @@ class SystemIdentity:
     bios_version: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Cpu:
     """The processor model and its number of logical CPUs."""
 
@@ -43,7 +43,7 @@ class Cpu:
     logical_cpus: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Disk:
     """One disk: its maker, model, serial, WWID, size in bytes, and whether it is removable."""
 
@@ -56,7 +56,7 @@ class Disk:
     removable: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class Adapter:
     """One network adapter and its MAC address."""
 
@@ -157,7 +157,7 @@ def read_adapters(root: str | os.PathLike[str] = "/") -> list[Adapter]:
     return out
 
 
-@dataclass(frozen=True)
+@frozen
 class OsRelease:
     """The operating system's name, version, id and (Windows) build."""
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from collectors.system.files import list_dir, read_dir_texts, read_text
+from common.frozen import frozen
 
 MODPROBE_DIRS = ("/etc/modprobe.d", "/usr/lib/modprobe.d", "/lib/modprobe.d", "/run/modprobe.d")
 DISABLED_INSTALL = frozenset({"/bin/false", "/usr/bin/false", "/bin/true", "/usr/bin/true"})
@@ -16,7 +17,7 @@ def norm_module(name: str) -> str:
     return name.replace("-", "_")
 
 
-@dataclass(frozen=True)
+@frozen
 class ModprobeConfig:
     """What modprobe.d says about modules: `blacklist` lines and `install` overrides, with files."""
 
@@ -71,7 +72,7 @@ def read_boot_time(root: str | os.PathLike[str] = "/") -> float | None:
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class Mount:
     """One line of /proc/mounts: device, mount point and filesystem type."""
 

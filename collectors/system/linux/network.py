@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 
 from collectors.system.evidence import require
 from collectors.system.files import SystemReadError, exists, link_name, read_text
 from collectors.system.runner import Runner
 from common.errors import CommandError
+from common.frozen import frozen
 
 IP_TIMEOUT = 5.0
 # Name prefixes of wireless, cellular and USB-tethering interfaces, used when sysfs says nothing.
@@ -18,7 +18,7 @@ _WWAN_PREFIXES = ("ww", "wwan", "rmnet", "ppp")
 _TETHER_DRIVERS = frozenset({"rndis_host", "cdc_ether", "cdc_ncm", "ipheth", "cdc_mbim", "qmi_wwan"})
 
 
-@dataclass(frozen=True)
+@frozen
 class Interface:
     """One network interface: MAC, state, kind and addresses (with prefix length)."""
 
@@ -29,7 +29,7 @@ class Interface:
     addresses: tuple[str, ...]  # "10.0.0.5/24"
 
 
-@dataclass(frozen=True)
+@frozen
 class Route:
     """One route: destination, gateway ("" for none) and interface."""
 
@@ -136,7 +136,7 @@ def read_nameservers(root: str | os.PathLike[str] = "/") -> list[str]:
     return parse_resolv_conf(text) if text is not None else []
 
 
-@dataclass(frozen=True)
+@frozen
 class Neighbour:
     """An ARP / NDP neighbour-table entry: a device this host has talked to on the LAN."""
 

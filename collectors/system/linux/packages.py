@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from collectors.system.files import Unparsable, list_dir, read_text
+from common.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Package:
     """One installed package and its version."""
 
@@ -72,7 +72,7 @@ def read_installed_packages(root: str | os.PathLike[str] = "/") -> dict[str, Pac
     return check_dpkg_status(text) if text is not None else None
 
 
-@dataclass(frozen=True)
+@frozen
 class UpdateRun:
     """One apt run that upgraded or installed packages; `end` is a naive local time as logged."""
 
@@ -149,7 +149,7 @@ def parse_dpkg_log(text: str) -> list[datetime]:
     return out
 
 
-@dataclass(frozen=True)
+@frozen
 class UpdateHistory:
     """When anything, and the whole system, was last upgraded, from how many runs in which logs."""
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from collectors.system.files import ReadDenied, list_dir, read_text
+from common.frozen import frozen
 
 
 def read_process_names(root: str | os.PathLike[str] = "/") -> set[str] | None:
@@ -24,7 +24,7 @@ def read_process_names(root: str | os.PathLike[str] = "/") -> set[str] | None:
     return names
 
 
-@dataclass(frozen=True)
+@frozen
 class Listener:
     """A listening TCP socket: local address and port."""
 

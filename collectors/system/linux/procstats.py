@@ -10,9 +10,9 @@ reported as zero. Parsing is pure (`parse_*`), so recorded files test it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from collectors.system.files import SystemReadError, read_text
+from common.frozen import frozen
 
 SECTOR = 512  # /proc/diskstats counts 512-byte sectors whatever the device's sector size
 # /proc/vmstat fields node_exporter exports by default (its --collector.vmstat.fields)
@@ -20,7 +20,7 @@ VMSTAT_FIELDS = ("oom_kill", "pgfault", "pgmajfault", "pgpgin", "pgpgout", "pswp
 STAT_FIELDS = ("processes", "procs_running", "procs_blocked")
 
 
-@dataclass(frozen=True)
+@frozen
 class DiskStats:
     """One line of /proc/diskstats beyond what psutil reads (None: the kernel has no such field)."""
 
@@ -34,7 +34,7 @@ class DiskStats:
     flush_time: float | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class NetDevExtra:
     """The /proc/net/dev columns psutil leaves out."""
 

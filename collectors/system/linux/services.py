@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from collectors.system.evidence import NoEvidence
 from collectors.system.runner import Runner
 from common.errors import CommandError
+from common.frozen import frozen
 
 TIMEOUT = 10.0
 MAX_OUTPUT = 64 * 1024
 
 
-@dataclass(frozen=True)
+@frozen
 class UnitState:
     """A systemd unit's load, active and unit-file state."""
 

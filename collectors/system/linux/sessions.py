@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
 
 from collectors.system.files import list_dir, read_bytes, read_text
+from common.frozen import frozen
 
 UTMP = "/run/utmp"
 USER_PROCESS = 7
@@ -19,7 +19,7 @@ USER_PROCESS = 7
 _RECORD = struct.Struct("<h2xi32s4s32s256shhiii16s20x")
 
 
-@dataclass(frozen=True)
+@frozen
 class Session:
     """One logged-in session: user, tty or seat, remote host, and where it was read."""
 

@@ -11,19 +11,19 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from collectors.system.files import SystemReadError, Unparsable, exists, list_dir, read_text, stat_in
 from collectors.system.linux.packages import check_dpkg_status, scan_deb822
 from collectors.system.runner import Runner
 from common.errors import CommandError
+from common.frozen import frozen
 
 RPM_TIMEOUT = 60.0
 RPM_FORMAT = "%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{INSTALLTIME}\\n"
 RPM_DATABASES = ("/var/lib/rpm", "/usr/lib/sysimage/rpm")
 
 
-@dataclass(frozen=True)
+@frozen
 class Software:
     """One installed program: version, install time, where it was listed, publisher and architecture."""
 

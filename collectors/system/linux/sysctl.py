@@ -9,9 +9,9 @@ assignment wins. Every file is read under the audited root.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from collectors.system.files import read_dir_texts, read_text
+from common.frozen import frozen
 
 SYSCTL_DIRS = (
     "/etc/sysctl.d",
@@ -31,7 +31,7 @@ def norm_value(value: str) -> str:
     return " ".join(value.split())
 
 
-@dataclass(frozen=True)
+@frozen
 class Configured:
     """A kernel parameter's configured value, and the file that sets it."""
 

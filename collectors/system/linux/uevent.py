@@ -21,7 +21,8 @@ import select
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+
+from common.frozen import frozen
 
 log = logging.getLogger(__name__)
 NETLINK_KOBJECT_UEVENT = 15
@@ -31,7 +32,7 @@ STORAGE_INTERFACE = "8/"  # bInterfaceClass 8 in INTERFACE=class/subclass/protoc
 ACTIONS = frozenset({"add", "remove"})
 
 
-@dataclass(frozen=True)
+@frozen
 class Uevent:
     """One kernel uevent: its action (add, remove, ...), device path and environment."""
 

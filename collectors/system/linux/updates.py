@@ -16,7 +16,6 @@ import lzma
 import os
 import re
 import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from collectors.system.files import (
 from collectors.system.linux.packages import check_dpkg_status, is_full_upgrade, scan_deb822
 from collectors.system.runner import Runner
 from common.errors import CommandError
+from common.frozen import frozen
 
 DNF_HISTORY = ("/var/lib/dnf/history.sqlite", "/usr/lib/sysimage/libdnf5/transaction_history.sqlite")
 PKG_TIMEOUT = 60.0
@@ -44,7 +44,7 @@ _DNF4_OLD = ("done", 1, "action", 6)
 _DNF5 = ("state_id", 2, "action_id", 2)
 
 
-@dataclass(frozen=True)
+@frozen
 class DnfHistory:
     """What dnf's history database says: the last upgrade and the last full one, and how many
     transactions succeeded or failed."""
@@ -116,7 +116,7 @@ def _query_history(db: sqlite3.Connection, path: str) -> DnfHistory:
     return DnfHistory(path, last, int(row[1] or 0), int(failed[0] or 0), full)
 
 
-@dataclass(frozen=True)
+@frozen
 class PendingUpdates:
     """Updates not yet installed: the security ones by name, and how many others."""
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from collectors.system.files import Unparsable, list_dir, read_text
+from common.frozen import frozen
 
 MASS_STORAGE_CLASS = "08"
 USBGUARD_DAEMON_CONF = "/etc/usbguard/usbguard-daemon.conf"
 USBGUARD_RULES = "/etc/usbguard/rules.conf"
 
 
-@dataclass(frozen=True)
+@frozen
 class UsbStorageDevice:
     """A USB storage device attached now: bus id, vendor and product ids and names, serial."""
 
@@ -49,7 +49,7 @@ def read_usb_storage_devices(root: str | os.PathLike[str] = "/") -> list[UsbStor
     ]
 
 
-@dataclass(frozen=True)
+@frozen
 class UsbGuardConfig:
     """USBGuard as configured: installed or not, its implicit policy, and whether a rule lets storage in."""
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import struct
 import time
-from dataclasses import dataclass
 
 from collectors.access import AccessEvent
+from common.frozen import frozen
 
 WTMP = "/var/log/wtmp"
 BTMP = "/var/log/btmp"
@@ -23,7 +23,7 @@ LOGIN_PROCESS, USER_PROCESS, DEAD_PROCESS = 6, 7, 8
 _MIN_TIME = 631152000  # 1990-01-01
 
 
-@dataclass(frozen=True)
+@frozen
 class Utmp:
     """One utmp record: type, pid, line, user, remote host and time (Unix time)."""
 

@@ -16,7 +16,6 @@ another product (ParentKeyName) are not programs a person installed, as in "Apps
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +24,7 @@ from collectors.system.linux.software import Software
 from collectors.system.runner import Runner
 from collectors.system.windows.powershell import as_list, run_json
 from collectors.system.windows.registry import RegistryReader, RegValue
+from common.frozen import frozen
 
 SYSTEM_SCRIPT = (
     "ConvertTo-Json -Depth 3 -InputObject ([pscustomobject]@{"
@@ -43,7 +43,7 @@ MACHINE_UNINSTALL = (
 _USER_SID = re.compile(r"^S-1-5-21-[\d-]+$")  # a user's hive (not its _Classes twin, not services)
 
 
-@dataclass(frozen=True)
+@frozen
 class WindowsHardware:
     """The machine's identity and disks, as CIM reports them."""
 

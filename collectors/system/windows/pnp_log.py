@@ -16,12 +16,12 @@ the log's newest record id and the events; an error other than "no events" is an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from collectors.system.evidence import NoEvidence
 from collectors.system.runner import Runner
 from collectors.system.windows.powershell import as_list, ps_date, run_json
+from common.frozen import frozen
 
 LOG = "Microsoft-Windows-Kernel-PnP/Configuration"
 SCRIPT = (
@@ -42,7 +42,7 @@ _USBSTOR = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Insertion:
     """A USB storage device plugged in at `ts` (Unix time), from a Kernel-PnP event."""
 

@@ -5,13 +5,13 @@ The USB storage policy is read from the registry directly: usb_policy.py."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from collectors.system.evidence import require
 from collectors.system.runner import Runner
 from collectors.system.windows.powershell import as_list, entries, ps_date, run_json
+from common.frozen import frozen
 
 # Fixed scripts, by name. Tests record their JSON output under these names.
 SCRIPTS = {
@@ -98,7 +98,7 @@ def read(runner: Runner, name: str) -> Any:
     return data
 
 
-@dataclass(frozen=True)
+@frozen
 class DefenderStatus:
     """Microsoft Defender's state (Get-MpComputerStatus): protection on or off, signature and scan
     ages in days (None: never or unknown)."""
@@ -137,7 +137,7 @@ def parse_mp_status(data: Any) -> DefenderStatus | None:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class AvProduct:
     """A Security Center antivirus. productState 0xAABBCC: BB 0x10/0x11 = on; CC 0x00 = up to date."""
 
@@ -172,7 +172,7 @@ def parse_av_products(data: Any) -> list[AvProduct]:
     return out
 
 
-@dataclass(frozen=True)
+@frozen
 class LocalUser:
     """A local Windows account: enabled, password required, when it was set and expires, its SID."""
 

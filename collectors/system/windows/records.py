@@ -7,13 +7,13 @@ module parses their JSON. File times take their paths on stdin, never templated 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from collectors.system.evidence import NoEvidence
 from collectors.system.runner import Runner
 from collectors.system.windows.powershell import as_list, ps_date, run_json
+from common.frozen import frozen
 
 # Last-write times of files named (as a JSON list of paths or wildcards) on stdin.
 FILE_TIMES = (
@@ -71,7 +71,7 @@ def parse_pending_updates(data: Any) -> list[dict[str, Any]]:
     return out
 
 
-@dataclass(frozen=True)
+@frozen
 class Service:
     """One Windows service: its name, display name, whether it runs, and its start mode."""
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import importlib
 import os
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from common.errors import HostwardError
+from common.frozen import frozen
 
 REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_MULTI_SZ, REG_QWORD = 1, 2, 3, 4, 7, 11
 HIVES = ("HKLM", "HKEY_LOCAL_MACHINE", "HKCU", "HKEY_CURRENT_USER", "HKU", "HKEY_USERS")
@@ -24,7 +24,7 @@ class RegistryError(HostwardError):
     """The registry cannot be read or written (or this is not Windows)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class RegValue:
     """A registry value: its REG_* type and data."""
 

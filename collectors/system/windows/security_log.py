@@ -16,13 +16,13 @@ desktop (10) and cached (11). Every 4625 is kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from collectors.access import AccessEvent
 from collectors.system.evidence import NoEvidence
 from collectors.system.runner import Runner
 from collectors.system.windows.powershell import as_list, ps_date, run_json
+from common.frozen import frozen
 
 MAX_EVENTS = 2000
 SCRIPT = (
@@ -42,7 +42,7 @@ _SYSTEM_SIDS = frozenset({"S-1-5-18", "S-1-5-19", "S-1-5-20"})
 _PEOPLE_LOGON_TYPES = frozenset({"2", "3", "7", "8", "10", "11"})
 
 
-@dataclass(frozen=True)
+@frozen
 class SecurityRead:
     """One read of the Security log: the access events, the record id to read after next time, why
     some may be missing (`gap`), and whether more is waiting."""

@@ -16,10 +16,9 @@ A registry that cannot be read raises NoEvidence, so the check is `error`, never
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from collectors.system.evidence import NoEvidence
 from collectors.system.windows.registry import REG_DWORD, Registry, RegistryError, RegValue
+from common.frozen import frozen
 
 USBSTOR = r"HKLM\SYSTEM\CurrentControlSet\Services\USBSTOR"
 REMOVABLE = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\RemovableStorageDevices"
@@ -32,7 +31,7 @@ CLASS_WPD = ("{6ac27878-a6fa-4155-ba85-f98f491d4f33}", "{f33fdc04-d1ac-4e8e-9a30
 CLASSES = (CLASS_REMOVABLE_DISK, *CLASS_WPD, CLASS_CDROM, CLASS_FLOPPY)
 
 
-@dataclass(frozen=True)
+@frozen
 class RemovablePolicy:
     """Group Policy's Removable Storage Access: Deny_All, and the device classes denied both ways."""
 
