@@ -28,7 +28,7 @@ def compliance_alerts(fleet: Fleet) -> list[dict[str, Any]]:
 
 def test_the_compliance_failure_arrives_in_alertmanager(fleet: Fleet) -> None:
     bad = fleet.agent(fleet.failing.host)
-    (alert,) = wait_for(lambda: compliance_alerts(fleet), 60, "the compliance alert in Alertmanager")
+    (alert,) = wait_for(lambda: compliance_alerts(fleet), 120, "the compliance alert in Alertmanager")
     labels = alert["labels"]
     assert (labels["host"], labels["instance"]) == (bad.name, bad.instance)
     assert (labels["check"], labels["rule"]) == (fleet.failing.check, fleet.failing.rule)
@@ -44,7 +44,7 @@ def test_the_compliance_failure_arrives_in_alertmanager(fleet: Fleet) -> None:
 
 
 def test_healthy_hosts_raise_no_alert(fleet: Fleet) -> None:
-    wait_for(lambda: compliance_alerts(fleet), 60, "the compliance alert (rules evaluated)")
+    wait_for(lambda: compliance_alerts(fleet), 120, "the compliance alert (rules evaluated)")
     audited = wait_for(
         lambda: (
             {r["metric"]["host"] for r in fleet.query("hostward_audit_last_run_timestamp_seconds")}
