@@ -6,7 +6,6 @@
 - `subprocess` imports `locale` (0.5 MiB: its alias tables) only for a pipe in text mode
   without an encoding; the agent's pipes are bytes. argparse's gettext does call it, which is
   why the daemon reads `run`'s arguments without argparse (agent/cli.py).
-
 - `logging` imports `traceback` (with linecache, tokenize and textwrap: 0.3 MiB) only to format
   an exception, which a healthy daemon logs rarely.
 - `pathlib` imports `urllib.parse`, which imports `ipaddress` (0.4 MiB) for a URL with a
