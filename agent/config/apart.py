@@ -8,7 +8,8 @@ located problem, pickled on its stdout. The daemon holds only the validated data
 embedded default is built in-process: it reads no file.
 
 A child that cannot run, fails or is silent is a SchemaError naming the file: the daemon refuses
-to start, or keeps its running config on a reload, exactly as for an invalid file.
+to start, or keeps its running config on a reload, exactly as for an invalid file. The child
+sees none of the daemon's other environment variables (secrets among them).
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ from common.schema import Problem, SchemaError
 
 TIMEOUT = 120.0  # seconds: a 1 MiB file of 200 devices is read in well under one
 CHILD = "agent.config.apart"
+# What the child may see of the environment: what Python needs to start, and what load_config
+# reads (the state directory's default). Nothing else: the file names which variables hold
+# secrets, and it is not read yet.
+_ENVIRONMENT = (
+    "PATH", "HOME", "TMPDIR", "XDG_STATE_HOME", "LANG", "LC_ALL", "PYTHONPATH", "PYTHONIOENCODING",
+    "SYSTEMROOT", "WINDIR", "USERPROFILE", "PROGRAMDATA", "TEMP", "TMP", "APPDATA", "LOCALAPPDATA",
+)  # fmt: skip
 
 
 def load_apart(explicit: str | None) -> LoadedConfig:
@@ -33,7 +41,8 @@ def load_apart(explicit: str | None) -> LoadedConfig:
         return load_config(None)
     from agent.workers.runner import child_environment, python_executable
 
-    runner = SubprocessRunner(base_env=child_environment(set()))
+    env = {k: v for k, v in child_environment(set()).items() if k in _ENVIRONMENT}
+    runner = SubprocessRunner(base_env=env)
     try:
         done = runner.run([python_executable(), "-m", CHILD, str(path)], timeout=TIMEOUT)
     except (CommandError, OSError) as exc:
