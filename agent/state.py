@@ -32,15 +32,18 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar
 
 from agent import faults
 from agent.records.base import KeyUpdate, RecordUpdate, StateRecord
 from agent.records.base import StateError as StateError  # the state's error, where it always was
-from common.frozen import frozen
+from agent.snapshot import JobRun as JobRun  # what readers see, importable from here as before
+from agent.snapshot import JobStatus as JobStatus
+from agent.snapshot import Record as Record
+from agent.snapshot import Snapshot as Snapshot
+from agent.snapshot import Stored as Stored
 
 R = TypeVar("R", bound=StateRecord)
 log = logging.getLogger(__name__)
@@ -94,89 +97,6 @@ def connect(state_dir: Path) -> sqlite3.Connection:
         conn.close()
         raise Damaged(str(check))
     return conn
-
-
-@frozen
-class JobRun:
-    """One finished run of a named job. `started` is wall-clock epoch seconds."""
-
-    job: str
-    attempt: int  # 1 after a success, 2 for the first retry after a failure, ...
-    started: float
-    duration: float
-    success: bool
-    error: str = ""
-
-    @property
-    def finished(self) -> float:
-        return self.started + self.duration
-
-
-@frozen
-class JobStatus:
-    """What the exporter and the status page show per job."""
-
-    last: JobRun
-    last_success: float | None  # epoch seconds of the end of the last successful run
-    runs: int  # runs kept in history
-
-
-@frozen
-class Record:
-    """The latest record of a kind as stored: its JSON text, taken at `taken` (epoch seconds).
-    Readers use `Snapshot.get(RecordType)` (typed); this raw form serves the few that look at
-    every record alike (times from the future) and kinds this version does not know. The text
-    is decoded only into the typed record: the daemon holds no second, untyped copy (the
-    inventory's dicts alone are five times its JSON)."""
-
-    kind: str
-    taken: float
-    text: str
-
-    @classmethod
-    def of(cls, kind: str, taken: float, payload: Mapping[str, Any]) -> Record:
-        return cls(kind, taken, json.dumps(payload))
-
-    @property
-    def payload(self) -> Any:
-        """The JSON decoded afresh at each call (tests, tools): the agent reads `Snapshot.get`."""
-        return json.loads(self.text)
-
-
-@frozen
-class Stored(Generic[R]):
-    """A typed record and when it was taken (epoch seconds)."""
-
-    taken: float
-    record: R
-
-
-@frozen
-class Snapshot:
-    """An immutable view for the scrape path and the status page."""
-
-    version: int
-    jobs: Mapping[str, JobStatus] = field(default_factory=dict)
-    records: Mapping[str, Record] = field(default_factory=dict)
-    _typed: dict[str, Stored[Any] | StateError] = field(default_factory=dict, compare=False, repr=False)
-
-    def get(self, record_type: type[R]) -> Stored[R] | None:
-        """The record of `record_type`'s kind, decoded once per snapshot; None if none is stored.
-        Raises StateError (naming the kind and the field) for a malformed payload."""
-        kind = record_type.KIND
-        found = self._typed.get(kind)
-        if found is None:
-            raw = self.records.get(kind)
-            if raw is None:
-                return None
-            try:
-                found = Stored(raw.taken, record_type.from_json(_decoded(raw)))
-            except StateError as exc:
-                found = exc
-            self._typed[kind] = found
-        if isinstance(found, StateError):
-            raise found
-        return cast("Stored[R]", found)
 
 
 class State:
@@ -392,29 +312,9 @@ class State:
         for job, unsaved in self._unsaved.items():
             known = jobs.get(job)
             jobs[job] = JobStatus(unsaved, known.last_success if known else None, known.runs if known else 0)
-        # A record another write left as it was is the previous snapshot's, decoded typed record
-        # included: a job's run changes the snapshot, and the inventory (100 KB of JSON) must not
-        # be decoded again at each scrape after it.
-        before = self._snapshot
-        records: dict[str, Record] = {}
-        typed: dict[str, Stored[Any] | StateError] = {}
-        for kind, taken, payload in conn.execute("SELECT kind, taken, payload FROM records"):
-            kept = before.records.get(kind)
-            if kept is not None and kept.taken == taken and kept.text == payload:
-                records[kind] = kept
-                if kind in before._typed:
-                    typed[kind] = before._typed[kind]
-            else:
-                records[kind] = Record(kind, taken, payload)
+        rows = conn.execute("SELECT kind, taken, payload FROM records").fetchall()
         self._version += 1
-        self._snapshot = Snapshot(self._version, jobs, records, typed)
-
-
-def _decoded(raw: Record) -> Any:
-    try:
-        return json.loads(raw.text)
-    except ValueError as exc:
-        raise StateError(f"state record {raw.kind!r} is not JSON: {exc}") from exc
+        self._snapshot = self._snapshot.after(self._version, jobs, rows)
 
 
 def _current(conn: sqlite3.Connection, record_type: type[R], text: str) -> R | None:
